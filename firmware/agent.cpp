@@ -1,0 +1,60 @@
+#include "firmware/agent.hpp"
+
+#include "firmware/web/router.hpp"
+
+namespace tracklight::firmware {
+
+Status AgentState::commit(Config next) {
+  Status st = store.save(next);
+  if (!st) {
+    log.error("config", "save failed: " + st.error().message());
+    return st;
+  }
+  config = std::move(next);
+  config_problem.clear();
+  return ok_status();
+}
+
+Agent::Agent(AgentOptions opts, platform::Fs& fs, platform::Clock& clock, platform::Entropy& entropy,
+             platform::Logger& log)
+    : state_(std::move(opts), fs, clock, entropy, log) {}
+
+Status Agent::start() {
+  auto& s = state_;
+  s.started_ms = s.clock.monotonic_ms();
+  Status st = s.store.open();
+  if (!st) return st;
+  LoadedConfig loaded = s.store.load();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.config = std::move(loaded.config);
+  s.config_problem = loaded.problem;
+  s.log.info("config", "loaded " + std::to_string(s.config.connections.size()) + " connection(s) from " + s.store.path());
+  if (!s.config.agent.admin_password_hash.empty()) return ok_status();
+  auto code = make_setup_code(s.entropy);
+  if (!code) return code.error();
+  s.setup_code = *code;
+  const std::string code_path = s.opts.state_dir + "/setup-code";
+  st = s.fs.write_file_atomic(code_path, s.setup_code + "\n", {});
+  if (!st) s.log.warn("setup", "could not write " + code_path + ": " + st.error().message());
+  s.log.info("setup", "first run: open the page and enter setup code " + s.setup_code + " (also in " + code_path + ")");
+  return ok_status();
+}
+
+void Agent::reload() {
+  auto& s = state_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto cfg = s.store.reload();
+  if (!cfg) {
+    s.log.error("config", "reload failed, keeping the current settings: " + cfg.error().message());
+    return;
+  }
+  // A changed admin password (tracklight passwd) ends the sessions opened with the old one.
+  if (cfg->agent.admin_password_hash != s.config.agent.admin_password_hash) s.sessions.clear();
+  s.config = std::move(*cfg);
+  s.config_problem.clear();
+  s.log.info("config", "reloaded " + std::to_string(s.config.connections.size()) + " connection(s)");
+}
+
+platform::HttpResponse Agent::handle(const platform::HttpRequest& req) { return route_request(state_, req); }
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,220 @@
+#include "firmware/cli.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "firmware/admin_password.hpp"
+#include "firmware/agent.hpp"
+#include "firmware/report.hpp"
+#include "firmware/url.hpp"
+#include "platform/clock.hpp"
+#include "platform/entropy.hpp"
+#include "platform/fs.hpp"
+#include "platform/http_server.hpp"
+#include "platform/log.hpp"
+#include "platform/process.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+const char* kUsage =
+    "usage: tracklight [options]            run the agent\n"
+    "       tracklight [options] passwd     set a new admin password (reads it from the terminal or stdin)\n"
+    "       tracklight [options] test [ID]  check stored connections, print the report; exit 1 on failure\n"
+    "\n"
+    "options:\n"
+    "  --listen ADDR:PORT   where the page is served (default 127.0.0.1:8080; [::1]:8080 for IPv6;\n"
+    "                       0.0.0.0:8080 to reach it from other machines)\n"
+    "  --state-dir DIR      configuration, device key and setup code (default $STATE_DIRECTORY, else ./state)\n"
+    "  --allow-host NAME    also answer to this host name (repeatable); IP addresses, localhost and this\n"
+    "                       machine's name (and NAME.local) are always allowed\n"
+    "  --log-level LEVEL    debug, info, warn or error (default info)\n"
+    "  --version            print the version\n"
+    "  --help               print this help\n";
+
+struct Args {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;
+  std::string state_dir;
+  std::vector<std::string> allowed_hosts;
+  platform::LogLevel level = platform::LogLevel::Info;
+  std::string command;  // "", "passwd", "test"
+  std::string command_arg;
+};
+
+int usage_error(const std::string& why) {
+  std::fprintf(stderr, "tracklight: %s\n\n%s", why.c_str(), kUsage);
+  return 2;
+}
+
+bool parse_listen(const std::string& text, Args& a) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) return false;
+  std::string host = text.substr(0, colon), port = text.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (!is_ipv4_literal(host) && !is_ipv6_literal(host) && !valid_host_name(host)) return false;
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  int p = std::stoi(port);
+  if (p > 65535) return false;
+  a.listen_host = host;
+  a.listen_port = p;
+  return true;
+}
+
+// Returns -1 when parsing succeeded, else the exit code.
+int parse_args(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (arg == "--help" || arg == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    } else if (arg == "--version") {
+      std::printf("tracklight %s\n", TRACKLIGHT_VERSION);
+      return 0;
+    } else if (arg == "--listen") {
+      if (!value(v) || !parse_listen(v, a)) return usage_error("--listen needs ADDR:PORT, e.g. 127.0.0.1:8080");
+    } else if (arg == "--state-dir") {
+      if (!value(a.state_dir) || a.state_dir.empty()) return usage_error("--state-dir needs a directory");
+    } else if (arg == "--allow-host") {
+      if (!value(v) || !valid_host_name(v)) return usage_error("--allow-host needs a host name, e.g. kiosk.lan");
+      a.allowed_hosts.push_back(v);
+    } else if (arg == "--log-level") {
+      if (!value(v) || !platform::parse_log_level(v, a.level))
+        return usage_error("--log-level needs debug, info, warn or error");
+    } else if (a.command.empty() && (arg == "passwd" || arg == "test")) {
+      a.command = arg;
+    } else if (a.command == "test" && a.command_arg.empty() && arg[0] != '-') {
+      a.command_arg = arg;
+    } else {
+      return usage_error("unknown argument '" + arg + "'");
+    }
+  }
+  if (a.state_dir.empty()) {
+    const char* env = std::getenv("STATE_DIRECTORY");  // set by systemd's StateDirectory=
+    std::string dir = env && *env ? env : "state";
+    a.state_dir = dir.substr(0, dir.find(':'));
+  }
+  return -1;
+}
+
+struct Platform {
+  platform::PosixFs fs;
+  platform::PosixClock clock;
+  platform::LinuxEntropy entropy;
+  platform::StderrLogger log;
+  explicit Platform(platform::LogLevel level) : log(level) {}
+};
+
+int run_agent(const Args& a) {
+  Platform p(a.level);
+  platform::block_signals();
+  AgentOptions opts;
+  opts.state_dir = a.state_dir;
+  opts.allowed_hosts = a.allowed_hosts;
+  opts.host_name = platform::host_name();
+  Agent agent(opts, p.fs, p.clock, p.entropy, p.log);
+  Status st = agent.start();
+  if (!st) {
+    p.log.error("agent", "cannot start: " + st.error().message());
+    return 1;
+  }
+  platform::HttpServerOptions http;
+  http.host = a.listen_host;
+  http.port = a.listen_port;
+  http.error_headers = {{"X-Frame-Options", "DENY"}, {"X-Content-Type-Options", "nosniff"},
+                        {"Referrer-Policy", "no-referrer"}, {"Content-Security-Policy", "default-src 'none'"}};
+  platform::HttpServer server(http, [&agent](const platform::HttpRequest& r) { return agent.handle(r); }, p.log);
+  auto port = server.bind();
+  if (!port) {
+    p.log.error("http", port.error().message());
+    return 1;
+  }
+  std::string shown = a.listen_host.find(':') != std::string::npos ? "[" + a.listen_host + "]" : a.listen_host;
+  p.log.info("http", "listening on http://" + shown + ":" + std::to_string(*port) + "/");
+  std::thread serving([&] {
+    server.run();
+    platform::request_stop();
+  });
+  platform::wait_for_signals({[&] {
+                                p.log.info("agent", "stopping");
+                                server.stop();
+                              },
+                              [&] { agent.reload(); }});
+  server.stop();
+  serving.join();
+  p.log.info("agent", "stopped");
+  return 0;
+}
+
+int run_passwd(const Args& a) {
+  Platform p(platform::LogLevel::Warn);
+  ConfigStore store(p.fs, p.entropy, p.log, a.state_dir);
+  Status st = store.open();
+  if (!st) return std::fprintf(stderr, "tracklight: %s\n", st.error().message().c_str()), 1;
+  LoadedConfig loaded = store.load();
+  if (!loaded.problem.empty()) {
+    std::fprintf(stderr, "tracklight: %s\nFix or move the file first; nothing was changed.\n", loaded.problem.c_str());
+    return 1;
+  }
+  auto pw = platform::read_secret_line("New admin password: ");
+  if (!pw) return std::fprintf(stderr, "tracklight: no password given\n"), 1;
+  std::string problem = password_problem(*pw);
+  if (!problem.empty()) return std::fprintf(stderr, "tracklight: password: %s\n", problem.c_str()), 1;
+  auto hash = hash_password(*pw, p.entropy);
+  if (!hash) return std::fprintf(stderr, "tracklight: %s\n", hash.error().message().c_str()), 1;
+  loaded.config.agent.admin_password_hash = *hash;
+  st = store.save(loaded.config);
+  if (!st) return std::fprintf(stderr, "tracklight: could not save: %s\n", st.error().message().c_str()), 1;
+  (void)p.fs.remove(a.state_dir + "/setup-code");
+  std::printf("Admin password changed in %s.\nIf the agent is running, reload it (systemctl reload tracklight, or kill -HUP its pid).\n",
+              store.path().c_str());
+  return 0;
+}
+
+int run_test(const Args& a) {
+  Platform p(platform::LogLevel::Warn);
+  ConfigStore store(p.fs, p.entropy, p.log, a.state_dir);
+  Status st = store.open();
+  if (!st) return std::fprintf(stderr, "tracklight: %s\n", st.error().message().c_str()), 1;
+  LoadedConfig loaded = store.load();
+  if (!loaded.problem.empty()) std::fprintf(stderr, "tracklight: %s\n", loaded.problem.c_str());
+  bool all_ok = true, any = false;
+  for (const auto& c : loaded.config.connections) {
+    if (!a.command_arg.empty() && c.id != a.command_arg) continue;
+    any = true;
+    Report r = test_connection(c, p.clock);
+    all_ok = all_ok && r.ok;
+    std::printf("%s (%s): %s\n", c.id.c_str(), c.provider.c_str(), r.status.c_str());
+    for (const auto& ch : r.checks)
+      std::printf("  %-5s %-8s %s%s%s\n", ch.result.c_str(), ch.id.c_str(), ch.message.c_str(),
+                  ch.hint.empty() ? "" : " - ", ch.hint.c_str());
+  }
+  if (!any) {
+    std::fprintf(stderr, "tracklight: %s\n", a.command_arg.empty() ? "no connections stored" : ("no connection with id " + a.command_arg).c_str());
+    return 1;
+  }
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  Args a;
+  int rc = parse_args(argc, argv, a);
+  if (rc >= 0) return rc;
+  platform::set_private_umask();
+  if (a.command == "passwd") return run_passwd(a);
+  if (a.command == "test") return run_test(a);
+  return run_agent(a);
+}
+
+}  // namespace tracklight::firmware

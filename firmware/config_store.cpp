@@ -1,0 +1,122 @@
+#include "firmware/config_store.hpp"
+
+#include <cstdio>
+
+#include "firmware/config_codec.hpp"
+#include "platform/crypto.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+std::string hex_prefix(const std::string& bytes, size_t n) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < bytes.size() && out.size() < n; ++i) {
+    out += kHex[static_cast<unsigned char>(bytes[i]) >> 4];
+    out += kHex[static_cast<unsigned char>(bytes[i]) & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+ConfigStore::ConfigStore(platform::Fs& fs, platform::Entropy& entropy, platform::Logger& log, std::string state_dir)
+    : fs_(fs), entropy_(entropy), log_(log), dir_(std::move(state_dir)), path_(dir_ + "/tracklight.conf") {}
+
+Status ConfigStore::open() {
+  Status st = fs_.make_private_dir(dir_);
+  if (!st) return st;
+  const std::string key_path = dir_ + "/device.key";
+  if (!fs_.exists(key_path)) {
+    auto key = entropy_.bytes(32);
+    if (!key) return key.error();
+    st = fs_.write_file_atomic(key_path, platform::base64_encode(*key) + "\n", {});
+    if (!st) return st;
+    log_.info("config", "created a new device key at " + key_path);
+  }
+  auto text = fs_.read_file(key_path, 1024);
+  if (!text) return text.error();
+  std::string b64 = *text;
+  while (!b64.empty() && (b64.back() == '\n' || b64.back() == '\r')) b64.pop_back();
+  auto key = platform::base64_decode(b64);
+  if (!key || key->size() != 32)
+    return Error{ErrorCode::ConfigInvalid, key_path, 0,
+                 "the device key is damaged (expected 32 bytes in base64); restore it from a backup"};
+  box_ = SecretBox(*key);
+  // Stale temporary files from a save that was cut short are never valid data.
+  (void)fs_.remove(path_ + ".tmp");
+  (void)fs_.remove(path_ + ".bak.tmp");
+  return ok_status();
+}
+
+Result<Config> ConfigStore::read(const std::string& path) {
+  auto text = fs_.read_file(path, kMaxConfigBytes + 1);
+  if (!text) return text.error();
+  auto decoded = decode_config(*text, box_);
+  if (!decoded) {
+    Error e = decoded.error();
+    e.op = path + " " + e.op;
+    if (path == path_) keep_broken_copy(*text);
+    return e;
+  }
+  for (const auto& w : decoded->warnings) log_.warn("config", path + " " + w);
+  return std::move(decoded->config);
+}
+
+void ConfigStore::keep_broken_copy(const std::string& text) {
+  const std::string copy = path_ + ".broken-" + hex_prefix(platform::sha256(text), 8);
+  if (fs_.exists(copy)) return;
+  Status st = fs_.copy_file(path_, copy);
+  if (st) log_.warn("config", "kept a copy of the unreadable file as " + copy);
+}
+
+LoadedConfig ConfigStore::load() {
+  LoadedConfig out;
+  main_is_good_ = false;
+  if (fs_.exists(path_)) {
+    auto cfg = read(path_);
+    if (cfg) {
+      main_is_good_ = true;
+      out.config = std::move(*cfg);
+      return out;
+    }
+    out.problem = "the configuration file could not be used: " + cfg.error().message();
+  } else if (!fs_.exists(path_ + ".bak")) {
+    return out;  // first run
+  } else {
+    out.problem = "the configuration file " + path_ + " is missing";
+  }
+  log_.error("config", out.problem);
+  const std::string bak = path_ + ".bak";
+  if (fs_.exists(bak)) {
+    auto cfg = read(bak);
+    if (cfg) {
+      out.config = std::move(*cfg);
+      out.problem += "; using the backup " + bak + ". Saving will replace the broken file.";
+      log_.warn("config", "using the backup " + bak);
+      return out;
+    }
+    log_.error("config", "the backup is not usable either: " + cfg.error().message());
+  }
+  out.problem += "; starting with no connections. The file is left as it is until you save.";
+  return out;
+}
+
+Result<Config> ConfigStore::reload() {
+  auto cfg = read(path_);
+  if (cfg) main_is_good_ = true;
+  return cfg;
+}
+
+Status ConfigStore::save(const Config& config) {
+  auto text = encode_config(config, box_, entropy_);
+  if (!text) return text.error();
+  platform::AtomicWriteOptions opts;
+  opts.keep_backup = main_is_good_;
+  Status st = fs_.write_file_atomic(path_, *text, opts);
+  if (!st) return st;
+  main_is_good_ = true;
+  return ok_status();
+}
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,93 @@
+// A tracker connection: the settings a person enters in the Task Tracking dialog. A plain value;
+// secrets live in it in clear and must only leave through the sealing config codec.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace tracklight::firmware {
+
+struct HeaderEntry {
+  std::string name;
+  std::string value;  // a secret (service tokens)
+};
+
+struct BoardSettings {
+  bool enabled = false;
+  int interval_s = 60;
+  std::vector<std::string> pipelines;  // definition names; empty = all
+  std::string branch;
+  std::string jql;
+  int max_issues = 10;
+};
+
+struct Connection {
+  std::string id;
+  std::string name;
+  std::string provider;  // "jira" | "azure-devops"
+  std::string server_url;
+  std::string auth;
+  std::string username;
+  std::string token_expires;  // YYYY-MM-DD or empty
+  std::string proxy_url;
+  std::string proxy_username;
+  std::vector<HeaderEntry> headers;
+  std::string ca_cert;
+  std::string collection;
+  std::string project;
+  std::string tenant_id;
+  std::string client_id;
+  bool use_for_tfvc = false;
+  bool active = true;
+  int check_interval_s = 300;
+  BoardSettings board;
+  // Secrets: empty means none stored.
+  std::string password, api_key, token, client_secret, proxy_password;
+  // Outcome of the last Connect ("not-verified" when saved without verification).
+  std::string saved_status = "not-verified";
+  // Keys this version does not know, kept as they were so a newer file loses nothing.
+  std::vector<std::pair<std::string, std::string>> unknown;
+};
+
+struct StringField {
+  const char* name;
+  std::string Connection::*member;
+  size_t max_len;
+};
+struct SecretField {
+  const char* name;
+  std::string Connection::*member;
+};
+struct IntField {
+  const char* name;
+  int Connection::*member;
+  int min, max;
+};
+struct BoolField {
+  const char* name;
+  bool Connection::*member;
+};
+
+// The field tables the JSON API, the flat file and the validators share.
+extern const StringField kStringFields[];
+extern const size_t kStringFieldCount;
+extern const SecretField kSecretFields[];
+extern const size_t kSecretFieldCount;
+extern const IntField kIntFields[];
+extern const size_t kIntFieldCount;
+extern const BoolField kBoolFields[];
+extern const size_t kBoolFieldCount;
+
+constexpr size_t kMaxHeaders = 16;
+constexpr size_t kMaxSecretLen = 4096;
+constexpr size_t kMaxHeaderNameLen = 64;
+constexpr size_t kMaxHeaderValueLen = 4096;
+constexpr size_t kMaxPipelines = 50;
+constexpr size_t kMaxPipelineNameLen = 256;
+constexpr size_t kMaxConnections = 32;
+
+bool valid_connection_id(const std::string& id);
+bool is_secret_field(const std::string& name);
+// "inactive" when switched off, else the status saved with the last Connect.
+std::string effective_status(const Connection& c);
+
+}  // namespace tracklight::firmware

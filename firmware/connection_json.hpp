@@ -1,0 +1,33 @@
+// The connection object of the JSON API (SPEC section 2). Decoding is strict: an unknown field,
+// a wrong type or an out-of-range number is an ApiFieldError naming the field. Encoding never
+// includes a secret: "secrets" tells which ones are stored.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include "firmware/connection.hpp"
+
+namespace tracklight::firmware {
+
+struct ConnectionInput {
+  Connection conn;
+  std::set<std::string> secrets_given;   // present in the request ("" = clear)
+  std::vector<bool> header_value_given;  // per headers[i]
+};
+
+struct JsonFieldError {
+  std::string field;
+  std::string message;
+};
+
+// Returns "" on success. `j` must be an object.
+JsonFieldError decode_connection(const nlohmann::json& j, ConnectionInput& out);
+// Omitted secrets (and omitted header values) take the stored connection's values.
+// Returns a field error when a header without a value has no stored value to keep.
+JsonFieldError merge_stored_secrets(ConnectionInput& in, const Connection* stored);
+nlohmann::json encode_connection(const Connection& c);
+
+// Parses a request body: an object, at most 32 levels deep. Returns "" or why not.
+std::string parse_json_body(const std::string& body, nlohmann::json& out);
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,3 @@
+#include "firmware/cli.hpp"
+
+int main(int argc, char** argv) { return tracklight::firmware::run_cli(argc, argv); }

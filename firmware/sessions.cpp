@@ -1,0 +1,92 @@
+#include "firmware/sessions.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "platform/crypto.hpp"
+
+namespace tracklight::firmware {
+
+std::string to_hex(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+Result<std::string> SessionTable::create(platform::Entropy& entropy, int64_t now_ms) {
+  auto id = entropy.bytes(32);
+  auto csrf = entropy.bytes(32);
+  if (!id) return id.error();
+  if (!csrf) return csrf.error();
+  if (sessions_.size() >= kMaxSessions) {
+    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_used_ms < b.second.last_used_ms;
+    });
+    sessions_.erase(oldest);
+  }
+  std::string key = to_hex(*id);
+  sessions_[key] = Session{to_hex(*csrf), now_ms};
+  return key;
+}
+
+const Session* SessionTable::find(const std::string& id, int64_t now_ms) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return nullptr;
+  if (now_ms - it->second.last_used_ms > kIdleTimeoutMs) {
+    sessions_.erase(it);
+    return nullptr;
+  }
+  it->second.last_used_ms = now_ms;
+  return &it->second;
+}
+
+int64_t LoginThrottle::wait_ms(const std::string& client, int64_t now_ms) const {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) return 0;
+  return std::max<int64_t>(0, it->second.next_ms - now_ms);
+}
+
+void LoginThrottle::failed(const std::string& client, int64_t now_ms) {
+  if (!clients_.count(client) && clients_.size() >= kMaxClients) {
+    auto oldest = std::min_element(clients_.begin(), clients_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_ms < b.second.last_ms;
+    });
+    clients_.erase(oldest);
+  }
+  Entry& e = clients_[client];
+  e.failures++;
+  e.last_ms = now_ms;
+  if (e.failures >= kFreeAttempts) {
+    int shift = std::min(e.failures - kFreeAttempts, 20);
+    e.next_ms = now_ms + std::min<int64_t>(1000LL << shift, kMaxDelayMs);
+  }
+}
+
+Result<std::string> make_setup_code(platform::Entropy& entropy) {
+  static const char* kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";  // Crockford: no I L O U
+  auto raw = entropy.bytes(10);
+  if (!raw) return raw.error();
+  std::string code;
+  for (size_t i = 0; i < raw->size(); ++i) {
+    if (i == 5) code += '-';
+    code += kAlphabet[static_cast<unsigned char>((*raw)[i]) & 31];
+  }
+  return code;
+}
+
+bool setup_code_matches(const std::string& given, const std::string& expected) {
+  auto normal = [](const std::string& s) {
+    std::string out;
+    for (char c : s)
+      if (c != '-' && c != ' ') out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+  };
+  return !expected.empty() && platform::constant_time_equal(normal(given), normal(expected));
+}
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,59 @@
+// Admin sessions (in memory: a restart logs everyone out) and per-client login throttling.
+// Both take the current monotonic time from the caller, so tests drive them with a fake clock.
+// Not thread-safe: the owner locks.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include "platform/entropy.hpp"
+#include "platform/result.hpp"
+
+namespace tracklight::firmware {
+
+struct Session {
+  std::string csrf_token;
+  int64_t last_used_ms = 0;
+};
+
+class SessionTable {
+ public:
+  static constexpr int64_t kIdleTimeoutMs = 12LL * 3600 * 1000;
+  static constexpr size_t kMaxSessions = 32;
+
+  Result<std::string> create(platform::Entropy& entropy, int64_t now_ms);  // returns the session id
+  // The live session for this id (touching it), or nullptr.
+  const Session* find(const std::string& id, int64_t now_ms);
+  void remove(const std::string& id) { sessions_.erase(id); }
+  void clear() { sessions_.clear(); }
+
+ private:
+  std::map<std::string, Session> sessions_;
+};
+
+// After kFreeAttempts failures a client waits 1 s, then 2, 4 ... up to 5 minutes before its next
+// try. Other clients are unaffected. Memory is bounded: the oldest entries are dropped.
+class LoginThrottle {
+ public:
+  static constexpr int kFreeAttempts = 5;
+  static constexpr int64_t kMaxDelayMs = 300000;
+  static constexpr size_t kMaxClients = 1024;
+
+  int64_t wait_ms(const std::string& client, int64_t now_ms) const;  // 0 = may try now
+  void failed(const std::string& client, int64_t now_ms);
+  void succeeded(const std::string& client) { clients_.erase(client); }
+
+ private:
+  struct Entry {
+    int failures = 0;
+    int64_t next_ms = 0;
+    int64_t last_ms = 0;
+  };
+  std::map<std::string, Entry> clients_;
+};
+
+std::string to_hex(const std::string& bytes);
+// A one-time setup code: 10 characters of Crockford base32, shown as XXXXX-XXXXX.
+Result<std::string> make_setup_code(platform::Entropy& entropy);
+bool setup_code_matches(const std::string& given, const std::string& expected);
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,131 @@
+// Connections: list, get, Connect (PUT), delete, Test, and the status overview.
+#include "firmware/connection_json.hpp"
+#include "firmware/report.hpp"
+#include "firmware/web/router.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+HttpResponse save_failed(const Status& st) {
+  bool full = st.error().code == ErrorCode::NoSpace;
+  return error_response(full ? 507 : 500, "save_failed",
+                        "could not save the configuration (" + st.error().message() +
+                            "); the previous configuration is unchanged");
+}
+
+// Decodes a connection body; on failure `refused` carries the 400 answer.
+bool read_connection(const HttpRequest& req, ConnectionInput& in, HttpResponse& refused) {
+  nlohmann::json j;
+  std::string why = parse_json_body(req.body, j);
+  if (!why.empty()) {
+    refused = error_response(400, "bad_json", why);
+    return false;
+  }
+  JsonFieldError e = decode_connection(j, in);
+  if (!e.field.empty()) {
+    refused = error_response(400, e.message == "is not a known field" ? "unknown_field" : "bad_field",
+                             e.field + " " + e.message, e.field);
+    return false;
+  }
+  return true;
+}
+
+HttpResponse invalid_report(const JsonFieldError& e) {
+  Report r;
+  r.status = "invalid";
+  r.checks.push_back(field_check({{e.field, e.message}}));
+  return json_response(422, {{"report", report_to_json(r)}});
+}
+
+}  // namespace
+
+HttpResponse handle_list_connections(AgentState& s, const HttpRequest&, const std::string&) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& c : s.config.connections) list.push_back(encode_connection(c));
+  return json_response(200, {{"connections", list}});
+}
+
+HttpResponse handle_get_connection(AgentState& s, const HttpRequest&, const std::string& id) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  const Connection* c = s.config.find(id);
+  if (!c) return error_response(404, "not_found", "no connection with id " + id);
+  return json_response(200, encode_connection(*c));
+}
+
+HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const std::string& id) {
+  if (!valid_connection_id(id))
+    return error_response(400, "bad_field", "id must be 1-32 characters of a-z, 0-9 and '-', starting with a letter or digit", "id");
+  const std::string* verify = req.query_param("verify");
+  if (verify && *verify != "true" && *verify != "false")
+    return error_response(400, "bad_field", "verify must be true or false", "verify");
+  ConnectionInput in;
+  HttpResponse refused;
+  if (!read_connection(req, in, refused)) return refused;
+  if (!in.conn.id.empty() && in.conn.id != id)
+    return error_response(400, "bad_field", "id in the body (" + in.conn.id + ") differs from the URL (" + id + ")", "id");
+  in.conn.id = id;
+  std::lock_guard<std::mutex> lock(s.mu);
+  const Connection* stored = s.config.find(id);
+  JsonFieldError missing = merge_stored_secrets(in, stored);
+  if (!missing.field.empty()) return invalid_report(missing);
+  Report report = test_connection(in.conn, s.clock);
+  if (!report.ok) return json_response(422, {{"report", report_to_json(report)}});
+  if (!stored && s.config.connections.size() >= kMaxConnections)
+    return error_response(409, "too_many_connections", "at most 32 connections; remove one first");
+  in.conn.saved_status = "not-verified";  // nothing has been verified against the server
+  if (stored) in.conn.unknown = stored->unknown;
+  Config next = s.config;
+  if (Connection* slot = next.find(id)) *slot = in.conn;
+  else next.connections.push_back(in.conn);
+  Status st = s.commit(std::move(next));
+  if (!st) return save_failed(st);
+  s.log.info("connections", std::string(stored ? "updated " : "added ") + in.conn.provider + " connection " + id +
+                                " (" + effective_status(in.conn) + ")");
+  return json_response(200, {{"connection", encode_connection(in.conn)}, {"report", report_to_json(report)}});
+}
+
+HttpResponse handle_delete_connection(AgentState& s, const HttpRequest&, const std::string& id) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.config.find(id)) return error_response(404, "not_found", "no connection with id " + id);
+  Config next = s.config;
+  next.connections.erase(std::remove_if(next.connections.begin(), next.connections.end(),
+                                        [&](const Connection& c) { return c.id == id; }),
+                         next.connections.end());
+  Status st = s.commit(std::move(next));
+  if (!st) return save_failed(st);
+  s.log.info("connections", "removed connection " + id);
+  return json_response(200, {{"deleted", id}});
+}
+
+HttpResponse handle_test_connection(AgentState& s, const HttpRequest& req, const std::string&) {
+  ConnectionInput in;
+  HttpResponse refused;
+  if (!read_connection(req, in, refused)) return refused;
+  std::unique_lock<std::mutex> lock(s.mu);
+  const Connection* stored = in.conn.id.empty() ? nullptr : s.config.find(in.conn.id);
+  JsonFieldError missing = merge_stored_secrets(in, stored);
+  lock.unlock();
+  if (!missing.field.empty()) {
+    Report r;
+    r.status = "invalid";
+    r.checks.push_back(field_check({{missing.field, missing.message}}));
+    return json_response(200, report_to_json(r));
+  }
+  return json_response(200, report_to_json(test_connection(in.conn, s.clock)));
+}
+
+HttpResponse handle_status(AgentState& s, const HttpRequest&, const std::string&) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& c : s.config.connections)
+    list.push_back({{"id", c.id}, {"name", c.name}, {"provider", c.provider}, {"status", effective_status(c)},
+                    {"last_check", nullptr}, {"next_check", nullptr}, {"last_error", nullptr}});
+  nlohmann::json body = {{"version", TRACKLIGHT_VERSION},
+                         {"uptime_s", (s.clock.monotonic_ms() - s.started_ms) / 1000},
+                         {"connections", list}};
+  body["config_problem"] = s.config_problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.config_problem);
+  return json_response(200, body);
+}
+
+}  // namespace tracklight::firmware

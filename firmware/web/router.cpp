@@ -1,0 +1,169 @@
+#include "firmware/web/router.hpp"
+
+#include "firmware/connection_rules.hpp"
+#include "firmware/url.hpp"
+#include "firmware/web/assets.hpp"
+#include "platform/crypto.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+const Route kRoutes[] = {
+    {"GET", "/healthz", Access::Public, handle_healthz},
+    {"POST", "/api/v1/setup", Access::SetupPhase, handle_setup},
+    {"POST", "/api/v1/login", Access::SetupPhase, handle_login},
+    {"GET", "/api/v1/session", Access::SetupPhase, handle_session},
+    {"POST", "/api/v1/logout", Access::Admin, handle_logout},
+    {"GET", "/api/v1/connections", Access::Admin, handle_list_connections},
+    {"POST", "/api/v1/connections/test", Access::Admin, handle_test_connection},
+    {"GET", "/api/v1/connections/{id}", Access::Admin, handle_get_connection},
+    {"PUT", "/api/v1/connections/{id}", Access::Admin, handle_put_connection},
+    {"DELETE", "/api/v1/connections/{id}", Access::Admin, handle_delete_connection},
+    {"GET", "/api/v1/status", Access::Admin, handle_status},
+};
+
+bool path_matches(const std::string& pattern, const std::string& path, std::string& id) {
+  const std::string param = "{id}";
+  if (pattern.size() > param.size() && pattern.compare(pattern.size() - param.size(), param.size(), param) == 0) {
+    std::string prefix = pattern.substr(0, pattern.size() - param.size());
+    if (path.compare(0, prefix.size(), prefix) != 0 || path.size() == prefix.size()) return false;
+    id = path.substr(prefix.size());
+    return id.find('/') == std::string::npos;
+  }
+  return pattern == path;
+}
+
+bool is_write(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
+// DNS-rebinding defence: a page on attacker.example that resolves to this device must not be
+// able to talk to it, so only names we know are ours are accepted.
+bool host_allowed(const AgentState& s, const std::string& host_header) {
+  std::string host = host_header, port;
+  if (!host.empty() && host[0] == '[') {
+    size_t close = host.find(']');
+    if (close == std::string::npos) return false;
+    port = host.substr(close + 1);
+    host = host.substr(1, close - 1);
+    if (!is_ipv6_literal(host)) return false;
+    if (!port.empty() && port[0] != ':') return false;
+    port = port.empty() ? "" : port.substr(1);
+  } else {
+    size_t colon = host.find(':');
+    if (colon != std::string::npos) {
+      port = host.substr(colon + 1);
+      host = host.substr(0, colon);
+    }
+  }
+  if (host_header.find(':') != std::string::npos && host_header[0] != '[' && port.empty()) return false;
+  for (char c : port)
+    if (c < '0' || c > '9') return false;
+  if (port.size() > 5) return false;
+  host = lower(host);
+  if (is_ipv4_literal(host) || is_ipv6_literal(host) || host == "localhost") return true;
+  if (!s.opts.host_name.empty() && (host == lower(s.opts.host_name) || host == lower(s.opts.host_name) + ".local"))
+    return true;
+  for (const auto& h : s.opts.allowed_hosts)
+    if (host == lower(h)) return true;
+  for (const auto& h : s.config.agent.allowed_hosts)
+    if (host == lower(h)) return true;
+  return false;
+}
+
+// A cross-site page cannot set these headers without our consent (we never send CORS headers),
+// and a browser always sends Origin on a cross-origin write.
+HttpResponse check_write_origin(const HttpRequest& req) {
+  const std::string* site = req.header("Sec-Fetch-Site");
+  if (site && *site == "cross-site")
+    return error_response(403, "cross_site", "cross-site requests are refused");
+  const std::string* origin = req.header("Origin");
+  const std::string* host = req.header("Host");
+  if (origin && host && !(iequals(*origin, "http://" + *host) || iequals(*origin, "https://" + *host)))
+    return error_response(403, "origin_refused", "the request came from another site (Origin " + *origin + ")");
+  if (!req.body.empty()) {
+    const std::string* ct = req.header("Content-Type");
+    if (!ct || lower(ct->substr(0, ct->find(';'))) != "application/json")
+      return error_response(415, "unsupported_media_type", "send the body as application/json");
+  }
+  return HttpResponse{0, "", "", {}};
+}
+
+HttpResponse check_admin(AgentState& s, const HttpRequest& req) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.config.agent.admin_password_hash.empty())
+    return error_response(401, "setup_required", "set the admin password first (setup code in the agent's state directory)");
+  const Session* session = s.sessions.find(cookie_value(req, kSessionCookie), s.clock.monotonic_ms());
+  if (!session) return error_response(401, "not_logged_in", "log in first");
+  if (is_write(req.method)) {
+    const std::string* token = req.header("X-CSRF-Token");
+    if (!token || !platform::constant_time_equal(*token, session->csrf_token))
+      return error_response(403, "csrf_token_invalid", "missing or wrong X-CSRF-Token header; reload the page");
+  }
+  return HttpResponse{0, "", "", {}};
+}
+
+void add_security_headers(const HttpRequest& req, HttpResponse& r) {
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                         "frame-ancestors 'none'");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  if (req.path.rfind("/api/", 0) == 0 || req.path == "/healthz") r.headers.emplace_back("Cache-Control", "no-store");
+}
+
+HttpResponse dispatch(AgentState& s, const HttpRequest& req) {
+  if (req.header_count("Host") != 1) return error_response(400, "bad_host", "exactly one Host header is required");
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!host_allowed(s, *req.header("Host")))
+      return error_response(421, "host_not_allowed",
+                            "this device does not answer to that name; use its IP address or an allowed host name");
+  }
+  if (req.header_block_bytes() > 8 * 1024) return error_response(431, "headers_too_large", "request headers exceed 8 KiB");
+  const std::string method = req.method == "HEAD" ? "GET" : req.method;
+  std::string allow;
+  for (const Route* r = routes_begin(); r != routes_end(); ++r) {
+    std::string id;
+    if (!path_matches(r->path, req.path, id)) continue;
+    if (method != r->method) {
+      allow += (allow.empty() ? "" : ", ") + std::string(r->method);
+      continue;
+    }
+    if (is_write(method)) {
+      HttpResponse refused = check_write_origin(req);
+      if (refused.status) return refused;
+    }
+    if (r->access == Access::Admin) {
+      HttpResponse refused = check_admin(s, req);
+      if (refused.status) return refused;
+    }
+    return r->handler(s, req, id);
+  }
+  if (!allow.empty()) {
+    HttpResponse r = error_response(405, "method_not_allowed", req.method + " is not allowed here; use " + allow);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  }
+  if (method != "GET" || req.path.rfind("/api/", 0) == 0) {
+    if (req.path.rfind("/api/", 0) == 0 || find_asset(req.path == "/" ? "/index.html" : req.path) == nullptr)
+      return error_response(404, "not_found", "no such resource: " + req.path);
+    HttpResponse r = error_response(405, "method_not_allowed", req.method + " is not allowed here; use GET");
+    r.headers.emplace_back("Allow", "GET");
+    return r;
+  }
+  return serve_asset(req);
+}
+
+}  // namespace
+
+const Route* routes_begin() { return kRoutes; }
+const Route* routes_end() { return kRoutes + sizeof kRoutes / sizeof kRoutes[0]; }
+
+HttpResponse route_request(AgentState& s, const HttpRequest& req) {
+  HttpResponse r = dispatch(s, req);
+  add_security_headers(req, r);
+  return r;
+}
+
+}  // namespace tracklight::firmware

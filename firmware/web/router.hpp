@@ -1,0 +1,46 @@
+// The route table and the gates every request passes (SPEC section 2, "Security"):
+// Host allowlist (421) on every route, header block size (431), method (405), Origin and
+// Sec-Fetch-Site on writes (403), JSON content type on writes (415), setup (401
+// setup_required), session (401) and CSRF token (403). Then the handler; then the security
+// headers on whatever comes back.
+#pragma once
+#include "firmware/agent_state.hpp"
+#include "firmware/web/http_util.hpp"
+
+namespace tracklight::firmware {
+
+HttpResponse route_request(AgentState& s, const HttpRequest& req);
+
+// Handlers (one file per group). `id` is the path parameter where the route has one.
+HttpResponse serve_asset(const HttpRequest& req);
+HttpResponse handle_healthz(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_setup(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_login(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_logout(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_session(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_list_connections(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_get_connection(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_delete_connection(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_test_connection(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_status(AgentState& s, const HttpRequest& req, const std::string& id);
+
+// Access a route needs.
+enum class Access {
+  Public,      // static page assets and /healthz
+  SetupPhase,  // /api/v1/setup, /api/v1/login, /api/v1/session: no session yet
+  Admin,       // everything else: a logged-in session (plus CSRF token on writes)
+};
+
+struct Route {
+  const char* method;
+  const char* path;  // a trailing "{id}" matches one path segment
+  Access access;
+  HttpResponse (*handler)(AgentState&, const HttpRequest&, const std::string&);
+};
+
+// The whole table, so a test can call every route and prove each is gated.
+const Route* routes_begin();
+const Route* routes_end();
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,23 @@
+// Cryptographic primitives, all from mbedTLS. Byte strings are std::string. Thread-safe.
+#pragma once
+#include <string>
+#include "platform/result.hpp"
+
+namespace tracklight::platform {
+
+std::string sha256(const std::string& data);
+Result<std::string> pbkdf2_sha256(const std::string& password, const std::string& salt,
+                                  unsigned iterations, size_t out_len);
+// AES-256-GCM; the output is ciphertext followed by the 16-byte tag.
+Result<std::string> aes256gcm_seal(const std::string& key, const std::string& nonce,
+                                   const std::string& aad, const std::string& plaintext);
+// Fails (CryptoFailed) when the key, nonce, aad or data do not match: tampered or foreign.
+Result<std::string> aes256gcm_open(const std::string& key, const std::string& nonce,
+                                   const std::string& aad, const std::string& sealed);
+std::string base64_encode(const std::string& data);
+Result<std::string> base64_decode(const std::string& text);
+bool constant_time_equal(const std::string& a, const std::string& b);
+// Parses a PEM bundle; returns how many certificates it holds, or why it does not parse.
+Result<int> count_pem_certificates(const std::string& pem);
+
+}  // namespace tracklight::platform

@@ -1,0 +1,52 @@
+// Files. The config store goes through this interface so tests can use an in-memory version.
+// write_file_atomic: the file at `path` is either its old content or the new one, never partial,
+// even on power loss: write <path>.tmp (O_EXCL, 0600), fsync, [hard-link old file to
+// <path>.bak], rename over <path>, fsync the directory. Thread-safety: none; callers serialise.
+#pragma once
+#include <string>
+#include <vector>
+#include "platform/result.hpp"
+
+namespace tracklight::platform {
+
+struct AtomicWriteOptions {
+  bool keep_backup = false;  // keep the replaced file as <path>.bak
+};
+
+class Fs {
+ public:
+  virtual ~Fs() = default;
+  virtual Result<std::string> read_file(const std::string& path, size_t max_bytes) = 0;
+  virtual Status write_file_atomic(const std::string& path, const std::string& data,
+                                   const AtomicWriteOptions& opts) = 0;
+  // A plain private (0600) copy under a new name; used to keep a broken config aside.
+  virtual Status copy_file(const std::string& from, const std::string& to) = 0;
+  virtual Status remove(const std::string& path) = 0;
+  virtual bool exists(const std::string& path) = 0;
+  virtual Status make_private_dir(const std::string& path) = 0;  // mkdir -p, mode 0700
+};
+
+// Syscall seam for fault injection in tests (disk full at write, failing fsync or rename).
+struct FsFaults {
+  int fail_write_errno = 0;
+  int fail_fsync_errno = 0;
+  int fail_rename_errno = 0;
+  size_t short_write_after = 0;  // with fail_write_errno: bytes written before the failure
+};
+
+class PosixFs : public Fs {
+ public:
+  explicit PosixFs(FsFaults faults = {}) : faults_(faults) {}
+  Result<std::string> read_file(const std::string& path, size_t max_bytes) override;
+  Status write_file_atomic(const std::string& path, const std::string& data,
+                           const AtomicWriteOptions& opts) override;
+  Status copy_file(const std::string& from, const std::string& to) override;
+  Status remove(const std::string& path) override;
+  bool exists(const std::string& path) override;
+  Status make_private_dir(const std::string& path) override;
+
+ private:
+  FsFaults faults_;
+};
+
+}  // namespace tracklight::platform

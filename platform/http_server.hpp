@@ -1,0 +1,71 @@
+// The local HTTP server. The application sees plain HttpRequest/HttpResponse values and one
+// handler function; cpp-httplib stays inside httplib_server.cpp.
+//
+// Limits enforced here: request line and header lines (cpp-httplib, 8 KiB each), the whole
+// request (header block + body) in bytes and in time (a slow client cannot pin a worker),
+// body size (413), a fixed worker pool whose queue, when full, stops accepting connections.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+#include "platform/log.hpp"
+#include "platform/result.hpp"
+
+namespace tracklight::platform {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;  // GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS
+  std::string path;    // percent-decoded path, no query
+  HeaderList query;    // decoded query parameters, in order
+  HeaderList headers;  // as received, in order
+  std::string body;
+  std::string remote_addr;
+  const std::string* header(const std::string& name) const;  // first match, case-insensitive
+  size_t header_count(const std::string& name) const;
+  const std::string* query_param(const std::string& name) const;
+  size_t header_block_bytes() const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  HeaderList headers;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;                 // 0 picks a free port
+  size_t max_body_bytes = 64 * 1024;
+  size_t max_header_bytes = 8 * 1024;
+  size_t workers = 4;
+  size_t queue = 32;               // accepted connections waiting for a worker
+  int read_timeout_s = 5;
+  int request_deadline_s = 10;     // a whole request must arrive within this
+  int keepalive_timeout_s = 5;
+  size_t keepalive_max_requests = 100;
+  HeaderList error_headers;        // added to the errors cpp-httplib answers by itself
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions opts, HttpHandler handler, Logger& log);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  Result<int> bind();  // returns the bound port
+  void run();          // serves until stop()
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tracklight::platform

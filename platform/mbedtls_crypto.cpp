@@ -1,0 +1,135 @@
+#include "platform/crypto.hpp"
+
+#include <mbedtls/base64.h>
+extern "C" {
+#include <mbedtls/constant_time.h>  // 2.28 ships this header without C++ guards
+}
+#include <mbedtls/error.h>
+#include <mbedtls/gcm.h>
+#include <mbedtls/md.h>
+#include <mbedtls/pkcs5.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/x509_crt.h>
+
+#include <memory>
+
+namespace tracklight::platform {
+namespace {
+
+const unsigned char* u8(const std::string& s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+unsigned char* u8(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+
+Error crypto_error(const char* op, int rc) {
+  char buf[128];
+  mbedtls_strerror(rc, buf, sizeof buf);
+  return Error{ErrorCode::CryptoFailed, op, rc, buf};
+}
+
+}  // namespace
+
+std::string sha256(const std::string& data) {
+  std::string out(32, '\0');
+  (void)mbedtls_sha256_ret(u8(data), data.size(), u8(out), 0);
+  return out;
+}
+
+Result<std::string> pbkdf2_sha256(const std::string& password, const std::string& salt,
+                                  unsigned iterations, size_t out_len) {
+  mbedtls_md_context_t md;
+  mbedtls_md_init(&md);
+  std::unique_ptr<mbedtls_md_context_t, void (*)(mbedtls_md_context_t*)> guard(&md, mbedtls_md_free);
+  int rc = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
+  if (rc != 0) return crypto_error("mbedtls_md_setup", rc);
+  std::string out(out_len, '\0');
+  rc = mbedtls_pkcs5_pbkdf2_hmac(&md, u8(password), password.size(), u8(salt), salt.size(),
+                                 iterations, static_cast<uint32_t>(out_len), u8(out));
+  if (rc != 0) return crypto_error("mbedtls_pkcs5_pbkdf2_hmac", rc);
+  return out;
+}
+
+Result<std::string> aes256gcm_seal(const std::string& key, const std::string& nonce,
+                                   const std::string& aad, const std::string& plaintext) {
+  if (key.size() != 32) return Error{ErrorCode::CryptoFailed, "seal", 0, "key must be 32 bytes"};
+  mbedtls_gcm_context gcm;
+  mbedtls_gcm_init(&gcm);
+  std::string out(plaintext.size() + 16, '\0');
+  int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, u8(key), 256);
+  if (rc == 0) {
+    rc = mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, plaintext.size(), u8(nonce),
+                                   nonce.size(), u8(aad), aad.size(), u8(plaintext), u8(out),
+                                   16, u8(out) + plaintext.size());
+  }
+  mbedtls_gcm_free(&gcm);
+  if (rc != 0) return crypto_error("mbedtls_gcm_crypt_and_tag", rc);
+  return out;
+}
+
+Result<std::string> aes256gcm_open(const std::string& key, const std::string& nonce,
+                                   const std::string& aad, const std::string& sealed) {
+  if (key.size() != 32 || sealed.size() < 16)
+    return Error{ErrorCode::CryptoFailed, "unseal", 0, "malformed sealed value"};
+  const size_t len = sealed.size() - 16;
+  mbedtls_gcm_context gcm;
+  mbedtls_gcm_init(&gcm);
+  std::string out(len, '\0');
+  int rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, u8(key), 256);
+  if (rc == 0) {
+    rc = mbedtls_gcm_auth_decrypt(&gcm, len, u8(nonce), nonce.size(), u8(aad), aad.size(),
+                                  u8(sealed) + len, 16, u8(sealed), u8(out));
+  }
+  mbedtls_gcm_free(&gcm);
+  if (rc != 0) return crypto_error("mbedtls_gcm_auth_decrypt", rc);
+  return out;
+}
+
+std::string base64_encode(const std::string& data) {
+  size_t need = 0;
+  mbedtls_base64_encode(nullptr, 0, &need, u8(data), data.size());
+  std::string out(need, '\0');
+  size_t len = 0;
+  mbedtls_base64_encode(u8(out), out.size(), &len, u8(data), data.size());
+  out.resize(len);
+  return out;
+}
+
+Result<std::string> base64_decode(const std::string& text) {
+  size_t need = 0;
+  int rc = mbedtls_base64_decode(nullptr, 0, &need, u8(text), text.size());
+  if (rc == MBEDTLS_ERR_BASE64_INVALID_CHARACTER)
+    return Error{ErrorCode::BadInput, "base64", rc, "not valid base64"};
+  std::string out(need, '\0');
+  size_t len = 0;
+  rc = mbedtls_base64_decode(u8(out), out.size(), &len, u8(text), text.size());
+  if (rc != 0) return Error{ErrorCode::BadInput, "base64", rc, "not valid base64"};
+  out.resize(len);
+  return out;
+}
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  return mbedtls_ct_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Result<int> count_pem_certificates(const std::string& pem) {
+  if (pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    return Error{ErrorCode::BadInput, "PEM", 0, "no -----BEGIN CERTIFICATE----- block found"};
+  mbedtls_x509_crt chain;
+  mbedtls_x509_crt_init(&chain);
+  std::string z = pem;  // mbedTLS wants the terminating NUL counted for PEM input
+  int rc = mbedtls_x509_crt_parse(&chain, u8(z), z.size() + 1);
+  int n = 0;
+  for (const mbedtls_x509_crt* c = &chain; c && c->raw.len; c = c->next) ++n;
+  mbedtls_x509_crt_free(&chain);
+  if (rc < 0) {
+    char buf[128];
+    mbedtls_strerror(rc, buf, sizeof buf);
+    return Error{ErrorCode::BadInput, "PEM", rc, buf};
+  }
+  if (rc > 0) return Error{ErrorCode::BadInput, "PEM", rc,
+                           std::to_string(rc) + " certificate(s) in the bundle do not parse"};
+  return n;
+}
+
+}  // namespace tracklight::platform
