@@ -1,0 +1,77 @@
+// Test doubles for the platform interfaces: in-memory files with fault injection, a clock the
+// test moves, and deterministic entropy.
+#pragma once
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+
+#include "platform/clock.hpp"
+#include "platform/entropy.hpp"
+#include "platform/fs.hpp"
+
+namespace tracklight::test {
+
+class MemoryFs : public platform::Fs {
+ public:
+  std::map<std::string, std::string> files;
+  std::set<std::string> dirs;
+  int fail_writes_errno = 0;  // every atomic write fails with this errno while set
+
+  Result<std::string> read_file(const std::string& path, size_t max_bytes) override {
+    auto it = files.find(path);
+    if (it == files.end()) return Error{ErrorCode::NotFound, "open " + path, ENOENT, "No such file or directory"};
+    if (it->second.size() > max_bytes) return Error{ErrorCode::BadInput, "read " + path, 0, "too large"};
+    return it->second;
+  }
+  Status write_file_atomic(const std::string& path, const std::string& data,
+                           const platform::AtomicWriteOptions& opts) override {
+    if (fail_writes_errno)
+      return Error{fail_writes_errno == ENOSPC ? ErrorCode::NoSpace : ErrorCode::IoError, "write " + path + ".tmp",
+                   fail_writes_errno, std::strerror(fail_writes_errno)};
+    if (opts.keep_backup && files.count(path)) files[path + ".bak"] = files[path];
+    files[path] = data;
+    return ok_status();
+  }
+  Status copy_file(const std::string& from, const std::string& to) override {
+    auto data = read_file(from, 1 << 24);
+    if (!data) return data.error();
+    files[to] = *data;
+    return ok_status();
+  }
+  Status remove(const std::string& path) override {
+    files.erase(path);
+    return ok_status();
+  }
+  bool exists(const std::string& path) override { return files.count(path) || dirs.count(path); }
+  Status make_private_dir(const std::string& path) override {
+    dirs.insert(path);
+    return ok_status();
+  }
+};
+
+class FakeClock : public platform::Clock {
+ public:
+  int64_t now_ms = 1000;
+  int64_t wall_s = 1795000000;  // 2026-11-18
+  int64_t monotonic_ms() override { return now_ms; }
+  int64_t wall_time_s() override { return wall_s; }
+};
+
+// Distinct, repeatable bytes: a counter run through a simple mixer.
+class CountingEntropy : public platform::Entropy {
+ public:
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  Status fill(unsigned char* out, size_t len) override {
+    for (size_t i = 0; i < len; ++i) {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      out[i] = static_cast<unsigned char>(state);
+    }
+    return ok_status();
+  }
+};
+
+}  // namespace tracklight::test

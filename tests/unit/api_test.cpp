@@ -1,0 +1,356 @@
+// The HTTP API handlers, called directly (no sockets): gates, setup, login, connections.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "firmware/agent.hpp"
+#include "firmware/web/router.hpp"
+#include "tests/support/fakes.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+using nlohmann::json;
+using platform::HttpRequest;
+using platform::HttpResponse;
+
+struct ApiTest : ::testing::Test {
+  test::MemoryFs fs;
+  test::FakeClock clock;
+  test::CountingEntropy entropy;
+  platform::MemoryLogger log;
+  std::unique_ptr<Agent> agent;
+  std::string cookie, csrf;
+
+  void SetUp() override { start(); }
+  void start() {
+    AgentOptions o;
+    o.state_dir = "state";
+    o.host_name = "kiosk";
+    o.password_iterations = 1000;
+    agent = std::make_unique<Agent>(o, fs, clock, entropy, log);
+    ASSERT_TRUE(agent->start().ok());
+  }
+  HttpResponse call(const std::string& method, const std::string& path, const std::string& body = "",
+                    platform::HeaderList extra = {}) {
+    HttpRequest r;
+    r.method = method;
+    size_t q = path.find('?');
+    r.path = path.substr(0, q);
+    if (q != std::string::npos) {
+      std::string kv = path.substr(q + 1);
+      r.query.emplace_back(kv.substr(0, kv.find('=')), kv.substr(kv.find('=') + 1));
+    }
+    r.body = body;
+    r.remote_addr = "192.0.2.10";
+    r.headers = {{"Host", "127.0.0.1:8080"}};
+    if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+    if (!cookie.empty()) r.headers.emplace_back("Cookie", "theme=dark; tracklight_session=" + cookie);
+    if (!csrf.empty()) r.headers.emplace_back("X-CSRF-Token", csrf);
+    for (auto& h : extra) {
+      bool replaced = false;
+      for (auto& have : r.headers)
+        if (have.first == h.first) have.second = h.second, replaced = true;
+      if (!replaced) r.headers.push_back(h);
+    }
+    return agent->handle(r);
+  }
+  static json body_of(const HttpResponse& r) { return json::parse(r.body); }
+  static std::string code_of(const HttpResponse& r) { return body_of(r)["error"]["code"]; }
+  static std::string header_of(const HttpResponse& r, const std::string& name) {
+    for (const auto& h : r.headers)
+      if (h.first == name) return h.second;
+    return "";
+  }
+  void take_session(const HttpResponse& r) {
+    std::string sc = header_of(r, "Set-Cookie");
+    cookie = sc.substr(sc.find('=') + 1, 64);
+    csrf = body_of(r)["csrf_token"];
+  }
+  void set_up_admin() {
+    auto r = call("POST", "/api/v1/setup",
+                  json{{"setup_code", agent->state().setup_code}, {"password", "correct horse"}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    take_session(r);
+  }
+  static json jira_body() {
+    return {{"name", "Team Jira"}, {"provider", "jira"}, {"server_url", "https://example.atlassian.net"},
+            {"auth", "api-key"}, {"username", "mia@example.com"}, {"api_key", "CANARY-API-KEY"},
+            {"headers", json::array({{{"name", "X-Service-Token"}, {"value", "CANARY-HEADER"}}})},
+            {"board", {{"enabled", true}, {"jql", "project = OPS"}}}};
+  }
+};
+
+TEST_F(ApiTest, FirstRunNeedsTheSetupCodeAndItIsNeverAnswered) {
+  EXPECT_EQ(code_of(call("GET", "/api/v1/connections")), "setup_required");
+  EXPECT_EQ(code_of(call("GET", "/api/v1/session")), "setup_required");
+  const std::string code = agent->state().setup_code;
+  EXPECT_EQ(fs.files["state/setup-code"], code + "\n");
+  auto wrong = call("POST", "/api/v1/setup", json{{"setup_code", "AAAAA-AAAAA"}, {"password", "correct horse"}}.dump());
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(wrong.body.find(code), std::string::npos);
+  auto missing = call("POST", "/api/v1/setup", json{{"password", "correct horse"}}.dump());
+  EXPECT_EQ(missing.status, 403);
+  auto weak = call("POST", "/api/v1/setup", json{{"setup_code", code}, {"password", "short"}}.dump());
+  EXPECT_EQ(weak.status, 400);
+  EXPECT_EQ(body_of(weak)["error"]["field"], "password");
+  set_up_admin();
+  EXPECT_FALSE(fs.exists("state/setup-code"));
+  auto again = call("POST", "/api/v1/setup", json{{"setup_code", code}, {"password", "another one"}}.dump());
+  EXPECT_EQ(again.status, 403);
+  EXPECT_EQ(code_of(again), "already_set_up");
+  EXPECT_EQ(fs.files["state/tracklight.conf"].find("correct horse"), std::string::npos);
+}
+
+TEST_F(ApiTest, SetupCodeGuessingIsThrottled) {
+  int last = 0;
+  for (int i = 0; i < 7; ++i)
+    last = call("POST", "/api/v1/setup", json{{"setup_code", "AAAAA-AAAAA"}, {"password", "correct horse"}}.dump()).status;
+  EXPECT_EQ(last, 429);
+}
+
+TEST_F(ApiTest, LoginSessionAndLogout) {
+  set_up_admin();
+  cookie.clear();
+  csrf.clear();
+  EXPECT_EQ(code_of(call("GET", "/api/v1/connections")), "not_logged_in");
+  auto bad = call("POST", "/api/v1/login", json{{"password", "wrong horse!!"}}.dump());
+  EXPECT_EQ(bad.status, 401);
+  auto good = call("POST", "/api/v1/login", json{{"password", "correct horse"}}.dump());
+  ASSERT_EQ(good.status, 200);
+  EXPECT_NE(header_of(good, "Set-Cookie").find("HttpOnly; SameSite=Strict"), std::string::npos);
+  take_session(good);
+  auto session = call("GET", "/api/v1/session");
+  EXPECT_EQ(body_of(session)["csrf_token"], csrf);
+  EXPECT_EQ(call("GET", "/api/v1/connections").status, 200);
+  EXPECT_EQ(call("POST", "/api/v1/logout", "{}").status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/connections").status, 401);
+}
+
+TEST_F(ApiTest, LoginRateLimitIsPerClient) {
+  set_up_admin();
+  for (int i = 0; i < LoginThrottle::kFreeAttempts; ++i)
+    EXPECT_EQ(call("POST", "/api/v1/login", json{{"password", "wrong horse!!"}}.dump()).status, 401);
+  auto limited = call("POST", "/api/v1/login", json{{"password", "correct horse"}}.dump());
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(header_of(limited, "Retry-After"), "1");
+  clock.now_ms += 1000;
+  EXPECT_EQ(call("POST", "/api/v1/login", json{{"password", "correct horse"}}.dump()).status, 200);
+}
+
+TEST_F(ApiTest, WritesNeedCsrfTokenAndSameOrigin) {
+  set_up_admin();
+  const std::string body = jira_body().dump();
+  auto no_token = call("PUT", "/api/v1/connections/jira", body, {{"X-CSRF-Token", "nope"}});
+  EXPECT_EQ(no_token.status, 403);
+  EXPECT_EQ(code_of(no_token), "csrf_token_invalid");
+  auto cross = call("PUT", "/api/v1/connections/jira", body, {{"Origin", "http://evil.example"}});
+  EXPECT_EQ(cross.status, 403);
+  EXPECT_EQ(call("PUT", "/api/v1/connections/jira", body, {{"Sec-Fetch-Site", "cross-site"}}).status, 403);
+  auto form = call("PUT", "/api/v1/connections/jira", body, {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(form.status, 415);
+  auto same = call("PUT", "/api/v1/connections/jira", body, {{"Origin", "http://127.0.0.1:8080"}});
+  EXPECT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(call("POST", "/api/v1/login", "{\"password\":\"x\"}", {{"Origin", "http://evil.example"}}).status, 403);
+}
+
+TEST_F(ApiTest, ForeignHostIsRefusedOnEveryRoute) {
+  for (const char* host : {"evil.example", "evil.example:8080", "localhost.evil.example", "127.0.0.1.nip.io", "",
+                           "127.0.0.1:80x", "[::1"}) {
+    for (const char* path : {"/", "/app.js", "/healthz", "/api/v1/session", "/api/v1/connections"}) {
+      auto r = call("GET", path, "", {{"Host", host}});
+      EXPECT_EQ(r.status, 421) << host << " " << path;
+    }
+  }
+  for (const char* host : {"127.0.0.1:8080", "[::1]:8080", "localhost", "kiosk", "KIOSK.local:8080", "10.1.2.3"})
+    EXPECT_EQ(call("GET", "/healthz", "", {{"Host", host}}).status, 200) << host;
+}
+
+TEST_F(ApiTest, EveryNonPublicRouteIsGated) {
+  // Walks the route table itself, so a route added later without a gate fails here.
+  set_up_admin();
+  std::string saved_cookie = cookie;
+  cookie.clear();
+  csrf.clear();
+  for (const Route* r = routes_begin(); r != routes_end(); ++r) {
+    std::string path = r->path;
+    if (path.size() > 4 && path.substr(path.size() - 4) == "{id}") path.replace(path.size() - 4, 4, "x");
+    auto res = call(r->method, path, std::string(r->method) == "GET" ? "" : "{}");
+    if (r->access == Access::Public) {
+      EXPECT_EQ(res.status, 200) << path;
+    } else if (r->access == Access::Admin) {
+      EXPECT_TRUE(res.status == 401 || res.status == 403) << r->method << " " << path << " " << res.status;
+    }
+  }
+  // A valid session without the CSRF token still cannot write.
+  cookie = saved_cookie;
+  for (const Route* r = routes_begin(); r != routes_end(); ++r) {
+    if (r->access != Access::Admin || std::string(r->method) == "GET") continue;
+    std::string path = r->path;
+    if (path.substr(path.size() - 4) == "{id}") path.replace(path.size() - 4, 4, "x");
+    EXPECT_EQ(call(r->method, path, "{}").status, 403) << path;
+  }
+}
+
+TEST_F(ApiTest, ConnectStoresAndReadsBackWithoutSecrets) {
+  set_up_admin();
+  auto put = call("PUT", "/api/v1/connections/jira", jira_body().dump());
+  ASSERT_EQ(put.status, 200) << put.body;
+  json j = body_of(put);
+  EXPECT_EQ(j["connection"]["status"], "not-verified");
+  EXPECT_EQ(j["report"]["status"], "not-verified");
+  for (const auto& r : {call("GET", "/api/v1/connections"), call("GET", "/api/v1/connections/jira"),
+                        call("GET", "/api/v1/status"), put}) {
+    EXPECT_EQ(r.body.find("CANARY"), std::string::npos) << r.body;
+  }
+  json got = body_of(call("GET", "/api/v1/connections/jira"));
+  EXPECT_EQ(got["secrets"]["api_key"], true);
+  EXPECT_EQ(got["secrets"]["password"], false);
+  EXPECT_EQ(got["headers"][0], json({{"name", "X-Service-Token"}}));
+  EXPECT_EQ(got["board"]["jql"], "project = OPS");
+  EXPECT_EQ(got["check_interval_s"], 300);
+  for (const auto& line : log.lines()) EXPECT_EQ(line.find("CANARY"), std::string::npos) << line;
+  EXPECT_EQ(fs.files["state/tracklight.conf"].find("CANARY"), std::string::npos);
+}
+
+TEST_F(ApiTest, OmittedSecretsAreKeptEmptyClearsThem) {
+  set_up_admin();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/jira", jira_body().dump()).status, 200);
+  json edit = jira_body();
+  edit.erase("api_key");
+  edit["headers"] = json::array({{{"name", "X-Service-Token"}}});
+  edit["name"] = "Renamed";
+  ASSERT_EQ(call("PUT", "/api/v1/connections/jira", edit.dump()).status, 200);
+  const Connection* c = agent->state().config.find("jira");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->api_key, "CANARY-API-KEY");
+  EXPECT_EQ(c->headers[0].value, "CANARY-HEADER");
+  EXPECT_EQ(c->name, "Renamed");
+  edit["api_key"] = "";
+  auto cleared = call("PUT", "/api/v1/connections/jira", edit.dump());
+  EXPECT_EQ(cleared.status, 422);  // API-key auth without a key is not valid
+  EXPECT_EQ(body_of(cleared)["report"]["checks"][0]["errors"][0]["field"], "api_key");
+}
+
+TEST_F(ApiTest, BadRequestsNameTheField) {
+  set_up_admin();
+  json j = jira_body();
+  j["colour"] = "blue";
+  auto unknown = call("PUT", "/api/v1/connections/jira", j.dump());
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(body_of(unknown)["error"]["field"], "colour");
+  j = jira_body();
+  j["board"]["speed"] = 1;
+  EXPECT_EQ(body_of(call("PUT", "/api/v1/connections/jira", j.dump()))["error"]["field"], "board.speed");
+  j = jira_body();
+  j["check_interval_s"] = 3;
+  EXPECT_EQ(body_of(call("PUT", "/api/v1/connections/jira", j.dump()))["error"]["field"], "check_interval_s");
+  j = jira_body();
+  j["active"] = "yes";
+  EXPECT_EQ(body_of(call("PUT", "/api/v1/connections/jira", j.dump()))["error"]["field"], "active");
+  EXPECT_EQ(call("PUT", "/api/v1/connections/Bad_Id", jira_body().dump()).status, 400);
+  EXPECT_EQ(code_of(call("PUT", "/api/v1/connections/jira", "{not json")), "bad_json");
+  EXPECT_EQ(code_of(call("PUT", "/api/v1/connections/jira", std::string(40, '[') + std::string(40, ']'))), "bad_json");
+  j = jira_body();
+  j["id"] = "other";
+  EXPECT_EQ(body_of(call("PUT", "/api/v1/connections/jira", j.dump()))["error"]["field"], "id");
+  j = jira_body();
+  j["server_url"] = "http://example.atlassian.net";
+  auto invalid = call("PUT", "/api/v1/connections/jira", j.dump());
+  EXPECT_EQ(invalid.status, 422);
+  EXPECT_EQ(body_of(invalid)["report"]["status"], "invalid");
+  EXPECT_EQ(body_of(invalid)["report"]["checks"][0]["errors"][0]["field"], "server_url");
+  EXPECT_TRUE(agent->state().config.connections.empty());
+}
+
+TEST_F(ApiTest, UnavailableAuthMethodsAreRefusedClearly) {
+  set_up_admin();
+  json j = jira_body();
+  j["auth"] = "oauth2";
+  auto r = call("PUT", "/api/v1/connections/jira", j.dump());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("not available in this version"), std::string::npos);
+}
+
+TEST_F(ApiTest, TestSavesNothingAndUsesStoredSecrets) {
+  set_up_admin();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/jira", jira_body().dump()).status, 200);
+  std::string before = fs.files["state/tracklight.conf"];
+  json j = jira_body();
+  j.erase("api_key");
+  j["id"] = "jira";
+  auto r = call("POST", "/api/v1/connections/test", j.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r)["checks"][0]["result"], "pass");
+  j.erase("id");
+  json without = body_of(call("POST", "/api/v1/connections/test", j.dump()));
+  EXPECT_EQ(without["status"], "invalid");
+  EXPECT_EQ(fs.files["state/tracklight.conf"], before);
+}
+
+TEST_F(ApiTest, FailedSaveChangesNothingAndSaysWhy) {
+  set_up_admin();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/jira", jira_body().dump()).status, 200);
+  std::string before = fs.files["state/tracklight.conf"];
+  fs.fail_writes_errno = ENOSPC;
+  json j = jira_body();
+  j["name"] = "Changed";
+  auto r = call("PUT", "/api/v1/connections/jira", j.dump());
+  EXPECT_EQ(r.status, 507);
+  EXPECT_NE(body_of(r)["error"]["message"].get<std::string>().find("No space left"), std::string::npos);
+  EXPECT_EQ(agent->state().config.find("jira")->name, "Team Jira");
+  EXPECT_EQ(call("DELETE", "/api/v1/connections/jira").status, 507);
+  EXPECT_NE(agent->state().config.find("jira"), nullptr);
+  EXPECT_EQ(fs.files["state/tracklight.conf"], before);
+}
+
+TEST_F(ApiTest, DeleteAndVerifyFalse) {
+  set_up_admin();
+  EXPECT_EQ(call("PUT", "/api/v1/connections/jira?verify=false", jira_body().dump()).status, 200);
+  EXPECT_EQ(call("PUT", "/api/v1/connections/jira?verify=maybe", jira_body().dump()).status, 400);
+  EXPECT_EQ(call("DELETE", "/api/v1/connections/jira").status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/connections/jira").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/connections/jira").status, 404);
+}
+
+TEST_F(ApiTest, SurvivesRestart) {
+  set_up_admin();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/jira", jira_body().dump()).status, 200);
+  start();
+  cookie.clear();
+  csrf.clear();
+  take_session(call("POST", "/api/v1/login", json{{"password", "correct horse"}}.dump()));
+  json got = body_of(call("GET", "/api/v1/connections/jira"));
+  EXPECT_EQ(got["name"], "Team Jira");
+  EXPECT_EQ(agent->state().config.find("jira")->api_key, "CANARY-API-KEY");
+}
+
+TEST_F(ApiTest, StaticAssetsHaveTypesEtagsAndGzip) {
+  auto page = call("GET", "/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("Task Tracking"), std::string::npos);
+  EXPECT_NE(header_of(page, "Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(header_of(page, "X-Frame-Options"), "DENY");
+  std::string etag = header_of(page, "ETag");
+  EXPECT_EQ(call("GET", "/", "", {{"If-None-Match", etag}}).status, 304);
+  auto gz = call("GET", "/app.js", "", {{"Accept-Encoding", "gzip, br"}});
+  EXPECT_EQ(header_of(gz, "Content-Encoding"), "gzip");
+  EXPECT_EQ(static_cast<unsigned char>(gz.body[0]), 0x1f);
+  EXPECT_EQ(call("GET", "/app.css").content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(call("GET", "/nope.js").status, 404);
+  EXPECT_EQ(call("POST", "/", "{}").status, 405);
+  EXPECT_EQ(header_of(call("GET", "/api/v1/session"), "Cache-Control"), "no-store");
+}
+
+TEST_F(ApiTest, WrongMethodGets405WithAllow) {
+  auto r = call("PATCH", "/api/v1/connections/x", "{}");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_NE(header_of(r, "Allow").find("PUT"), std::string::npos);
+  auto opt = call("OPTIONS", "/api/v1/connections", "", {{"Origin", "http://evil.example"}});
+  EXPECT_EQ(opt.status, 405);
+  for (const auto& h : opt.headers) EXPECT_EQ(h.first.rfind("Access-Control", 0), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tracklight::firmware

@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "platform/fs.hpp"
+
+namespace tracklight::platform {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+struct AtomicFileTest : ::testing::Test {
+  stdfs::path dir;
+  std::string path;
+  void SetUp() override {
+    char tmpl[] = "/tmp/tracklight-fs-XXXXXX";
+    dir = mkdtemp(tmpl);
+    path = (dir / "tracklight.conf").string();
+  }
+  void TearDown() override { stdfs::remove_all(dir); }
+  std::string read(const std::string& p) {
+    PosixFs fs;
+    auto r = fs.read_file(p, 1 << 20);
+    return r.ok() ? *r : "<missing>";
+  }
+};
+
+TEST_F(AtomicFileTest, WritesPrivateFileAndKeepsBackup) {
+  PosixFs fs;
+  ASSERT_TRUE(fs.write_file_atomic(path, "one\n", {true}).ok());
+  ASSERT_TRUE(fs.write_file_atomic(path, "two\n", {true}).ok());
+  EXPECT_EQ(read(path), "two\n");
+  EXPECT_EQ(read(path + ".bak"), "one\n");
+  EXPECT_FALSE(fs.exists(path + ".tmp"));
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((path + ".bak").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(AtomicFileTest, FailedWriteLeavesOldFileAndNoTemp) {
+  ASSERT_TRUE(PosixFs().write_file_atomic(path, "good\n", {true}).ok());
+  FsFaults disk_full;
+  disk_full.fail_write_errno = ENOSPC;
+  disk_full.short_write_after = 3;  // part of the data reached the disk before it filled up
+  Status st = PosixFs(disk_full).write_file_atomic(path, "new content\n", {true});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::NoSpace);
+  EXPECT_NE(st.error().message().find("tracklight.conf.tmp"), std::string::npos);
+  EXPECT_EQ(read(path), "good\n");
+  EXPECT_FALSE(PosixFs().exists(path + ".tmp"));
+}
+
+TEST_F(AtomicFileTest, FailedFsyncOrRenameLeavesOldFile) {
+  ASSERT_TRUE(PosixFs().write_file_atomic(path, "good\n", {true}).ok());
+  FsFaults fsync_fails;
+  fsync_fails.fail_fsync_errno = EIO;
+  EXPECT_FALSE(PosixFs(fsync_fails).write_file_atomic(path, "x\n", {true}).ok());
+  EXPECT_EQ(read(path), "good\n");
+  FsFaults rename_fails;
+  rename_fails.fail_rename_errno = EROFS;
+  Status st = PosixFs(rename_fails).write_file_atomic(path, "y\n", {true});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::ReadOnly);
+  EXPECT_EQ(read(path), "good\n");
+  EXPECT_FALSE(PosixFs().exists(path + ".tmp"));
+}
+
+TEST_F(AtomicFileTest, RealFileSizeLimitIsReportedAsNoSpace) {
+  ASSERT_TRUE(PosixFs().write_file_atomic(path, "good\n", {}).ok());
+  // A real kernel refusal, not an injected one: cap the file size for a child process.
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim {16, 16};
+    setrlimit(RLIMIT_FSIZE, &lim);
+    Status st = PosixFs().write_file_atomic(path, std::string(4096, 'x'), {});
+    _exit(!st.ok() && st.error().code == ErrorCode::NoSpace ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(read(path), "good\n");
+}
+
+TEST_F(AtomicFileTest, ReadRefusesOversizeAndDirectories) {
+  PosixFs fs;
+  ASSERT_TRUE(fs.write_file_atomic(path, std::string(100, 'a'), {}).ok());
+  EXPECT_FALSE(fs.read_file(path, 10).ok());
+  EXPECT_FALSE(fs.read_file(dir.string(), 10).ok());
+  EXPECT_EQ(fs.read_file(path + ".nope", 10).error().code, ErrorCode::NotFound);
+}
+
+TEST_F(AtomicFileTest, PrivateDirIsCreatedAndTightened) {
+  PosixFs fs;
+  std::string sub = (dir / "a/b").string();
+  ASSERT_TRUE(fs.make_private_dir(sub).ok());
+  chmod(sub.c_str(), 0755);
+  ASSERT_TRUE(fs.make_private_dir(sub).ok());
+  struct stat st {};
+  ASSERT_EQ(stat(sub.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+}  // namespace
+}  // namespace tracklight::platform

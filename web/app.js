@@ -1,0 +1,424 @@
+'use strict';
+// tracklight page: setup, login, connection list and the Task Tracking dialog.
+// Talks only to /api/v1. Stored secrets never come back from the API; the form shows that one is
+// stored, keeps it when the field is left empty, replaces it when typed, removes it on Clear.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+let csrf = '';
+let editing = null; // the stored connection being edited, or null for a new one
+
+const AUTH = {
+  jira: [['api-key', 'API key (Jira Cloud)'], ['password', 'Password (Server/Data Center)'],
+    ['pat', 'Personal access token (Data Center 8.14+)']],
+  'azure-devops': [['pat', 'Personal access token']],
+};
+const AUTH_NOTE = {
+  jira: 'OAuth 2.0 and OAuth 1.0a sign-in are not available in this version yet.',
+  'azure-devops': 'Service principal, device code and managed identity sign-in are not available in this version yet.',
+};
+const SECRETS = ['password', 'api_key', 'token', 'proxy_password'];
+
+async function api(method, path, body) {
+  const opts = { method, headers: { 'X-CSRF-Token': csrf }, credentials: 'same-origin' };
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch (e) {
+    return { status: 0, json: { error: { message: 'The agent cannot be reached. Is it running?' } } };
+  }
+  let json = {};
+  try { json = await res.json(); } catch (e) { /* empty body */ }
+  return { status: res.status, json };
+}
+
+function show(id) {
+  for (const s of ['setup', 'login', 'conns']) $('#' + s).hidden = s !== id;
+  $('#logout').hidden = id !== 'conns';
+  const first = $('#' + id + ' input');
+  if (first) first.focus();
+}
+
+function banner(text) {
+  $('#banner').textContent = text || '';
+  $('#banner').hidden = !text;
+}
+
+async function start() {
+  const r = await api('GET', '/api/v1/session');
+  if (r.status === 200) {
+    csrf = r.json.csrf_token;
+    show('conns');
+    return refresh();
+  }
+  const code = r.json.error && r.json.error.code;
+  if (code === 'setup_required') return show('setup');
+  if (code === 'not_logged_in') return show('login');
+  banner((r.json.error && r.json.error.message) || 'Unexpected answer from the agent.');
+}
+
+function setErr(el, text) {
+  if (!el) return;
+  el.textContent = text || '';
+  for (const i of $$('[aria-describedby~="' + CSS.escape(el.id) + '"]')) i.setAttribute('aria-invalid', text ? 'true' : 'false');
+}
+
+async function submitSetup(ev) {
+  ev.preventDefault();
+  const f = ev.target;
+  $$('.err', f).forEach(e => setErr(e, ''));
+  const pw = $('#s-pw').value;
+  if (pw !== $('#s-pw2').value) return setErr($('#e-password2'), 'The passwords differ.');
+  const r = await api('POST', '/api/v1/setup', { setup_code: $('#s-code').value.trim(), password: pw });
+  if (r.status === 200) {
+    csrf = r.json.csrf_token;
+    f.reset();
+    show('conns');
+    return refresh();
+  }
+  const e = r.json.error || {};
+  setErr($('#e-' + (e.field || 'setup_code')), e.message || 'Setup failed.');
+}
+
+async function submitLogin(ev) {
+  ev.preventDefault();
+  const r = await api('POST', '/api/v1/login', { password: $('#l-pw').value });
+  if (r.status === 200) {
+    csrf = r.json.csrf_token;
+    ev.target.reset();
+    setErr($('#e-login'), '');
+    show('conns');
+    return refresh();
+  }
+  setErr($('#e-login'), (r.json.error && r.json.error.message) || 'Login failed.');
+}
+
+async function logout() {
+  await api('POST', '/api/v1/logout', {});
+  csrf = '';
+  show('login');
+}
+
+function cell(row, text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  row.appendChild(td);
+  return td;
+}
+
+function button(text, label, fn, cls) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = text;
+  b.className = cls || 'link';
+  b.setAttribute('aria-label', label);
+  b.addEventListener('click', fn);
+  return b;
+}
+
+async function refresh() {
+  const [list, status] = await Promise.all([api('GET', '/api/v1/connections'), api('GET', '/api/v1/status')]);
+  if (list.status === 401) return show('login');
+  if (list.status !== 200) return banner((list.json.error && list.json.error.message) || 'Cannot load connections.');
+  banner(status.json.config_problem || '');
+  const body = $('#list tbody');
+  body.textContent = '';
+  const conns = list.json.connections;
+  $('#empty').hidden = conns.length > 0;
+  $('#list').hidden = conns.length === 0;
+  for (const c of conns) {
+    const tr = document.createElement('tr');
+    cell(tr, c.name).dataset.label = 'Name';
+    cell(tr, c.provider === 'jira' ? 'Jira' : 'Azure DevOps').dataset.label = 'Provider';
+    cell(tr, c.server_url, 'url').dataset.label = 'Server';
+    const st = cell(tr, c.status.replace('-', ' '), 'status s-' + c.status);
+    st.dataset.label = 'Status';
+    cell(tr, c.last_check ? new Date(c.last_check).toLocaleString() : 'never').dataset.label = 'Last check';
+    const actions = cell(tr, '');
+    actions.appendChild(button('Edit', 'Edit ' + c.name, () => openDialog(c)));
+    actions.appendChild(button('Remove', 'Remove ' + c.name, () => remove(c)));
+    body.appendChild(tr);
+  }
+}
+
+async function remove(c) {
+  if (!confirm('Remove the connection "' + c.name + '"? Its stored credentials are deleted.')) return;
+  const r = await api('DELETE', '/api/v1/connections/' + encodeURIComponent(c.id));
+  if (r.status !== 200) banner((r.json.error && r.json.error.message) || 'Could not remove the connection.');
+  refresh();
+}
+
+// --- the dialog ---------------------------------------------------------------------------
+
+function secretBox(box) {
+  const input = $('input', box);
+  const name = box.dataset.secret || 'header';
+  const reveal = button('Show', 'Show ' + (name === 'header' ? 'header value' : $('label[for="' + input.id + '"]').textContent), () => {
+    const hidden = input.type === 'password';
+    input.type = hidden ? 'text' : 'password';
+    reveal.textContent = hidden ? 'Hide' : 'Show';
+    reveal.setAttribute('aria-pressed', String(hidden));
+  }, 'reveal');
+  reveal.setAttribute('aria-pressed', 'false');
+  const clear = button('Clear', 'Remove the stored value', () => {
+    box.dataset.clear = '1';
+    box.dataset.stored = '';
+    input.value = '';
+    input.placeholder = 'will be removed';
+    clear.hidden = true;
+  }, 'link clear');
+  clear.hidden = true;
+  box.append(reveal, clear);
+}
+
+function setStored(box, stored) {
+  const input = $('input', box);
+  input.value = '';
+  input.type = 'password';
+  box.dataset.clear = '';
+  box.dataset.stored = stored ? '1' : '';
+  input.placeholder = stored ? '•••••••• stored (type to replace)' : '';
+  $('.clear', box).hidden = !stored;
+  const rev = $('.reveal', box);
+  rev.textContent = 'Show';
+  rev.setAttribute('aria-pressed', 'false');
+}
+
+function headerRow(h) {
+  const i = $$('.hrow', $('#headers')).length;
+  const row = document.createElement('div');
+  row.className = 'hrow';
+  const name = document.createElement('input');
+  name.className = 'hname';
+  name.value = h ? h.name : '';
+  name.setAttribute('aria-label', 'Header name');
+  name.placeholder = 'X-Header-Name';
+  const box = document.createElement('div');
+  box.className = 'secret';
+  const value = document.createElement('input');
+  value.type = 'password';
+  value.autocomplete = 'off';
+  value.setAttribute('aria-label', 'Header value');
+  box.appendChild(value);
+  secretBox(box);
+  row.append(name, box, button('Remove', 'Remove this header', () => row.remove()));
+  const err = document.createElement('p');
+  err.className = 'err';
+  err.id = 'e-headers[' + i + ']';
+  row.appendChild(err);
+  $('#headers').appendChild(row);
+  setStored(box, !!h);
+  $('.clear', box).hidden = true; // a stored header is removed with its row
+}
+
+function fillAuth(provider, value) {
+  const sel = $('#f-auth');
+  sel.textContent = '';
+  for (const [v, label] of AUTH[provider]) sel.add(new Option(label, v));
+  sel.value = AUTH[provider].some(a => a[0] === value) ? value : AUTH[provider][0][0];
+  $('#auth-note').textContent = AUTH_NOTE[provider];
+}
+
+function applyVisibility() {
+  const p = $('#f-provider').value;
+  const a = $('#f-auth').value;
+  for (const el of $$('[data-show]', $('#cf'))) {
+    const ok = el.dataset.show.split(' ').some(t => {
+      const [tp, ta] = t.split(':');
+      return tp === p && (!ta || ta.split(',').includes(a));
+    });
+    el.hidden = !ok;
+  }
+  $('#f-server_url').placeholder = p === 'jira' ? 'https://your-company.atlassian.net' : 'https://dev.azure.com/your-org';
+}
+
+function clearErrors() {
+  $$('#cf .err').forEach(e => setErr(e, ''));
+  $('#report').textContent = '';
+}
+
+function slug(text) {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 32) || 'connection';
+}
+
+function openDialog(c) {
+  editing = c || null;
+  const f = $('#cf');
+  f.reset();
+  clearErrors();
+  $('#headers').textContent = '';
+  const v = c || { provider: 'jira', check_interval_s: 300, active: true, board: {}, secrets: {}, headers: [] };
+  $('#f-provider').value = v.provider;
+  fillAuth(v.provider, v.auth);
+  for (const k of ['name', 'id', 'server_url', 'username', 'token_expires', 'collection', 'project', 'tenant_id',
+    'client_id', 'proxy_url', 'proxy_username', 'ca_cert', 'check_interval_s']) {
+    if (v[k] !== undefined) $('#f-' + k).value = v[k];
+  }
+  $('#f-id').readOnly = !!c;
+  $('#f-use_for_tfvc').checked = !!v.use_for_tfvc;
+  $('#f-active').checked = v.active !== false;
+  const b = v.board || {};
+  $('#b-enabled').checked = !!b.enabled;
+  $('#b-interval_s').value = b.interval_s || 60;
+  $('#b-max_issues').value = b.max_issues || 10;
+  $('#b-jql').value = b.jql || '';
+  $('#b-branch').value = b.branch || '';
+  $('#b-pipelines').value = (b.pipelines || []).join('\n');
+  for (const box of $$('#cf .secret[data-secret]')) setStored(box, !!(v.secrets && v.secrets[box.dataset.secret]));
+  for (const h of v.headers || []) headerRow(h);
+  $('#more').open = !!(v.proxy_url || v.ca_cert || (v.headers || []).length);
+  $('#dlg-h').textContent = c ? 'Task Tracking: ' + c.name : 'Task Tracking';
+  applyVisibility();
+  $('#dlg').showModal();
+  $('#f-provider').focus();
+}
+
+function num(id) {
+  const n = Number($(id).value);
+  return Number.isInteger(n) ? n : $(id).value;
+}
+
+function collect() {
+  const p = $('#f-provider').value;
+  const c = {
+    id: $('#f-id').value.trim(), name: $('#f-name').value.trim(), provider: p, auth: $('#f-auth').value,
+    server_url: $('#f-server_url').value.trim(), proxy_url: $('#f-proxy_url').value.trim(),
+    proxy_username: $('#f-proxy_username').value, ca_cert: $('#f-ca_cert').value.trim(),
+    check_interval_s: num('#f-check_interval_s'), active: $('#f-active').checked,
+    username: '', token_expires: '', collection: '', project: '', tenant_id: '', client_id: '', use_for_tfvc: false,
+    headers: [],
+    board: { enabled: $('#b-enabled').checked, interval_s: num('#b-interval_s'), max_issues: num('#b-max_issues'),
+      jql: '', branch: '', pipelines: [] },
+  };
+  if (!c.id) c.id = slug(c.name);
+  if (p === 'jira') {
+    c.username = $('#f-username').value.trim();
+    c.token_expires = $('#f-token_expires').value;
+    c.board.jql = $('#b-jql').value.trim();
+    for (const row of $$('#headers .hrow')) {
+      const h = { name: $('.hname', row).value.trim() };
+      const val = $('.secret input', row).value;
+      if (val || !$('.secret', row).dataset.stored) h.value = val;
+      c.headers.push(h);
+    }
+  } else {
+    for (const k of ['collection', 'project', 'tenant_id', 'client_id']) c[k] = $('#f-' + k).value.trim();
+    c.use_for_tfvc = $('#f-use_for_tfvc').checked;
+    c.board.branch = $('#b-branch').value.trim();
+    c.board.pipelines = $('#b-pipelines').value.split('\n').map(s => s.trim()).filter(Boolean);
+  }
+  for (const name of SECRETS) {
+    const box = $('#cf .secret[data-secret="' + name + '"]');
+    const val = $('input', box).value;
+    if (val) c[name] = val;
+    else if (box.dataset.clear) c[name] = '';
+    else if (!box.dataset.stored) c[name] = '';
+  }
+  return c;
+}
+
+function fieldErr(field) {
+  return $('#cf [data-for="' + field + '"]') || document.getElementById('e-' + field);
+}
+
+function showFieldError(field, message) {
+  const el = fieldErr(field) || fieldErr(field.replace(/\[\d+\].*$/, '')) || fieldErr(field.split('.')[0]);
+  if (el && $('#cf').contains(el)) {
+    setErr(el, message);
+    const d = el.closest('details');
+    if (d) d.open = true;
+    return true;
+  }
+  setErr($('#e-form'), field + ': ' + message);
+  return false;
+}
+
+const RESULT_TEXT = { pass: 'Passed', warn: 'Warning', fail: 'Failed', skip: 'Skipped' };
+
+function renderReport(report) {
+  const box = $('#report');
+  box.textContent = '';
+  const h = document.createElement('h3');
+  h.textContent = report.ok ? 'Test report: no problems found' : 'Test report: problems found';
+  const ol = document.createElement('ol');
+  for (const ch of report.checks || []) {
+    const li = document.createElement('li');
+    li.className = 'r-' + ch.result;
+    const badge = document.createElement('strong');
+    badge.textContent = RESULT_TEXT[ch.result] || ch.result;
+    li.append(badge, ' ' + ch.message);
+    if (ch.hint) {
+      const p = document.createElement('p');
+      p.className = 'hint';
+      p.textContent = 'Fix: ' + ch.hint;
+      li.appendChild(p);
+    }
+    if (ch.detail) {
+      const d = document.createElement('details');
+      const s = document.createElement('summary');
+      s.textContent = 'Details';
+      d.append(s, ch.detail);
+      li.appendChild(d);
+    }
+    ol.appendChild(li);
+    for (const e of ch.errors || []) showFieldError(e.field, e.message);
+  }
+  box.append(h, ol);
+}
+
+async function runTest() {
+  clearErrors();
+  const c = collect();
+  if (!editing) delete c.id;
+  const r = await api('POST', '/api/v1/connections/test', c);
+  handleAnswer(r, rep => renderReport(rep));
+}
+
+async function connect(ev) {
+  ev.preventDefault();
+  clearErrors();
+  const c = collect();
+  const r = await api('PUT', '/api/v1/connections/' + encodeURIComponent(c.id), c);
+  if (r.status === 200) {
+    $('#dlg').close();
+    return refresh();
+  }
+  handleAnswer(r, () => {});
+}
+
+function handleAnswer(r, onReport) {
+  if (r.status === 200 && r.json.checks) return onReport(r.json);
+  if (r.json.report) return renderReport(r.json.report);
+  if (r.status === 401) {
+    $('#dlg').close();
+    return show('login');
+  }
+  const e = r.json.error || {};
+  if (e.field) showFieldError(e.field, e.message);
+  else setErr($('#e-form'), e.message || 'The agent answered ' + r.status + '.');
+}
+
+function init() {
+  $('#setup-form').addEventListener('submit', submitSetup);
+  $('#login-form').addEventListener('submit', submitLogin);
+  $('#logout').addEventListener('click', logout);
+  $('#add').addEventListener('click', () => openDialog(null));
+  $('#cancel').addEventListener('click', () => $('#dlg').close());
+  $('#test').addEventListener('click', runTest);
+  $('#cf').addEventListener('submit', connect);
+  $('#add-header').addEventListener('click', () => headerRow(null));
+  $('#f-provider').addEventListener('change', () => { fillAuth($('#f-provider').value); applyVisibility(); });
+  $('#f-auth').addEventListener('change', applyVisibility);
+  $('#f-name').addEventListener('input', () => {
+    if (!editing) $('#f-id').value = slug($('#f-name').value);
+  });
+  for (const box of $$('#cf .secret[data-secret]')) secretBox(box);
+  start();
+}
+
+document.addEventListener('DOMContentLoaded', init);
