@@ -7,6 +7,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -211,6 +212,7 @@ struct HttpServer::Impl {
   HttpHandler handler;
   Logger& log;
   GuardedServer server;
+  std::atomic<bool> stopped{false};
   Impl(HttpServerOptions o, HttpHandler h, Logger& l)
       : opts(std::move(o)), handler(std::move(h)), log(l), server(opts) {}
 };
@@ -277,6 +279,9 @@ Result<int> HttpServer::bind() {
 }
 
 void HttpServer::run() { impl_->server.listen_after_bind(); }
-void HttpServer::stop() { impl_->server.stop(); }
+void HttpServer::stop() {
+  // cpp-httplib asserts on a second stop(); signal handling and a failed listen can both ask.
+  if (!impl_->stopped.exchange(true)) impl_->server.stop();
+}
 
 }  // namespace tracklight::platform
