@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <iostream>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -65,8 +64,10 @@ Result<std::string> read_secret_line(const std::string& prompt) {
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
   }
-  std::string line;
-  bool got = static_cast<bool>(std::getline(std::cin, line));
+  char buf[1024];
+  bool got = std::fgets(buf, sizeof buf, stdin) != nullptr;
+  std::string line = got ? buf : "";
+  if (!line.empty() && line.back() == '\n') line.pop_back();
   if (tty) {
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
     std::fprintf(stderr, "\n");
