@@ -155,12 +155,22 @@ int run_agent(const Args& a) {
   return 0;
 }
 
+// The offline commands read the state directory the way the agent does at start-up.
+bool load_offline(ConfigStore& store, LoadedConfig& loaded) {
+  Status st = store.open();
+  if (!st) {
+    std::fprintf(stderr, "tracklight: %s\n", st.error().message().c_str());
+    return false;
+  }
+  loaded = store.load();
+  return true;
+}
+
 int run_passwd(const Args& a) {
   Platform p(platform::LogLevel::Warn);
   ConfigStore store(p.fs, p.entropy, p.log, a.state_dir);
-  Status st = store.open();
-  if (!st) return std::fprintf(stderr, "tracklight: %s\n", st.error().message().c_str()), 1;
-  LoadedConfig loaded = store.load();
+  LoadedConfig loaded;
+  if (!load_offline(store, loaded)) return 1;
   if (!loaded.problem.empty()) {
     std::fprintf(stderr, "tracklight: %s\nFix or move the file first; nothing was changed.\n", loaded.problem.c_str());
     return 1;
@@ -172,7 +182,7 @@ int run_passwd(const Args& a) {
   auto hash = hash_password(*pw, p.entropy);
   if (!hash) return std::fprintf(stderr, "tracklight: %s\n", hash.error().message().c_str()), 1;
   loaded.config.agent.admin_password_hash = *hash;
-  st = store.save(loaded.config);
+  Status st = store.save(loaded.config);
   if (!st) return std::fprintf(stderr, "tracklight: could not save: %s\n", st.error().message().c_str()), 1;
   (void)p.fs.remove(a.state_dir + "/setup-code");
   std::printf("Admin password changed in %s.\nIf the agent is running, reload it (systemctl reload tracklight, or kill -HUP its pid).\n",
@@ -183,9 +193,8 @@ int run_passwd(const Args& a) {
 int run_test(const Args& a) {
   Platform p(platform::LogLevel::Warn);
   ConfigStore store(p.fs, p.entropy, p.log, a.state_dir);
-  Status st = store.open();
-  if (!st) return std::fprintf(stderr, "tracklight: %s\n", st.error().message().c_str()), 1;
-  LoadedConfig loaded = store.load();
+  LoadedConfig loaded;
+  if (!load_offline(store, loaded)) return 1;
   if (!loaded.problem.empty()) std::fprintf(stderr, "tracklight: %s\n", loaded.problem.c_str());
   bool all_ok = true, any = false;
   for (const auto& c : loaded.config.connections) {

@@ -43,6 +43,14 @@ struct CodecTest : ::testing::Test {
     EXPECT_TRUE(text.ok());
     return *text;
   }
+  // A valid one-connection config, encoded (the sample CA is not a parseable certificate).
+  std::string encoded_jira() {
+    Config cfg;
+    Connection j = full_jira();
+    j.ca_cert.clear();
+    cfg.connections.push_back(j);
+    return encode(cfg);
+  }
   Error decode_error(const std::string& text) {
     auto r = decode_config(text, box);
     EXPECT_FALSE(r.ok()) << text;
@@ -94,22 +102,14 @@ TEST_F(CodecTest, RoundTripKeepsEveryField) {
 }
 
 TEST_F(CodecTest, SecretsNeverAppearInTheFile) {
-  Config cfg;
-  Connection j = full_jira();
-  j.ca_cert.clear();
-  cfg.connections.push_back(j);
-  std::string text = encode(cfg);
+  std::string text = encoded_jira();
   EXPECT_EQ(text.find("CANARY"), std::string::npos) << text;
   EXPECT_NE(text.find("api_key = sealed:"), std::string::npos);
   EXPECT_NE(text.find("header = X-Service-Token sealed:"), std::string::npos);
 }
 
 TEST_F(CodecTest, ForeignDeviceKeyIsRejectedWithTheLine) {
-  Config cfg;
-  Connection j = full_jira();
-  j.ca_cert.clear();
-  cfg.connections.push_back(j);
-  std::string text = encode(cfg);
+  std::string text = encoded_jira();
   SecretBox other(std::string(32, 'x'));
   auto r = decode_config(text, other);
   ASSERT_FALSE(r.ok());
@@ -119,11 +119,7 @@ TEST_F(CodecTest, ForeignDeviceKeyIsRejectedWithTheLine) {
 }
 
 TEST_F(CodecTest, SealedValuesCannotBeMovedBetweenFields) {
-  Config cfg;
-  Connection j = full_jira();
-  j.ca_cert.clear();
-  cfg.connections.push_back(j);
-  std::string text = encode(cfg);
+  std::string text = encoded_jira();
   // Put the proxy password's sealed value where the API key was.
   auto value_of = [&](const std::string& key) {
     size_t at = text.find(key + " = ");
@@ -178,11 +174,7 @@ TEST_F(CodecTest, EveryErrorNamesItsLine) {
 }
 
 TEST_F(CodecTest, UnknownKeysAreKeptAndReported) {
-  Config cfg;
-  Connection j = full_jira();
-  j.ca_cert.clear();
-  cfg.connections.push_back(j);
-  std::string text = encode(cfg);
+  std::string text = encoded_jira();
   text.insert(text.find("[agent]\n") + 8, "future_flag = on\n");
   text.insert(text.find("[connection jira-main]\n") + 23, "new_thing = 42\n");
   auto r = decode_config(text, box);
@@ -195,11 +187,7 @@ TEST_F(CodecTest, UnknownKeysAreKeptAndReported) {
 }
 
 TEST_F(CodecTest, DecodeAppliesFieldValidation) {
-  Config cfg;
-  Connection j = full_jira();
-  j.ca_cert.clear();
-  cfg.connections.push_back(j);
-  std::string text = encode(cfg);
+  std::string text = encoded_jira();
   text.replace(text.find("https://example.atlassian.net"), 8, "http://");
   Error e = decode_error(text);
   EXPECT_NE(e.detail.find("[connection jira-main] server_url: must use https"), std::string::npos) << e.detail;
