@@ -46,7 +46,7 @@ struct HttpServerOptions {
   size_t max_header_bytes = 8 * 1024;
   size_t workers = 4;
   size_t queue = 32;               // accepted connections waiting for a worker
-  int read_timeout_s = 5;
+  int read_timeout_s = 3;          // silence while a request is being read
   int request_deadline_s = 10;     // a whole request must arrive within this
   int keepalive_timeout_s = 5;
   size_t keepalive_max_requests = 100;

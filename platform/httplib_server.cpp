@@ -48,6 +48,7 @@ class BudgetStream : public httplib::Stream {
     budget_ = byte_budget;
   }
   bool has_buffered() const { return off_ < len_; }
+  bool read_failed() const { return read_failed_; }
 
   bool is_readable() const override {
     return has_buffered() || poll_one(sock_, POLLIN, wait_ms());
@@ -81,11 +82,13 @@ class BudgetStream : public httplib::Stream {
   }
 
   bool fill() {
+    read_failed_ = true;  // until data arrives: timed out, over budget, or closed
     if (budget_ == 0) return false;  // request larger than any we accept: drop the connection
     int wait = wait_ms();
     if (wait <= 0 || !poll_one(sock_, POLLIN, wait)) return false;
     ssize_t n = ::recv(sock_, buf_, std::min(sizeof buf_, budget_), 0);
     if (n <= 0) return false;
+    read_failed_ = false;
     budget_ -= static_cast<size_t>(n);
     off_ = 0;
     len_ = static_cast<size_t>(n);
@@ -98,12 +101,14 @@ class BudgetStream : public httplib::Stream {
   size_t budget_ = 0;
   char buf_[4096];
   size_t off_ = 0, len_ = 0;
+  bool read_failed_ = false;
 };
 
 // Fixed workers; enqueue blocks while the queue is full, which stops the accept loop.
 class BoundedPool : public httplib::TaskQueue {
  public:
-  BoundedPool(size_t workers, size_t max_queue) : max_queue_(max_queue) {
+  BoundedPool(size_t workers, size_t max_queue, std::atomic<size_t>& waiting)
+      : max_queue_(max_queue), waiting_(waiting) {
     for (size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
   }
   void enqueue(std::function<void()> fn) override {
@@ -111,6 +116,7 @@ class BoundedPool : public httplib::TaskQueue {
     space_.wait(lock, [&] { return jobs_.size() < max_queue_ || shutdown_; });
     if (shutdown_) return;
     jobs_.push_back(std::move(fn));
+    waiting_ = jobs_.size();
     ready_.notify_one();
   }
   void shutdown() override {
@@ -133,12 +139,14 @@ class BoundedPool : public httplib::TaskQueue {
         if (shutdown_ && jobs_.empty()) return;
         fn = std::move(jobs_.front());
         jobs_.pop_front();
+        waiting_ = jobs_.size();
         space_.notify_one();
       }
       fn();
     }
   }
   size_t max_queue_;
+  std::atomic<size_t>& waiting_;  // connections accepted but not yet given a worker
   std::mutex mu_;
   std::condition_variable ready_, space_;
   std::deque<std::function<void()>> jobs_;
@@ -148,7 +156,9 @@ class BoundedPool : public httplib::TaskQueue {
 
 class GuardedServer : public httplib::Server {
  public:
-  explicit GuardedServer(const HttpServerOptions& o) : o_(o) {}
+  explicit GuardedServer(const HttpServerOptions& o) : o_(o) {
+    new_task_queue = [this] { return new BoundedPool(o_.workers, o_.queue, waiting_); };
+  }
 
  private:
   bool process_and_close_socket(socket_t sock) override {
@@ -160,25 +170,36 @@ class GuardedServer : public httplib::Server {
       strm.begin_request(SteadyClock::now() + std::chrono::seconds(o_.request_deadline_s), budget);
       bool closed = false;
       ret = process_request(strm, left == 1, closed, nullptr);
-      if (!ret || closed) break;
+      if (!ret || closed || strm.read_failed()) break;  // a client that stalled mid-request is dropped
     }
     httplib::detail::shutdown_socket(sock);
     httplib::detail::close_socket(sock);
     return ret;
   }
 
-  // Idle keep-alive: sleep in poll, waking every 200 ms only to notice a stop().
+  // Idle keep-alive: sleep in poll, waking every 100 ms to notice a stop(). While another
+  // connection waits for a worker, an idle one gets only a short grace for its next request
+  // (a busy client sends it within a round trip) and then gives its worker up: browsers keep
+  // idle connections open and would otherwise hold every worker.
   bool wait_for_next_request(int sock) {
     auto until = SteadyClock::now() + std::chrono::seconds(o_.keepalive_timeout_s);
+    auto grace = SteadyClock::now() + std::chrono::milliseconds(20);
     while (svr_sock_ != INVALID_SOCKET) {
       int64_t left = ms_until(until);
       if (left <= 0) return false;
-      if (poll_one(sock, POLLIN, static_cast<int>(std::min<int64_t>(left, 200)))) return true;
+      int step = static_cast<int>(std::min<int64_t>(left, 100));
+      if (waiting_ > 0) {
+        int64_t g = ms_until(grace);
+        if (g <= 0) return false;
+        step = static_cast<int>(std::min<int64_t>(step, g));
+      }
+      if (poll_one(sock, POLLIN, step)) return true;
     }
     return false;
   }
 
   HttpServerOptions o_;
+  std::atomic<size_t> waiting_{0};
 };
 
 HttpRequest to_request(const httplib::Request& r) {
@@ -226,7 +247,6 @@ HttpServer::HttpServer(HttpServerOptions opts, HttpHandler handler, Logger& log)
     : impl_(std::make_unique<Impl>(std::move(opts), std::move(handler), log)) {
   auto& s = impl_->server;
   const auto& o = impl_->opts;
-  s.new_task_queue = [o] { return new BoundedPool(o.workers, o.queue); };
   s.set_tcp_nodelay(true);  // headers and body go out in two writes: avoid the delayed-ACK stall
   s.set_payload_max_length(o.max_body_bytes);
   s.set_read_timeout(o.read_timeout_s, 0);

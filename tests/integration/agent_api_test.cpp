@@ -174,6 +174,43 @@ TEST_F(AgentTest, OversizedRequestsAreRefused) {
   EXPECT_EQ(c.send("GET", "/healthz")->status, 200);
 }
 
+TEST_F(AgentTest, SlowClientsCannotPinTheServer) {
+  start();
+  // More half-sent requests than there are workers: each is dropped at its read timeout or
+  // request deadline, and a normal client is served meanwhile or right after.
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(agent->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const char* partial = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    ASSERT_GT(send(fd, partial, strlen(partial), MSG_NOSIGNAL), 0);
+    slow.push_back(fd);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  RawReply r = raw_request(agent->port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 30);
+  auto waited = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_LE(waited, 12) << "a slow client held a worker past the read timeout";
+  for (int fd : slow) {
+    char buf[256];
+    timeval tv{15, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    if (n > 0) {  // at most an error answer, then the connection ends
+      buf[n] = 0;
+      EXPECT_EQ(std::string(buf).rfind("HTTP/1.1 400", 0), 0u) << buf;
+      while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+      }
+    }
+    EXPECT_EQ(n, 0) << "the half-sent request's connection was not closed";
+    close(fd);
+  }
+}
+
 TEST_F(AgentTest, ConnectionsSurviveARestartAndSigtermIsClean) {
   start();
   ApiClient c = admin();
