@@ -16,8 +16,8 @@ Status AgentState::commit(Config next) {
 }
 
 Agent::Agent(AgentOptions opts, platform::Fs& fs, platform::Clock& clock, platform::Entropy& entropy,
-             platform::Logger& log)
-    : state_(std::move(opts), fs, clock, entropy, log) {}
+             platform::Logger& log, platform::HttpsConnector& https)
+    : state_(std::move(opts), fs, clock, entropy, log, https) {}
 
 Status Agent::start() {
   auto& s = state_;

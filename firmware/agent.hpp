@@ -10,7 +10,7 @@ namespace tracklight::firmware {
 class Agent {
  public:
   Agent(AgentOptions opts, platform::Fs& fs, platform::Clock& clock, platform::Entropy& entropy,
-        platform::Logger& log);
+        platform::Logger& log, platform::HttpsConnector& https);
   // Opens the state directory, loads the config, and creates a setup code on first run.
   Status start();
   void reload();  // SIGHUP

@@ -12,6 +12,7 @@
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
 #include "platform/fs.hpp"
+#include "platform/https_client.hpp"
 #include "platform/log.hpp"
 
 namespace tracklight::firmware {
@@ -21,17 +22,20 @@ struct AgentOptions {
   std::vector<std::string> allowed_hosts;  // from the command line, besides the config's
   std::string host_name;                   // this machine's name: <name> and <name>.local are allowed
   unsigned password_iterations = 0;        // 0 = the default (kPasswordIterations)
+  int64_t test_timeout_ms = 20000;         // a whole Test
 };
 
 struct AgentState {
-  AgentState(AgentOptions o, platform::Fs& f, platform::Clock& c, platform::Entropy& e, platform::Logger& l)
-      : opts(std::move(o)), fs(f), clock(c), entropy(e), log(l), store(f, e, l, opts.state_dir) {}
+  AgentState(AgentOptions o, platform::Fs& f, platform::Clock& c, platform::Entropy& e, platform::Logger& l,
+             platform::HttpsConnector& h)
+      : opts(std::move(o)), fs(f), clock(c), entropy(e), log(l), https(h), store(f, e, l, opts.state_dir) {}
 
   AgentOptions opts;
   platform::Fs& fs;
   platform::Clock& clock;
   platform::Entropy& entropy;
   platform::Logger& log;
+  platform::HttpsConnector& https;
   ConfigStore store;
 
   std::mutex mu;

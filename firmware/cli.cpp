@@ -8,12 +8,14 @@
 
 #include "firmware/admin_password.hpp"
 #include "firmware/agent.hpp"
+#include "firmware/checks/tester.hpp"
 #include "firmware/report.hpp"
 #include "firmware/url.hpp"
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
 #include "platform/fs.hpp"
 #include "platform/http_server.hpp"
+#include "platform/https_client.hpp"
 #include "platform/log.hpp"
 #include "platform/process.hpp"
 
@@ -111,6 +113,7 @@ struct Platform {
   platform::PosixClock clock;
   platform::LinuxEntropy entropy;
   platform::StderrLogger log;
+  platform::MbedtlsConnector https{clock};
   explicit Platform(platform::LogLevel level) : log(level) {}
 };
 
@@ -121,7 +124,7 @@ int run_agent(const Args& a) {
   opts.state_dir = a.state_dir;
   opts.allowed_hosts = a.allowed_hosts;
   opts.host_name = platform::host_name();
-  Agent agent(opts, p.fs, p.clock, p.entropy, p.log);
+  Agent agent(opts, p.fs, p.clock, p.entropy, p.log, p.https);
   Status st = agent.start();
   if (!st) {
     p.log.error("agent", "cannot start: " + st.error().message());
@@ -200,7 +203,8 @@ int run_test(const Args& a) {
   for (const auto& c : loaded.config.connections) {
     if (!a.command_arg.empty() && c.id != a.command_arg) continue;
     any = true;
-    Report r = test_connection(c, p.clock);
+    TestEnv env{p.clock, p.https};
+    Report r = run_test(c, env);
     all_ok = all_ok && r.ok;
     std::printf("%s (%s): %s\n", c.id.c_str(), c.provider.c_str(), r.status.c_str());
     for (const auto& ch : r.checks)

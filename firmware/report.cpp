@@ -32,25 +32,4 @@ Check field_check(const std::vector<FieldError>& errors) {
   return c;
 }
 
-Report test_connection(const Connection& conn, platform::Clock& clock) {
-  const int64_t start = clock.monotonic_ms();
-  Report r;
-  r.checks.push_back(field_check(validate_connection(conn)));
-  if (r.checks.back().result == "fail") {
-    r.status = "invalid";
-  } else {
-    Check net;
-    net.id = "network";
-    net.result = "skip";
-    net.message = "This version checks the settings' form only; it does not yet contact the server";
-    net.hint = "Connect saves the connection as not-verified.";
-    r.checks.push_back(net);
-    r.ok = true;
-    r.status = "not-verified";
-  }
-  r.checks[0].ms = clock.monotonic_ms() - start;
-  r.elapsed_ms = clock.monotonic_ms() - start;
-  return r;
-}
-
 }  // namespace tracklight::firmware

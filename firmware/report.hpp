@@ -27,13 +27,10 @@ struct Report {
   nlohmann::json server = nlohmann::json::object();
   nlohmann::json user = nlohmann::json::object();
   int64_t elapsed_ms = 0;
+  std::string detected_project;  // Azure DevOps: the one project found when none was named
 };
 
 nlohmann::json report_to_json(const Report& r);
 Check field_check(const std::vector<FieldError>& errors);
-// Runs the checks this build has on a connection. The network checks (DNS, TCP, TLS, HTTP and
-// the tracker's own) are not part of this build yet: the report says so, with status
-// "not-verified", and never claims "authorized".
-Report test_connection(const Connection& c, platform::Clock& clock);
 
 }  // namespace tracklight::firmware

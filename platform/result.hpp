@@ -15,6 +15,21 @@ enum class ErrorCode {
   CryptoFailed,   // sealing/unsealing or key derivation failed
   EntropyFailed,  // the kernel did not give random bytes
   BadInput,       // caller supplied malformed data
+  // Outbound HTTPS, one per failure a person must tell apart.
+  DnsFailed,
+  ConnectRefused,
+  ConnectFailed,
+  Timeout,            // op says which phase ran out of time
+  ProxyFailed,
+  ProxyAuthRequired,  // 407 from the proxy
+  TlsHandshake,
+  TlsVersion,         // the server offers nothing newer than TLS 1.1
+  CertUntrusted,
+  CertExpired,
+  CertNotYetValid,
+  HostnameMismatch,
+  BadResponse,
+  ResponseTooLarge,
 };
 
 struct Error {

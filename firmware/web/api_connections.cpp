@@ -1,5 +1,6 @@
 // Connections: list, get, Connect (PUT), delete, Test, and the status overview.
 #include "firmware/connection_json.hpp"
+#include "firmware/checks/tester.hpp"
 #include "firmware/report.hpp"
 #include "firmware/web/router.hpp"
 
@@ -65,22 +66,30 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
   if (!in.conn.id.empty() && in.conn.id != id)
     return error_response(400, "bad_field", "id in the body (" + in.conn.id + ") differs from the URL (" + id + ")", "id");
   in.conn.id = id;
-  std::lock_guard<std::mutex> lock(s.mu);
-  const Connection* stored = s.config.find(id);
-  JsonFieldError missing = merge_stored_secrets(in, stored);
-  if (!missing.field.empty()) return invalid_report(missing);
-  Report report = test_connection(in.conn, s.clock);
+  bool existed = false;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    const Connection* stored = s.config.find(id);
+    existed = stored != nullptr;
+    JsonFieldError missing = merge_stored_secrets(in, stored);
+    if (!missing.field.empty()) return invalid_report(missing);
+    if (stored) in.conn.unknown = stored->unknown;
+    if (!stored && s.config.connections.size() >= kMaxConnections)
+      return error_response(409, "too_many_connections", "at most 32 connections; remove one first");
+  }
+  // The network checks take seconds: the state is not locked meanwhile.
+  TestEnv env{s.clock, s.https, s.opts.test_timeout_ms};
+  Report report = run_test(in.conn, env, !(verify && *verify == "false"));
   if (!report.ok) return json_response(422, {{"report", report_to_json(report)}});
-  if (!stored && s.config.connections.size() >= kMaxConnections)
-    return error_response(409, "too_many_connections", "at most 32 connections; remove one first");
-  in.conn.saved_status = "not-verified";  // nothing has been verified against the server
-  if (stored) in.conn.unknown = stored->unknown;
+  in.conn.saved_status = report.status == "authorized" ? "authorized" : "not-verified";
+  if (in.conn.project.empty() && !report.detected_project.empty()) in.conn.project = report.detected_project;
+  std::lock_guard<std::mutex> lock(s.mu);
   Config next = s.config;
   if (Connection* slot = next.find(id)) *slot = in.conn;
   else next.connections.push_back(in.conn);
   Status st = s.commit(std::move(next));
   if (!st) return save_failed(st);
-  s.log.info("connections", std::string(stored ? "updated " : "added ") + in.conn.provider + " connection " + id +
+  s.log.info("connections", std::string(existed ? "updated " : "added ") + in.conn.provider + " connection " + id +
                                 " (" + effective_status(in.conn) + ")");
   return json_response(200, {{"connection", encode_connection(in.conn)}, {"report", report_to_json(report)}});
 }
@@ -112,7 +121,10 @@ HttpResponse handle_test_connection(AgentState& s, const HttpRequest& req, const
     r.checks.push_back(field_check({{missing.field, missing.message}}));
     return json_response(200, report_to_json(r));
   }
-  return json_response(200, report_to_json(test_connection(in.conn, s.clock)));
+  TestEnv env{s.clock, s.https, s.opts.test_timeout_ms};
+  Report report = run_test(in.conn, env);
+  s.log.info("connections", "Test of " + in.conn.provider + " " + (in.conn.id.empty() ? "(new)" : in.conn.id) + ": " + report.status);
+  return json_response(200, report_to_json(report));
 }
 
 HttpResponse handle_status(AgentState& s, const HttpRequest&, const std::string&) {

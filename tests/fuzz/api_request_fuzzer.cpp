@@ -16,13 +16,14 @@ struct World {
   test::FakeClock clock;
   test::CountingEntropy entropy;
   platform::MemoryLogger log;  // grows; a fresh world is made every 1000 inputs
+  test::FakeHttps https;
   std::unique_ptr<firmware::Agent> agent;
   std::string cookie, csrf;
   World() {
     firmware::AgentOptions o;
     o.state_dir = "s";
     o.password_iterations = 1;
-    agent = std::make_unique<firmware::Agent>(o, fs, clock, entropy, log);
+    agent = std::make_unique<firmware::Agent>(o, fs, clock, entropy, log, https);
     (void)agent->start();
     auto& st = agent->state();
     st.config.agent.admin_password_hash = "pbkdf2-sha256$1$AA==$AA==";

@@ -10,6 +10,10 @@
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
 #include "platform/fs.hpp"
+#include "platform/https_client.hpp"
+#include <functional>
+#include <memory>
+#include <vector>
 
 namespace tracklight::test {
 
@@ -72,6 +76,42 @@ class CountingEntropy : public platform::Entropy {
     }
     return ok_status();
   }
+};
+
+// HTTPS without a network: open() fails with `open_error` when set, else every GET is answered
+// by `respond` (the default: 404). Requests are recorded with their headers.
+class FakeHttps : public platform::HttpsConnector {
+ public:
+  struct Request {
+    std::string path;
+    platform::HeaderList headers;
+  };
+  Error open_error{ErrorCode::IoError, "", 0, ""};
+  bool fail_open = false;
+  std::function<platform::HttpsResponse(const std::string& path)> respond = [](const std::string&) {
+    platform::HttpsResponse r;
+    r.status = 404;
+    return r;
+  };
+  std::vector<Request> requests;
+  platform::TlsPeer peer{"TLSv1.2", "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256", "CN=fake", "CN=fake CA",
+                         "2025-01-01", "2045-01-01", {"localhost"}};
+
+  Result<std::unique_ptr<platform::HttpsConnection>> open(const platform::HttpsTarget&) override {
+    if (fail_open) return open_error;
+    return std::unique_ptr<platform::HttpsConnection>(std::make_unique<Conn>(*this));
+  }
+
+ private:
+  struct Conn : platform::HttpsConnection {
+    explicit Conn(FakeHttps& f) : f_(f) {}
+    Result<platform::HttpsResponse> get(const std::string& path, const platform::HeaderList& headers) override {
+      f_.requests.push_back({path, headers});
+      return f_.respond(path);
+    }
+    const platform::TlsPeer& peer() const override { return f_.peer; }
+    FakeHttps& f_;
+  };
 };
 
 }  // namespace tracklight::test

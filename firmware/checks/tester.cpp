@@ -1,0 +1,236 @@
+#include "firmware/checks/tester.hpp"
+
+#include <cctype>
+#include <cstdio>
+
+#include "firmware/connection_rules.hpp"
+#include "firmware/url.hpp"
+#include "platform/crypto.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+using platform::HttpsTarget;
+
+std::string year_of(int64_t wall_s) {
+  return std::to_string(1970 + wall_s / 31556952);
+}
+
+// Where a failed connection attempt stopped, and what a person can do about it.
+struct NetFailure {
+  const char* check;
+  const char* hint;
+};
+
+NetFailure classify(ErrorCode code, const std::string& op) {
+  switch (code) {
+    case ErrorCode::DnsFailed: return {"dns", "Check the server name for typos, and that this device has working DNS."};
+    case ErrorCode::ConnectRefused: return {"tcp", "Nothing accepts connections on that port: check the port in the URL and that the server is up."};
+    case ErrorCode::ConnectFailed: return {"tcp", "Check the network route to the server (firewall, VPN, proxy setting)."};
+    case ErrorCode::ProxyAuthRequired: return {"tcp", "Enter or correct the Proxy Username and Proxy Password."};
+    case ErrorCode::ProxyFailed: return {"tcp", "Check the Web Proxy address, and that the proxy allows HTTPS (CONNECT) to this server."};
+    case ErrorCode::TlsVersion: return {"tls", "Ask the server's administrator to enable TLS 1.2 or newer."};
+    case ErrorCode::CertExpired: return {"tls", "The server's administrator must renew its certificate. Credentials were not sent."};
+    case ErrorCode::CertNotYetValid: return {"tls", "Check this device's date and time; if they are right, the server's certificate was issued for the future. Credentials were not sent."};
+    case ErrorCode::HostnameMismatch: return {"tls", "Use the host name the certificate was issued for in the Server URL. Credentials were not sent."};
+    case ErrorCode::CertUntrusted: return {"tls", "If the server uses a private CA, paste that CA's certificate into CA certificate. Credentials were not sent."};
+    case ErrorCode::Timeout:
+      if (op == "connect") return {"tcp", "The server did not answer: check the address, port, firewall or proxy."};
+      return {"tls", "The server accepted the connection but stopped answering; try again, or check the server."};
+    default: return {"tls", "Check the Server URL and try again."};
+  }
+}
+
+void connection_failed(Report& r, const Error& e, const std::string& host, int64_t ms) {
+  NetFailure f = classify(e.code, e.op);
+  auto add = [&](const char* id, const char* result, std::string msg, std::string hint) {
+    Check c;
+    c.id = id;
+    c.result = result;
+    c.message = std::move(msg);
+    c.hint = std::move(hint);
+    r.checks.push_back(c);
+  };
+  const std::string which = f.check;
+  if (which != "dns") add("dns", "pass", "Resolved " + host, "");
+  if (which == "tls") add("tcp", "pass", "Connected", "");
+  add(f.check, "fail", (which == "tls" ? "TLS: " : "") + e.detail, f.hint);
+  r.checks.back().ms = ms;
+  r.status = "interrupted";
+}
+
+std::string auth_header(const Connection& c) {
+  if (c.provider == "azure-devops") return platform::basic_auth_value("", c.token);
+  if (c.auth == "pat") return "Bearer " + c.token;
+  return platform::basic_auth_value(c.username, c.auth == "api-key" ? c.api_key : c.password);
+}
+
+bool fill_target(const Connection& c, HttpsTarget& t, std::string& path) {
+  Url u;
+  if (!parse_url(c.server_url, u).empty()) return false;
+  t.host = u.host;
+  t.port = u.port;
+  t.host_is_ip = u.host_is_ip;
+  t.extra_ca_pem = c.ca_cert;
+  path = u.path;
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  if (!c.proxy_url.empty()) {
+    Url p;
+    if (!parse_url(c.proxy_url, p).empty()) return false;
+    t.proxy_host = p.host;
+    t.proxy_port = p.port;
+    t.proxy_username = c.proxy_username;
+    t.proxy_password = c.proxy_password;
+  }
+  return true;
+}
+
+std::string tls_summary(const platform::TlsPeer& peer) {
+  std::string names;
+  for (const auto& n : peer.names) names += (names.empty() ? "" : ", ") + n;
+  return peer.version + " (" + peer.cipher + "); certificate for " + (names.empty() ? peer.subject : names) +
+         ", valid until " + peer.valid_to;
+}
+
+}  // namespace
+
+Check& Probe::add(const std::string& id, const std::string& result, const std::string& message,
+                  const std::string& hint, int64_t ms) {
+  Check c;
+  c.id = id;
+  c.result = result;
+  c.message = message;
+  c.hint = hint;
+  c.ms = ms;
+  report.checks.push_back(c);
+  return report.checks.back();
+}
+
+bool Probe::failed() const {
+  for (const auto& c : report.checks)
+    if (c.result == "fail") return true;
+  return false;
+}
+
+bool Probe::get(const std::string& id, const std::string& path, platform::HttpsResponse& out,
+                const platform::HeaderList& extra) {
+  platform::HeaderList h = auth;
+  h.insert(h.end(), extra.begin(), extra.end());
+  int64_t t0 = clock.monotonic_ms();
+  auto res = conn.get(path, h);
+  if (!res) {
+    const Error& e = res.error();
+    std::string hint = e.code == ErrorCode::Timeout ? "The server is too slow or stalled; try again later."
+                       : e.code == ErrorCode::ResponseTooLarge ? "Check the Server URL: this does not look like the tracker's API."
+                                                                 : "Check the server and the network, then try again.";
+    add(id, "fail", e.detail, hint, clock.monotonic_ms() - t0);
+    report.status = "interrupted";
+    return false;
+  }
+  out = std::move(*res);
+  return true;
+}
+
+bool is_json(const platform::HttpsResponse& r) {
+  const std::string* ct = r.header("Content-Type");
+  return ct && lower(*ct).find("json") != std::string::npos;
+}
+
+std::string path_segment(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else out += std::string("%") + kHex[c >> 4] + kHex[c & 15];
+  }
+  return out;
+}
+
+std::string retry_after_text(const platform::HttpsResponse& r) {
+  const std::string* ra = r.header("Retry-After");
+  return ra ? " (it asks to wait " + *ra + " s)" : "";
+}
+
+bool common_http_outcome(Probe& p, const std::string& id, const platform::HttpsResponse& r) {
+  if (r.status == 429) {
+    p.add(id, "fail", "The server is rate-limiting requests" + retry_after_text(r), "Wait and test again.");
+    p.report.status = "interrupted";
+    return false;
+  }
+  if (r.status >= 500) {
+    p.add(id, "fail", "The server answered " + std::to_string(r.status) + retry_after_text(r),
+          "The tracker has a problem of its own; try again later.");
+    p.report.status = "interrupted";
+    return false;
+  }
+  if (r.status >= 300 && r.status < 400) {
+    const std::string* loc = r.header("Location");
+    p.add(id, "fail", "The server redirects to " + (loc ? *loc : std::string("another address")) + "; the redirect was not followed",
+          "Use the address the server redirects to as the Server URL (credentials are never sent across a redirect).");
+    p.report.status = "interrupted";
+    return false;
+  }
+  return true;
+}
+
+Report run_test(const Connection& c, TestEnv& env, bool network) {
+  const int64_t start = env.clock.monotonic_ms();
+  Report r;
+  r.checks.push_back(field_check(validate_connection(c)));
+  auto finish = [&]() -> Report {
+    r.elapsed_ms = env.clock.monotonic_ms() - start;
+    return r;
+  };
+  if (r.checks.back().result == "fail") {
+    r.status = "invalid";
+    return finish();
+  }
+  if (!network) {
+    r.ok = true;
+    r.status = "not-verified";
+    return finish();
+  }
+  const int64_t wall = env.clock.wall_time_s();
+  if (!platform::wall_clock_plausible(wall)) {
+    Check k;
+    k.id = "clock";
+    k.result = "fail";
+    k.message = "The system clock is not set (it says " + year_of(wall) + ")";
+    k.hint = "Enable network time (timedatectl set-ntp true) or set the date; certificates cannot be checked until then.";
+    r.checks.push_back(k);
+    r.status = "interrupted";
+    return finish();
+  }
+  r.checks.push_back(Check{"clock", "pass", "The system clock is plausible", "", 0, {}});
+  HttpsTarget target;
+  std::string base_path;
+  fill_target(c, target, base_path);
+  target.deadline_ms = start + env.timeout_ms;
+  int64_t t0 = env.clock.monotonic_ms();
+  auto conn = env.https.open(target);
+  if (!conn) {
+    connection_failed(r, conn.error(), target.host, env.clock.monotonic_ms() - t0);
+    return finish();
+  }
+  r.checks.push_back(Check{"dns", "pass", "Resolved " + target.host, "", 0, {}});
+  r.checks.push_back(Check{"tcp", "pass",
+                           target.proxy_host.empty() ? "Connected to port " + std::to_string(target.port)
+                                                     : "Connected through the proxy " + target.proxy_host,
+                           "", 0, {}});
+  r.checks.push_back(Check{"tls", "pass", tls_summary((*conn)->peer()), "", env.clock.monotonic_ms() - t0, {}});
+  r.server["tls"] = {{"version", (*conn)->peer().version}, {"issuer", (*conn)->peer().issuer},
+                     {"valid_to", (*conn)->peer().valid_to}};
+  Probe p{r, env.clock, **conn, {{"Authorization", auth_header(c)}, {"Accept", "application/json"}}, target.host};
+  for (const auto& h : c.headers) p.auth.emplace_back(h.name, h.value);
+  if (c.provider == "jira") run_jira_checks(c, p, base_path);
+  else run_azure_checks(c, p, base_path);
+  if (!p.failed()) {
+    r.ok = true;
+    r.status = "authorized";
+  } else if (r.status.empty()) {
+    r.status = "not-authorized";
+  }
+  return finish();
+}
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,49 @@
+// Test (SPEC section 3): field validation, system clock, DNS/TCP/TLS through platform's HTTPS
+// connector, then the provider's own checks, each reported with its fix. Stops at the first
+// failure that makes later checks meaningless. Credentials go out only after TLS verified the
+// server; the whole Test ends by its deadline and says which step ran out of time.
+#pragma once
+#include <string>
+#include "firmware/connection.hpp"
+#include "firmware/report.hpp"
+#include "platform/clock.hpp"
+#include "platform/https_client.hpp"
+
+namespace tracklight::firmware {
+
+struct TestEnv {
+  platform::Clock& clock;
+  platform::HttpsConnector& https;
+  int64_t timeout_ms = 20000;
+};
+
+// Runs every check. With network=false only the fields are checked (Connect ?verify=false).
+Report run_test(const Connection& c, TestEnv& env, bool network = true);
+
+// --- shared by the provider checks ---------------------------------------------------------
+struct Probe {
+  Report& report;
+  platform::Clock& clock;
+  platform::HttpsConnection& conn;
+  platform::HeaderList auth;  // Authorization plus the connection's custom headers
+  std::string host;
+  Check& add(const std::string& id, const std::string& result, const std::string& message,
+             const std::string& hint = "", int64_t ms = 0);
+  // A GET whose transport failure is already reported (as a failed check `id`); nullopt then.
+  bool get(const std::string& id, const std::string& path, platform::HttpsResponse& out,
+           const platform::HeaderList& extra = {});
+  bool failed() const;
+};
+
+bool is_json(const platform::HttpsResponse& r);
+std::string path_segment(const std::string& text);  // percent-encodes one URL path segment
+std::string retry_after_text(const platform::HttpsResponse& r);
+// Reports the answers every tracker gives the same way (5xx, 429, redirects, HTML). Returns
+// false when it reported a failure.
+bool common_http_outcome(Probe& p, const std::string& id, const platform::HttpsResponse& r);
+
+void run_jira_checks(const Connection& c, Probe& p, const std::string& base_path);
+void run_azure_checks(const Connection& c, Probe& p, const std::string& base_path);
+std::string azure_collection_path(const Connection& c, std::string& why);
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,460 @@
+// HTTPS over mbedTLS, with cpp-httplib's client doing the HTTP: a ClientImpl subclass supplies
+// the connection (TCP, proxy CONNECT, TLS handshake and verification) and a Stream over the TLS
+// session; cpp-httplib writes requests and parses responses (chunked, content-length).
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "platform/https_client.hpp"
+
+#define _GLIBCXX_IOSTREAM 1  // see httplib_server.cpp: cpp-httplib never uses the streams
+#include <httplib.h>
+
+namespace tracklight::platform {
+namespace {
+
+const char* const kCaBundles[] = {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+                                  "/etc/ssl/cert.pem"};
+
+std::string mbed_error(int rc) {
+  char buf[160];
+  mbedtls_strerror(rc, buf, sizeof buf);
+  return buf;
+}
+
+std::string x509_date(const mbedtls_x509_time& t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d UTC", t.year, t.mon, t.day, t.hour, t.min);
+  return buf;
+}
+
+std::string dn_text(const mbedtls_x509_name* dn) {
+  char buf[512];
+  int n = mbedtls_x509_dn_gets(buf, sizeof buf, dn);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// Parses an IP literal into bytes (4 or 16); empty when it is not one.
+std::string ip_bytes(const std::string& host) {
+  unsigned char b[16];
+  if (inet_pton(AF_INET, host.c_str(), b) == 1) return std::string(reinterpret_cast<char*>(b), 4);
+  if (inet_pton(AF_INET6, host.c_str(), b) == 1) return std::string(reinterpret_cast<char*>(b), 16);
+  return "";
+}
+
+// One TLS session over a connected non-blocking socket. Owns the mbedTLS state and the CA
+// chain (freed with the session); the socket itself belongs to the cpp-httplib client.
+class TlsSession {
+ public:
+  TlsSession(int fd, Clock& clock, int64_t deadline_ms) : fd_(fd), clock_(clock), deadline_ms_(deadline_ms) {
+    mbedtls_entropy_init(&entropy_);
+    mbedtls_ctr_drbg_init(&drbg_);
+    mbedtls_ssl_config_init(&conf_);
+    mbedtls_ssl_init(&ssl_);
+    mbedtls_x509_crt_init(&ca_);
+  }
+  ~TlsSession() {
+    mbedtls_ssl_free(&ssl_);
+    mbedtls_ssl_config_free(&conf_);
+    mbedtls_x509_crt_free(&ca_);
+    mbedtls_ctr_drbg_free(&drbg_);
+    mbedtls_entropy_free(&entropy_);
+  }
+
+  Status handshake(const HttpsTarget& t, const std::string& bundle_path);
+  ssize_t read(char* buf, size_t len);
+  ssize_t write(const char* buf, size_t len);
+  bool readable_now() { return mbedtls_ssl_get_bytes_avail(&ssl_) > 0; }
+  bool wait(bool for_read);
+  void close_notify() { mbedtls_ssl_close_notify(&ssl_); }
+  int fd() const { return fd_; }
+  const TlsPeer& peer() const { return peer_; }
+  void set_phase(std::string phase) { phase_ = std::move(phase); }
+  // The reason the last read or write failed, when it was ours (deadline) rather than the peer's.
+  const Error* failure() const { return failed_ ? &failure_ : nullptr; }
+
+ private:
+  Status load_trust(const HttpsTarget& t, const std::string& bundle_path);
+  Error verify_error(uint32_t flags) const;
+  static int on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags);
+  static int bio_send(void* self, const unsigned char* buf, size_t len);
+  static int bio_recv(void* self, unsigned char* buf, size_t len);
+
+  int fd_;
+  Clock& clock_;
+  int64_t deadline_ms_;
+  std::string host_, ip_;  // ip_: the target's address bytes when it is an IP literal
+  std::string phase_ = "TLS handshake";
+  mbedtls_entropy_context entropy_;
+  mbedtls_ctr_drbg_context drbg_;
+  mbedtls_ssl_config conf_;
+  mbedtls_ssl_context ssl_;
+  mbedtls_x509_crt ca_;
+  TlsPeer peer_;
+  std::string top_issuer_;
+  bool failed_ = false;
+  Error failure_;
+};
+
+Status TlsSession::load_trust(const HttpsTarget& t, const std::string& bundle_path) {
+  std::string path = bundle_path;
+  for (const char* p : kCaBundles)
+    if (path.empty() && ::access(p, R_OK) == 0) path = p;
+  if (!path.empty()) {
+    int rc = mbedtls_x509_crt_parse_file(&ca_, path.c_str());
+    if (rc < 0) return Error{ErrorCode::TlsHandshake, "CA bundle", rc, "cannot read the CA bundle " + path + ": " + mbed_error(rc)};
+  }
+  if (!t.extra_ca_pem.empty()) {
+    std::string pem = t.extra_ca_pem;
+    int rc = mbedtls_x509_crt_parse(&ca_, reinterpret_cast<const unsigned char*>(pem.c_str()), pem.size() + 1);
+    if (rc < 0) return Error{ErrorCode::TlsHandshake, "CA certificate", rc, "the connection's CA certificate does not parse: " + mbed_error(rc)};
+  }
+  if (ca_.raw.len == 0)
+    return Error{ErrorCode::CertUntrusted, "CA bundle", 0, "no trusted CA certificates: install ca-certificates or add the server's CA"};
+  return ok_status();
+}
+
+Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_path) {
+  host_ = t.host;
+  ip_ = t.host_is_ip ? ip_bytes(t.host) : "";
+  Status st = load_trust(t, bundle_path);
+  if (!st) return st;
+  static const char kPers[] = "tracklight-tls";
+  int rc = mbedtls_ctr_drbg_seed(&drbg_, mbedtls_entropy_func, &entropy_, reinterpret_cast<const unsigned char*>(kPers), sizeof kPers);
+  if (rc == 0) rc = mbedtls_ssl_config_defaults(&conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+  if (rc != 0) return Error{ErrorCode::TlsHandshake, "TLS setup", rc, mbed_error(rc)};
+  mbedtls_ssl_conf_min_version(&conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);  // TLS 1.2+
+  mbedtls_ssl_conf_authmode(&conf_, MBEDTLS_SSL_VERIFY_REQUIRED);
+  mbedtls_ssl_conf_ca_chain(&conf_, &ca_, nullptr);
+  mbedtls_ssl_conf_rng(&conf_, mbedtls_ctr_drbg_random, &drbg_);
+  mbedtls_ssl_conf_verify(&conf_, on_verify, this);
+  // x25519 first: mbedTLS 2.28 otherwise leads with P-521, which costs far more.
+  static const mbedtls_ecp_group_id kCurves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                                 MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
+  mbedtls_ssl_conf_curves(&conf_, kCurves);
+  rc = mbedtls_ssl_setup(&ssl_, &conf_);
+  // 2.28 checks the name only when it is set, and matches no IP-address SAN: for an IP literal
+  // the name is not set (no SNI either, RFC 6066) and on_verify compares the address itself.
+  if (rc == 0 && ip_.empty()) rc = mbedtls_ssl_set_hostname(&ssl_, t.host.c_str());
+  if (rc != 0) return Error{ErrorCode::TlsHandshake, "TLS setup", rc, mbed_error(rc)};
+  mbedtls_ssl_set_bio(&ssl_, this, bio_send, bio_recv, nullptr);
+  for (;;) {
+    rc = mbedtls_ssl_handshake(&ssl_);
+    if (rc == 0) break;
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+      if (!wait(rc == MBEDTLS_ERR_SSL_WANT_READ)) return failure_;
+      continue;
+    }
+    if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return verify_error(mbedtls_ssl_get_verify_result(&ssl_));
+    if (rc == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION ||
+        (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && ssl_.in_msg && ssl_.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION))
+      return Error{ErrorCode::TlsVersion, "TLS handshake", rc, host_ + " offers only TLS older than 1.2, which is not safe to use"};
+    return Error{ErrorCode::TlsHandshake, "TLS handshake", rc, "TLS handshake with " + host_ + " failed: " + mbed_error(rc)};
+  }
+  peer_.version = mbedtls_ssl_get_version(&ssl_);
+  peer_.cipher = mbedtls_ssl_get_ciphersuite(&ssl_);
+  return ok_status();
+}
+
+Error TlsSession::verify_error(uint32_t flags) const {
+  const std::string names = peer_.names.empty() ? peer_.subject : [&] {
+    std::string n;
+    for (const auto& s : peer_.names) n += (n.empty() ? "" : ", ") + s;
+    return n;
+  }();
+  const long code = static_cast<long>(flags);
+  if (flags & MBEDTLS_X509_BADCERT_EXPIRED)
+    return Error{ErrorCode::CertExpired, "TLS certificate", code, "the server's certificate expired on " + peer_.valid_to};
+  if (flags & MBEDTLS_X509_BADCERT_FUTURE)
+    return Error{ErrorCode::CertNotYetValid, "TLS certificate", code, "the server's certificate is not valid until " + peer_.valid_from};
+  if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+    return Error{ErrorCode::HostnameMismatch, "TLS certificate", code, "the certificate is for " + names + ", not " + host_};
+  if (flags & (MBEDTLS_X509_BADCERT_NOT_TRUSTED | MBEDTLS_X509_BADCERT_MISSING))
+    return Error{ErrorCode::CertUntrusted, "TLS certificate", code,
+                 "the certificate is issued by " + (top_issuer_.empty() ? std::string("an unknown issuer") : top_issuer_) +
+                     ", which is not a trusted CA"};
+  char buf[256];
+  int n = mbedtls_x509_crt_verify_info(buf, sizeof buf, "", flags);
+  std::string why = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "verification failed";
+  for (auto& c : why)
+    if (c == '\n') c = ';';
+  return Error{ErrorCode::CertUntrusted, "TLS certificate", code, "the server's certificate was refused: " + why};
+}
+
+int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
+  auto* s = static_cast<TlsSession*>(self);
+  if (s->top_issuer_.empty()) s->top_issuer_ = dn_text(&crt->issuer);  // called from the chain's top down
+  if (depth != 0) return 0;
+  s->peer_.subject = dn_text(&crt->subject);
+  s->peer_.issuer = dn_text(&crt->issuer);
+  s->peer_.valid_from = x509_date(crt->valid_from);
+  s->peer_.valid_to = x509_date(crt->valid_to);
+  bool ip_match = false;
+  for (const mbedtls_x509_sequence* san = &crt->subject_alt_names; san && san->buf.p; san = san->next) {
+    const int type = san->buf.tag & 0x1f;
+    std::string raw(reinterpret_cast<const char*>(san->buf.p), san->buf.len);
+    if (type == 2) s->peer_.names.push_back(raw);  // dNSName
+    if (type == 7) {                               // iPAddress
+      char text[64] = "";
+      inet_ntop(raw.size() == 4 ? AF_INET : AF_INET6, raw.data(), text, sizeof text);
+      s->peer_.names.push_back(text);
+      ip_match = ip_match || (!s->ip_.empty() && raw == s->ip_);
+    }
+  }
+  if (!s->ip_.empty() && !ip_match) *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+  return 0;
+}
+
+bool TlsSession::wait(bool for_read) {
+  for (;;) {
+    int64_t left = deadline_ms_ - clock_.monotonic_ms();
+    if (left <= 0) break;
+    pollfd p{fd_, static_cast<short>(for_read ? POLLIN : POLLOUT), 0};
+    int rc = ::poll(&p, 1, static_cast<int>(left));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc > 0) return true;
+    if (rc < 0) break;
+  }
+  failed_ = true;
+  failure_ = Error{ErrorCode::Timeout, phase_, ETIMEDOUT, "timed out during " + phase_ + " with " + host_};
+  return false;
+}
+
+int TlsSession::bio_send(void* self, const unsigned char* buf, size_t len) {
+  auto* s = static_cast<TlsSession*>(self);
+  ssize_t n = ::send(s->fd_, buf, len, MSG_NOSIGNAL);
+  if (n >= 0) return static_cast<int>(n);
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_WRITE;
+  return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+int TlsSession::bio_recv(void* self, unsigned char* buf, size_t len) {
+  auto* s = static_cast<TlsSession*>(self);
+  ssize_t n = ::recv(s->fd_, buf, len, 0);
+  if (n >= 0) return static_cast<int>(n);
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_READ;
+  return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+ssize_t TlsSession::read(char* buf, size_t len) {
+  for (;;) {
+    int rc = mbedtls_ssl_read(&ssl_, reinterpret_cast<unsigned char*>(buf), len);
+    if (rc >= 0) return rc;
+    if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) return 0;
+    if ((rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) && wait(rc == MBEDTLS_ERR_SSL_WANT_READ)) continue;
+    return -1;
+  }
+}
+
+ssize_t TlsSession::write(const char* buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    int rc = mbedtls_ssl_write(&ssl_, reinterpret_cast<const unsigned char*>(buf) + done, len - done);
+    if (rc > 0) {
+      done += static_cast<size_t>(rc);
+      continue;
+    }
+    if ((rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) && wait(rc == MBEDTLS_ERR_SSL_WANT_READ)) continue;
+    return -1;
+  }
+  return static_cast<ssize_t>(done);
+}
+
+class TlsStream : public httplib::Stream {
+ public:
+  explicit TlsStream(TlsSession& s) : s_(s) {}
+  bool is_readable() const override { return s_.readable_now() || s_.wait(true); }
+  bool is_writable() const override { return s_.wait(false); }
+  ssize_t read(char* ptr, size_t size) override { return s_.read(ptr, size); }
+  ssize_t write(const char* ptr, size_t size) override { return s_.write(ptr, size); }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    httplib::detail::get_remote_ip_and_port(s_.fd(), ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    httplib::detail::get_local_ip_and_port(s_.fd(), ip, port);
+  }
+  socket_t socket() const override { return s_.fd(); }
+
+ private:
+  TlsSession& s_;
+};
+
+// cpp-httplib's client over our connection: it builds the requests and parses the responses.
+class MbedClient : public httplib::ClientImpl {
+ public:
+  MbedClient(const HttpsTarget& t, Clock& clock, std::string bundle)
+      : ClientImpl(t.host, t.port), target_(t), clock_(clock), bundle_(std::move(bundle)) {
+    set_keep_alive(true);
+    set_follow_location(false);  // a redirect is reported, never followed with our credentials
+  }
+  ~MbedClient() override {
+    std::lock_guard<std::mutex> lock(socket_mutex_);
+    shutdown_ssl(socket_, true);
+    shutdown_socket(socket_);
+    close_socket(socket_);
+  }
+
+  Status connect() {
+    const bool via_proxy = !target_.proxy_host.empty();
+    auto fd = connect_tcp(via_proxy ? target_.proxy_host : target_.host, via_proxy ? target_.proxy_port : target_.port,
+                          target_.deadline_ms, clock_);
+    if (!fd) {
+      Error e = fd.error();
+      if (via_proxy) e.detail = "proxy " + target_.proxy_host + ": " + e.detail;
+      return e;
+    }
+    socket_.sock = *fd;
+    if (via_proxy) {
+      Status st = tunnel();
+      if (!st) return st;
+    }
+    session_ = std::make_unique<TlsSession>(*fd, clock_, target_.deadline_ms);
+    return session_->handshake(target_, bundle_);
+  }
+
+  TlsSession* session() { return session_.get(); }
+
+ protected:
+  bool create_and_connect_socket(Socket& socket, httplib::Error& error) override {
+    // The first connection is made by connect(); this runs only when the server closed a
+    // kept-alive one, and verifies the new one just the same.
+    if (socket.is_open()) return true;
+    Status st = connect();
+    if (!st) {
+      reconnect_error_ = st.error();
+      reconnect_failed_ = true;
+      error = httplib::Error::Connection;
+      return false;
+    }
+    return true;
+  }
+  void shutdown_ssl(Socket&, bool graceful) override {
+    // cpp-httplib drops a failed connection before returning; keep why it failed.
+    if (session_ && session_->failure()) {
+      last_failure_ = *session_->failure();
+      has_failure_ = true;
+    }
+    if (session_ && graceful) session_->close_notify();
+    session_.reset();
+  }
+  bool process_socket(const Socket&, std::function<bool(httplib::Stream&)> callback) override {
+    if (!session_) return false;
+    TlsStream strm(*session_);
+    return callback(strm);
+  }
+  bool is_ssl() const override { return true; }
+
+ private:
+  Status tunnel();
+
+  HttpsTarget target_;
+  Clock& clock_;
+  std::string bundle_;
+  std::unique_ptr<TlsSession> session_;
+
+ public:
+  bool reconnect_failed_ = false;
+  Error reconnect_error_;
+  bool has_failure_ = false;
+  Error last_failure_;
+};
+
+Status MbedClient::tunnel() {
+  const std::string where = (target_.host.find(':') != std::string::npos ? "[" + target_.host + "]" : target_.host) +
+                            ":" + std::to_string(target_.port);
+  int64_t left_s = std::max<int64_t>(1, (target_.deadline_ms - clock_.monotonic_ms() + 999) / 1000);
+  httplib::detail::SocketStream strm(socket_.sock, static_cast<time_t>(left_s), 0, static_cast<time_t>(left_s), 0);
+  httplib::Request req;
+  req.method = "CONNECT";
+  req.path = where;
+  req.set_header("Host", where);
+  if (!target_.proxy_username.empty())
+    req.set_header("Proxy-Authorization", basic_auth_value(target_.proxy_username, target_.proxy_password));
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  if (!process_request(strm, req, res, false, err))
+    return Error{ErrorCode::ProxyFailed, "proxy", static_cast<long>(err),
+                 "the proxy " + target_.proxy_host + " did not answer the CONNECT request (" + httplib::to_string(err) + ")"};
+  if (res.status == 407)
+    return Error{ErrorCode::ProxyAuthRequired, "proxy", 407,
+                 target_.proxy_username.empty() ? "the proxy requires a user name and password"
+                                                : "the proxy refused the proxy user name or password"};
+  if (res.status != 200)
+    return Error{ErrorCode::ProxyFailed, "proxy", res.status,
+                 "the proxy answered " + std::to_string(res.status) + " to CONNECT " + where};
+  return ok_status();
+}
+
+class MbedConnection : public HttpsConnection {
+ public:
+  MbedConnection(std::unique_ptr<MbedClient> client, const HttpsTarget& t, Clock& clock)
+      : client_(std::move(client)), target_(t), clock_(clock), peer_(client_->session()->peer()) {}
+
+  Result<HttpsResponse> get(const std::string& path, const HeaderList& headers) override {
+    httplib::Headers h;
+    for (const auto& kv : headers) h.emplace(kv.first, kv.second);
+    h.emplace("User-Agent", "tracklight/" TRACKLIGHT_VERSION);
+    if (TlsSession* s = client_->session()) s->set_phase("waiting for the answer to GET " + path);
+    client_->has_failure_ = false;
+    std::string body;
+    bool too_large = false;
+    auto res = client_->Get(path, h, [&](const char* data, size_t len) {
+      if (body.size() + len > target_.max_response_bytes) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, len);
+      return true;
+    });
+    if (too_large)
+      return Error{ErrorCode::ResponseTooLarge, "GET " + path, 0,
+                   "the answer is larger than " + std::to_string(target_.max_response_bytes >> 20) + " MB"};
+    if (!res) {
+      TlsSession* s = client_->session();
+      if (s && s->failure()) return *s->failure();
+      if (client_->has_failure_) return client_->last_failure_;
+      if (client_->reconnect_failed_)
+        return client_->reconnect_error_;
+      return Error{ErrorCode::BadResponse, "GET " + path, static_cast<long>(res.error()),
+                   "no valid HTTP answer from " + target_.host + " (" + httplib::to_string(res.error()) + ")"};
+    }
+    HttpsResponse out;
+    out.status = res->status;
+    for (const auto& kv : res->headers) out.headers.emplace_back(kv.first, kv.second);
+    out.body = std::move(body);
+    return out;
+  }
+  const TlsPeer& peer() const override { return peer_; }
+
+ private:
+  std::unique_ptr<MbedClient> client_;
+  HttpsTarget target_;
+  Clock& clock_;
+  TlsPeer peer_;
+};
+
+}  // namespace
+
+MbedtlsConnector::MbedtlsConnector(Clock& clock, std::string ca_bundle_path)
+    : clock_(clock), ca_bundle_path_(std::move(ca_bundle_path)) {}
+
+Result<std::unique_ptr<HttpsConnection>> MbedtlsConnector::open(const HttpsTarget& target) {
+  auto client = std::make_unique<MbedClient>(target, clock_, ca_bundle_path_);
+  Status st = client->connect();
+  if (!st) return st.error();
+  return std::unique_ptr<HttpsConnection>(std::make_unique<MbedConnection>(std::move(client), target, clock_));
+}
+
+}  // namespace tracklight::platform

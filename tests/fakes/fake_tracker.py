@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""A fake Jira (Cloud or Data Center) or Azure DevOps server for tests, over real TLS from
+Python's ssl module (OpenSSL), so the agent's mbedTLS client talks to a different stack.
+
+Responses follow reference/tracker-apis.md: serverInfo, myself (401 AUTHENTICATED_FAILED,
+CAPTCHA 403), mypermissions (400 without `permissions`), /rest/api/3 404 on Data Center;
+connectionData (401 with X-TFS-FedAuthRedirect: Suppress, else a 302 to a sign-in page; 203
+sign-in page; anonymous identity), projects, builds, TFVC changesets, TF200016 404.
+
+    fake_tracker.py --cert C --key K --scenario S.json --log L.jsonl [--tls-max 1.0] [--port 0]
+
+prints "listening PORT" when ready. The scenario file is re-read on every request, so a test can
+change the server's behaviour between requests. Every request is appended to the log as JSON:
+method, path, and whether Authorization / Proxy-Authorization headers were present.
+"""
+import argparse
+import json
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit, parse_qs
+
+PERMISSION_NAMES = {
+    "BROWSE_PROJECTS": "Browse Projects", "CREATE_ISSUES": "Create Issues", "EDIT_ISSUES": "Edit Issues",
+    "TRANSITION_ISSUES": "Transition Issues", "CREATE_ATTACHMENTS": "Create Attachments",
+    "ADD_COMMENTS": "Add Comments", "DELETE_ALL_COMMENTS": "Delete All Comments",
+    "USER_PICKER": "Browse users and groups",
+}
+SIGN_IN_PAGE = "<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body>Sign in</body></html>"
+
+
+class TlsServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def get_request(self):
+        # The handshake runs in the handler's thread (Handler.setup), so a client that never
+        # completes it cannot block the accept loop.
+        sock, addr = self.socket.accept()
+        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def handle_error(self, request, client_address):
+        pass  # refused handshakes are the point of several tests
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-tracker"
+
+    def setup(self):
+        self.request.settimeout(60)
+        self.request.do_handshake()
+        super().setup()
+
+    def log_message(self, *args):
+        pass
+
+    # --- plumbing -------------------------------------------------------------------------
+    def scenario(self):
+        with open(self.server.scenario_path) as f:
+            return json.load(f)
+
+    def record(self):
+        entry = {"method": self.command, "path": self.path,
+                 "authorization": "Authorization" in self.headers,
+                 "custom": {k: v for k, v in self.headers.items() if k.lower().startswith("x-")}}
+        with self.server.log_lock, open(self.server.log_path, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def send(self, status, body=None, headers=None, content_type="application/json;charset=UTF-8"):
+        data = b"" if body is None else (body if isinstance(body, bytes) else
+                                         (body if isinstance(body, str) else json.dumps(body)).encode())
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if body is not None:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def authorized(self, s):
+        return self.headers.get("Authorization") == s.get("expected_authorization")
+
+    def do_GET(self):
+        self.record()
+        s = self.scenario()
+        if s.get("hang"):
+            time.sleep(s["hang"])
+            return
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        override = s.get("overrides", {}).get(url.path)
+        if override:
+            return self.send(override["status"], override.get("body"), override.get("headers"),
+                             override.get("content_type", "application/json;charset=UTF-8"))
+        if s["personality"].startswith("jira"):
+            return self.jira(s, url.path, query)
+        return self.azure(s, url.path, query)
+
+    # --- Jira -----------------------------------------------------------------------------
+    def jira(self, s, path, query):
+        cloud = s["personality"] == "jira-cloud"
+        base = s.get("base_path", "")
+        if not path.startswith(base + "/rest/"):
+            return self.send(404, "<html>Oops, you've found a dead link.</html>", {"X-Seraph-LoginReason": "OK"},
+                             "text/html;charset=UTF-8")
+        path = path[len(base):]
+        if path.startswith("/rest/api/3/") and not cloud:
+            return self.send(404, {"errorMessages": ["null for uri"]})
+        if path == "/rest/api/2/serverInfo":
+            version = s.get("version", "1001.0.0-SNAPSHOT" if cloud else "9.12.2")
+            return self.send(200, {"baseUrl": "https://jira.example", "version": version,
+                                   "versionNumbers": [int(x) for x in version.split("-")[0].split(".")],
+                                   "deploymentType": "Cloud" if cloud else "Server", "buildNumber": 100133,
+                                   "serverTitle": "Jira"})
+        if s.get("captcha"):
+            return self.send(403, "<html>CAPTCHA</html>", {
+                "X-Authentication-Denied-Reason": "CAPTCHA_CHALLENGE; login-url=https://jira.example/login.jsp",
+                "X-Seraph-LoginReason": "AUTHENTICATION_DENIED"}, "text/html;charset=UTF-8")
+        if not self.authorized(s):
+            return self.send(401, {"message": "Client must be authenticated to access this resource.", "status-code": 401},
+                             {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
+                              "WWW-Authenticate": 'OAuth realm="https%3A%2F%2Fjira.example"'})
+        if path == "/rest/api/2/myself":
+            user = s.get("user", {})
+            if cloud:
+                body = {"accountId": "5b10a2844c20165700ede21g", "accountType": "atlassian",
+                        "emailAddress": user.get("email"), "displayName": user.get("display", "Mia Krystof"),
+                        "active": True, "timeZone": "Europe/Berlin"}
+            else:
+                body = {"key": "JIRAUSER10100", "name": user.get("name", "mia"), "emailAddress": user.get("email"),
+                        "displayName": user.get("display", "Mia Krystof"), "active": True}
+            return self.send(200, body)
+        if path == "/rest/api/2/mypermissions":
+            if "permissions" not in query:
+                return self.send(400, {"errorMessages": ["The 'permissions' query parameter is required."], "errors": {}})
+            granted = s.get("permissions", {})
+            out = {}
+            for key in query["permissions"][0].split(","):
+                if key not in PERMISSION_NAMES:
+                    return self.send(400, {"errorMessages": ["Unrecognized permission: " + key], "errors": {}})
+                out[key] = {"id": str(len(out) + 10), "key": key, "name": PERMISSION_NAMES[key],
+                            "type": "GLOBAL" if key == "USER_PICKER" else "PROJECT", "description": "",
+                            "havePermission": bool(granted.get(key, True))}
+            return self.send(200, {"permissions": out})
+        return self.send(404, {"errorMessages": ["not in this fake"]})
+
+    # --- Azure DevOps ---------------------------------------------------------------------
+    def azure(self, s, path, query):
+        col = s.get("collection_path", "/fabrikam")
+        if not path.startswith(col + "/"):
+            return self.send(404, "<html>Page not found</html>", None, "text/html")
+        rest = path[len(col):]
+        suppress = self.headers.get("X-TFS-FedAuthRedirect") == "Suppress"
+        if not self.authorized(s):
+            mode = s.get("bad_pat", "401")
+            if mode == "203":
+                return self.send(203, SIGN_IN_PAGE, None, "text/html; charset=utf-8")
+            if mode == "anonymous" and rest == "/_apis/connectionData":
+                return self.send(200, {"authenticatedUser": {
+                    "id": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+                    "descriptor": "Microsoft.TeamFoundation.UnauthenticatedIdentity;S-1-0-0",
+                    "providerDisplayName": "Anonymous", "isActive": True}, "instanceId": "i", "deploymentType": "hosted"})
+            if mode == "302" or not suppress:
+                return self.send(302, None, {"Location": "https://spsprodweu2.vssps.visualstudio.com/_signin?realm=dev.azure.com"})
+            return self.send(401, {"$id": "1", "innerException": None,
+                                   "message": s.get("bad_pat_message", "TF400813: The user '' is not authorized to access this resource."),
+                                   "typeName": "Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException",
+                                   "typeKey": "UnauthorizedRequestException", "errorCode": 0, "eventId": 3000},
+                             {"WWW-Authenticate": 'Bearer authorization_uri=https://login.microsoftonline.com/t, Basic realm="https://tfs.example/", TFS-Federated'})
+        if rest == "/_apis/connectionData":
+            return self.send(200, {"authenticatedUser": {"id": "8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10",
+                                                         "descriptor": "Microsoft.IdentityModel.Claims.ClaimsIdentity;t\\mia@example.com",
+                                                         "providerDisplayName": "Mia Krystof", "isActive": True},
+                                   "authorizedUser": {"id": "8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10"},
+                                   "instanceId": "e3f1", "deploymentType": "hosted"})
+        if rest == "/_apis/projects":
+            names = s.get("projects", ["Fiber"])
+            return self.send(200, {"count": len(names), "value": [
+                {"id": "eb6e4656-77fc-42a1-9181-4c6d8e9da5d%d" % i, "name": n, "state": "wellFormed",
+                 "url": "https://dev.azure.com/fabrikam/_apis/projects/%d" % i} for i, n in enumerate(names)]})
+        parts = rest.split("/")  # "", project, "_apis", area, resource
+        if len(parts) >= 5 and parts[2] == "_apis":
+            from urllib.parse import unquote
+            project = unquote(parts[1])
+            if project not in s.get("projects", ["Fiber"]):
+                return self.send(404, {"$id": "1", "innerException": None,
+                                       "message": "TF200016: The following project does not exist: %s." % project,
+                                       "typeKey": "ProjectDoesNotExistWithNameException", "errorCode": 0, "eventId": 3000})
+            area = parts[3] + "/" + parts[4]
+            if area == "build/builds":
+                status = s.get("builds_status", 200)
+                return self.send(status, {"count": 1, "value": [{"id": 7, "buildNumber": "20261124.1", "status": "completed",
+                                                                "result": "succeeded", "definition": {"id": 1, "name": "CI"}}]}
+                                 if status == 200 else {"message": "TF401027: You need the Git 'GenericRead' permission"})
+            if area == "tfvc/changesets":
+                status = s.get("tfvc_status", 200)
+                return self.send(status, {"count": 1, "value": [{"changesetId": 16, "createdDate": "2026-03-24T20:21:02.727Z",
+                                                                "author": {"displayName": "Mia"}}]}
+                                 if status == 200 else {"message": "TF10158: no TFVC repository"})
+        return self.send(404, {"message": "not in this fake"})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--scenario", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls-max", choices=["1.0", "1.1", "1.2", "1.3"], default=None)
+    args = ap.parse_args()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    if args.tls_max:
+        ctx.set_ciphers("DEFAULT@SECLEVEL=0")  # OpenSSL 3 refuses old versions otherwise
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
+                               "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[args.tls_max]
+    server = TlsServer(("127.0.0.1", args.port), Handler)
+    server.tls = ctx
+    server.scenario_path, server.log_path, server.log_lock = args.scenario, args.log, threading.Lock()
+    print("listening", server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+// Starts tests/fakes/fake_tracker.py (TLS from Python's ssl, i.e. OpenSSL) with a certificate
+// from the test PKI (tools/gen_test_certs.sh) and a scenario the test can rewrite at any time.
+#pragma once
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/integration/agent_process.hpp"
+
+namespace tracklight::test {
+
+inline std::string pki_dir() {
+  static const std::string dir = [] {
+    std::string d = std::string(TRACKLIGHT_BUILD_DIR) + "/test-pki";
+    std::string cmd = std::string(TRACKLIGHT_SOURCE_DIR) + "/tools/gen_test_certs.sh " + d;
+    if (std::system(cmd.c_str()) != 0) return std::string();
+    return d;
+  }();
+  return dir;
+}
+inline std::string test_ca_pem() { return read_text(pki_dir() + "/ca.pem"); }
+
+class FakeTracker {
+ public:
+  FakeTracker(const std::string& dir, const nlohmann::json& scenario, const std::string& cert = "good",
+              const std::string& tls_max = "")
+      : scenario_path_(dir + "/scenario-" + cert + ".json"), log_path_(dir + "/requests-" + cert + ".jsonl") {
+    set(scenario);
+    std::ofstream(log_path_, std::ios::trunc).close();
+    int out[2];
+    if (pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      close(out[0]);
+      std::string script = std::string(TRACKLIGHT_SOURCE_DIR) + "/tests/fakes/fake_tracker.py";
+      std::string c = pki_dir() + "/" + cert + ".pem", k = pki_dir() + "/" + cert + ".key";
+      std::string err = dir + "/fake-" + cert + ".err";
+      freopen(err.c_str(), "a", stderr);
+      if (tls_max.empty())
+        execlp("python3", "python3", script.c_str(), "--cert", c.c_str(), "--key", k.c_str(), "--scenario",
+               scenario_path_.c_str(), "--log", log_path_.c_str(), (char*)nullptr);
+      else
+        execlp("python3", "python3", script.c_str(), "--cert", c.c_str(), "--key", k.c_str(), "--scenario",
+               scenario_path_.c_str(), "--log", log_path_.c_str(), "--tls-max", tls_max.c_str(), (char*)nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    FILE* f = fdopen(out[0], "r");
+    char line[128] = "";
+    if (f && fgets(line, sizeof line, f)) port_ = std::atoi(line + 10);
+    if (f) fclose(f);
+  }
+  ~FakeTracker() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  void set(const nlohmann::json& scenario) {
+    std::ofstream tmp(scenario_path_ + ".tmp", std::ios::trunc);
+    tmp << scenario.dump();
+    tmp.close();
+    std::rename((scenario_path_ + ".tmp").c_str(), scenario_path_.c_str());
+  }
+  int port() const { return port_; }
+  // Requests the fake received, and how many carried an Authorization header.
+  std::vector<nlohmann::json> requests() const {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(log_path_);
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+    return out;
+  }
+  size_t with_authorization() const {
+    size_t n = 0;
+    for (const auto& r : requests()) n += r["authorization"].get<bool>();
+    return n;
+  }
+
+ private:
+  std::string scenario_path_, log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace tracklight::test

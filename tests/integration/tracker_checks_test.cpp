@@ -1,0 +1,339 @@
+// Test against fake Jira and Azure DevOps servers over real TLS: every check's pass and fail
+// path, every certificate failure by name, deadlines, redirects. The agent side is the product
+// code (firmware checks + platform mbedTLS client), run in-process.
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "firmware/checks/tester.hpp"
+#include "platform/crypto.hpp"
+#include "platform/log.hpp"
+#include "tests/integration/fake_tracker.hpp"
+
+namespace tracklight::test {
+namespace {
+
+using firmware::Connection;
+using firmware::Report;
+using nlohmann::json;
+
+const char* kEmail = "mia@example.com";
+const char* kToken = "CANARY-JIRA-TOKEN-31f0";
+const char* kPat = "CANARY-ADO-PAT-77c1";
+
+struct TrackerTest : ::testing::Test {
+  TempDir tmp;
+  platform::PosixClock clock;
+  platform::MbedtlsConnector https{clock};
+
+  void SetUp() override { ASSERT_FALSE(pki_dir().empty()) << "tools/gen_test_certs.sh failed"; }
+
+  Report test(const Connection& c, int64_t timeout_ms = 15000) {
+    firmware::TestEnv env{clock, https, timeout_ms};
+    return firmware::run_test(c, env);
+  }
+  static Connection jira(int port, const std::string& host = "localhost") {
+    Connection c;
+    c.id = "jira";
+    c.name = "Jira";
+    c.provider = "jira";
+    c.server_url = "https://" + host + ":" + std::to_string(port);
+    c.auth = "api-key";
+    c.username = kEmail;
+    c.api_key = kToken;
+    c.ca_cert = test_ca_pem();
+    return c;
+  }
+  static Connection azure(int port) {
+    Connection c;
+    c.id = "ado";
+    c.name = "ADO";
+    c.provider = "azure-devops";
+    c.server_url = "https://localhost:" + std::to_string(port) + "/tfs";
+    c.auth = "pat";
+    c.token = kPat;
+    c.ca_cert = test_ca_pem();
+    return c;
+  }
+  static json jira_cloud() {
+    return {{"personality", "jira-cloud"},
+            {"expected_authorization", platform::basic_auth_value(kEmail, kToken)},
+            {"user", {{"email", kEmail}, {"display", "Mia Krystof"}}}};
+  }
+  static json ado() {
+    return {{"personality", "ado"},
+            {"collection_path", "/tfs/DefaultCollection"},
+            {"expected_authorization", platform::basic_auth_value("", kPat)},
+            {"projects", {"Fiber"}}};
+  }
+  static const firmware::Check* check(const Report& r, const std::string& id) {
+    for (const auto& c : r.checks)
+      if (c.id == id) return &c;
+    return nullptr;
+  }
+  static std::string dump(const Report& r) { return firmware::report_to_json(r).dump(1); }
+};
+
+TEST_F(TrackerTest, JiraCloudAllChecksPass) {
+  FakeTracker fake(tmp.path(), jira_cloud());
+  Report r = test(jira(fake.port()));
+  EXPECT_TRUE(r.ok) << dump(r);
+  EXPECT_EQ(r.status, "authorized");
+  for (const char* id : {"fields", "clock", "dns", "tcp", "tls", "server", "sign-in", "user", "permissions"}) {
+    ASSERT_NE(check(r, id), nullptr) << id << dump(r);
+    EXPECT_EQ(check(r, id)->result, "pass") << id;
+  }
+  EXPECT_NE(check(r, "tls")->message.find("TLSv1."), std::string::npos);
+  EXPECT_EQ(r.server["deployment"], "Cloud");
+  EXPECT_EQ(r.user["email"], kEmail);
+  // One TLS connection served every request of the Test (keep-alive).
+  EXPECT_EQ(fake.requests().size(), 3u);
+}
+
+TEST_F(TrackerTest, JiraWrongTokenIsNotAuthorizedWithTheFix) {
+  json s = jira_cloud();
+  s["expected_authorization"] = "Basic something-else";
+  FakeTracker fake(tmp.path(), s);
+  Report r = test(jira(fake.port()));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.status, "not-authorized");
+  ASSERT_NE(check(r, "sign-in"), nullptr) << dump(r);
+  EXPECT_EQ(check(r, "sign-in")->result, "fail");
+  EXPECT_NE(check(r, "sign-in")->hint.find("API token"), std::string::npos);
+  EXPECT_EQ(check(r, "permissions"), nullptr);  // later checks are meaningless
+  EXPECT_EQ(dump(r).find(kToken), std::string::npos);
+}
+
+TEST_F(TrackerTest, JiraCaptchaLockoutSaysToLogInInABrowser) {
+  json s = jira_cloud();
+  s["captcha"] = true;
+  FakeTracker fake(tmp.path(), s);
+  Report r = test(jira(fake.port()));
+  EXPECT_EQ(r.status, "not-authorized");
+  EXPECT_NE(check(r, "sign-in")->message.find("CAPTCHA"), std::string::npos);
+  EXPECT_NE(check(r, "sign-in")->hint.find("https://jira.example/login.jsp"), std::string::npos);
+}
+
+TEST_F(TrackerTest, JiraMissingPermissionsAreNamed) {
+  json s = jira_cloud();
+  s["permissions"] = {{"CREATE_ISSUES", false}, {"TRANSITION_ISSUES", false}};
+  FakeTracker fake(tmp.path(), s);
+  Report r = test(jira(fake.port()));
+  EXPECT_FALSE(r.ok);
+  ASSERT_NE(check(r, "permissions"), nullptr);
+  EXPECT_EQ(check(r, "permissions")->message, "Missing permissions: Create issues, Transition issues");
+}
+
+TEST_F(TrackerTest, JiraUserMismatchAndHiddenEmail) {
+  json s = jira_cloud();
+  s["user"]["email"] = "someone.else@example.com";
+  FakeTracker fake(tmp.path(), s);
+  Report r = test(jira(fake.port()));
+  EXPECT_EQ(check(r, "user")->result, "fail");
+  EXPECT_NE(check(r, "user")->message.find("someone.else@example.com"), std::string::npos);
+  s["user"]["email"] = nullptr;  // privacy setting hides it
+  fake.set(s);
+  r = test(jira(fake.port()));
+  EXPECT_EQ(check(r, "user")->result, "warn");
+  EXPECT_TRUE(r.ok);
+}
+
+TEST_F(TrackerTest, JiraDataCenterPatIsSentAsBearerAndVersionIsChecked) {
+  json s = {{"personality", "jira-dc"}, {"version", "9.12.2"}, {"expected_authorization", std::string("Bearer ") + kToken},
+            {"user", {{"name", "mia"}}}, {"base_path", "/jira"}};
+  FakeTracker fake(tmp.path(), s);
+  Connection c = jira(fake.port());
+  c.server_url += "/jira";
+  c.auth = "pat";
+  c.token = kToken;
+  c.api_key.clear();
+  c.username = "mia";
+  Report r = test(c);
+  EXPECT_TRUE(r.ok) << dump(r);
+  EXPECT_EQ(r.server["deployment"], "Server/Data Center");
+  s["version"] = "8.5.5";
+  fake.set(s);
+  r = test(c);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(check(r, "auth-method")->message.find("8.14"), std::string::npos) << dump(r);
+}
+
+TEST_F(TrackerTest, JiraTokenExpiry) {
+  FakeTracker fake(tmp.path(), jira_cloud());
+  Connection c = jira(fake.port());
+  c.token_expires = "2020-01-01";
+  Report r = test(c);
+  EXPECT_EQ(r.status, "not-authorized");
+  EXPECT_EQ(check(r, "token-expiry")->result, "fail");
+  std::time_t soon = std::time(nullptr) + 5 * 86400;
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&soon));
+  c.token_expires = buf;
+  r = test(c);
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(check(r, "token-expiry")->result, "warn");
+}
+
+TEST_F(TrackerTest, JiraWrongBasePathAndServerErrors) {
+  FakeTracker fake(tmp.path(), jira_cloud());
+  Connection c = jira(fake.port());
+  c.server_url += "/wrong";
+  Report r = test(c);
+  EXPECT_NE(check(r, "server")->message.find("No Jira REST API"), std::string::npos) << dump(r);
+  json s = jira_cloud();
+  s["overrides"]["/rest/api/2/myself"] = {{"status", 503}, {"headers", {{"Retry-After", "30"}}}, {"body", "busy"}};
+  fake.set(s);
+  r = test(jira(fake.port()));
+  EXPECT_EQ(r.status, "interrupted");
+  EXPECT_NE(check(r, "sign-in")->message.find("503"), std::string::npos);
+  EXPECT_NE(check(r, "sign-in")->message.find("30 s"), std::string::npos);
+}
+
+TEST_F(TrackerTest, RedirectToAnotherHostGetsNoCredentials) {
+  FakeTracker elsewhere(tmp.path(), jira_cloud(), "noip");
+  json s = jira_cloud();
+  s["overrides"]["/rest/api/2/serverInfo"] = {
+      {"status", 302}, {"headers", {{"Location", "https://127.0.0.1:" + std::to_string(elsewhere.port()) + "/rest/api/2/serverInfo"}}}};
+  FakeTracker fake(tmp.path(), s);
+  Report r = test(jira(fake.port()));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(check(r, "server")->message.find("redirects to https://127.0.0.1"), std::string::npos) << dump(r);
+  EXPECT_TRUE(elsewhere.requests().empty());
+}
+
+TEST_F(TrackerTest, AzureDevOpsAllChecksPassAndProjectIsDetected) {
+  json s = ado();
+  FakeTracker fake(tmp.path(), s);
+  Connection c = azure(fake.port());
+  c.use_for_tfvc = true;
+  Report r = test(c);
+  EXPECT_TRUE(r.ok) << dump(r);
+  EXPECT_EQ(r.detected_project, "Fiber");
+  for (const char* id : {"url", "sign-in", "project", "builds", "tfvc"}) EXPECT_EQ(check(r, id)->result, "pass") << id;
+  EXPECT_NE(check(r, "url")->message.find("/tfs/DefaultCollection"), std::string::npos);
+  // A collection already in the URL is recognised, not doubled.
+  c.server_url += "/DefaultCollection";
+  EXPECT_TRUE(test(c).ok);
+  for (const auto& req : fake.requests()) EXPECT_EQ(req["path"].get<std::string>().find("DefaultCollection/DefaultCollection"), std::string::npos);
+}
+
+TEST_F(TrackerTest, AzureDevOpsBadPatInEveryDisguise) {
+  for (const char* mode : {"401", "203", "302", "anonymous"}) {
+    json s = ado();
+    s["expected_authorization"] = "Basic OnNvbWV0aGluZy1lbHNl";
+    s["bad_pat"] = mode;
+    FakeTracker fake(tmp.path(), s);
+    Report r = test(azure(fake.port()));
+    EXPECT_FALSE(r.ok) << mode;
+    EXPECT_EQ(r.status, "not-authorized") << mode << dump(r);
+    EXPECT_EQ(check(r, "sign-in")->result, "fail") << mode;
+  }
+  json s = ado();
+  s["expected_authorization"] = "Basic OnNvbWV0aGluZy1lbHNl";
+  s["bad_pat_message"] = "Access Denied: The Personal Access Token used has expired.";
+  FakeTracker fake(tmp.path(), s);
+  EXPECT_EQ(check(test(azure(fake.port())), "sign-in")->message, "The personal access token has expired");
+}
+
+TEST_F(TrackerTest, AzureDevOpsProjectsBuildsAndTfvcFailures) {
+  json s = ado();
+  s["projects"] = {"Fiber", "Copper"};
+  FakeTracker fake(tmp.path(), s);
+  Connection c = azure(fake.port());
+  Report r = test(c);
+  EXPECT_NE(check(r, "project")->message.find("Fiber, Copper"), std::string::npos) << dump(r);
+  c.project = "Glass";
+  EXPECT_NE(check(test(c), "project")->message.find("Glass was not found"), std::string::npos);
+  c.project = "copper";
+  s["builds_status"] = 403;
+  fake.set(s);
+  r = test(c);
+  EXPECT_EQ(check(r, "project")->result, "pass");
+  EXPECT_NE(check(r, "builds")->hint.find("Build (Read)"), std::string::npos) << dump(r);
+  s["builds_status"] = 200;
+  s["tfvc_status"] = 404;
+  fake.set(s);
+  c.use_for_tfvc = true;
+  r = test(c);
+  EXPECT_EQ(check(r, "tfvc")->result, "fail") << dump(r);
+}
+
+struct CertCase {
+  const char* cert;
+  const char* host;
+  firmware::Check expect;  // id, result, message fragment
+};
+
+TEST_F(TrackerTest, EachCertificateFailureIsNamedAndNoCredentialIsSent) {
+  const CertCase cases[] = {
+      {"expired", "localhost", {"tls", "fail", "expired on 2020-01-02", "", 0, {}}},
+      {"future", "localhost", {"tls", "fail", "not valid until 2099-01-01", "", 0, {}}},
+      {"wronghost", "localhost", {"tls", "fail", "for other.example, not localhost", "", 0, {}}},
+      {"selfsigned", "localhost", {"tls", "fail", "not a trusted CA", "", 0, {}}},
+      {"untrusted", "localhost", {"tls", "fail", "issued by CN=Some Other CA", "", 0, {}}},
+      {"noip", "127.0.0.1", {"tls", "fail", "not 127.0.0.1", "", 0, {}}},
+      {"good", "127.0.0.1", {"tls", "pass", "TLSv1.", "", 0, {}}},
+  };
+  for (const auto& k : cases) {
+    FakeTracker fake(tmp.path(), jira_cloud(), k.cert);
+    Report r = test(jira(fake.port(), k.host));
+    const firmware::Check* tls = check(r, "tls");
+    ASSERT_NE(tls, nullptr) << k.cert << dump(r);
+    EXPECT_EQ(tls->result, k.expect.result) << k.cert << dump(r);
+    EXPECT_NE(tls->message.find(k.expect.message), std::string::npos) << k.cert << ": " << tls->message;
+    if (tls->result == "fail") {
+      EXPECT_EQ(r.status, "interrupted") << "a certificate problem is not a credential problem";
+      EXPECT_NE(tls->hint.find("Credentials were not sent"), std::string::npos) << k.cert;
+      EXPECT_EQ(fake.with_authorization(), 0u) << k.cert;
+    }
+  }
+}
+
+TEST_F(TrackerTest, OldTlsOnlyServerIsRefusedByName) {
+  FakeTracker fake(tmp.path(), jira_cloud(), "good", "1.0");
+  Report r = test(jira(fake.port()));
+  ASSERT_NE(check(r, "tls"), nullptr) << dump(r);
+  EXPECT_NE(check(r, "tls")->message.find("older than 1.2"), std::string::npos) << dump(r);
+  EXPECT_EQ(fake.with_authorization(), 0u);
+}
+
+TEST_F(TrackerTest, DeadlinesNameTheStepThatRanOutOfTime) {
+  // Accepts the TCP connection (the kernel does) and never says a word.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  auto t0 = std::chrono::steady_clock::now();
+  Report r = test(jira(ntohs(a.sin_port)), 1500);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  close(fd);
+  EXPECT_NE(check(r, "tls")->message.find("timed out during TLS handshake"), std::string::npos) << dump(r);
+  EXPECT_LT(took, 5000);
+  // Answers the handshake, then never the HTTP request.
+  json s = jira_cloud();
+  s["hang"] = 30;
+  FakeTracker fake(tmp.path(), s);
+  r = test(jira(fake.port()), 1500);
+  EXPECT_EQ(r.status, "interrupted");
+  EXPECT_NE(check(r, "server")->message.find("timed out during waiting for the answer to GET /rest/api/2/serverInfo"),
+            std::string::npos)
+      << dump(r);
+}
+
+TEST_F(TrackerTest, NetworkFailuresAreNamed) {
+  Connection c = jira(1);  // nothing listens on port 1
+  Report r = test(c, 3000);
+  EXPECT_EQ(check(r, "tcp")->result, "fail") << dump(r);
+  EXPECT_NE(check(r, "tcp")->message.find("refused"), std::string::npos);
+  c.server_url = "https://no-such-host.invalid";
+  r = test(c, 3000);
+  EXPECT_EQ(check(r, "dns")->result, "fail") << dump(r);
+}
+
+}  // namespace
+}  // namespace tracklight::test
