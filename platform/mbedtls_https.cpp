@@ -387,8 +387,9 @@ Status MbedClient::tunnel() {
   if (!process_request(strm, req, res, false, err))
     return Error{ErrorCode::ProxyFailed, "proxy", static_cast<long>(err),
                  "the proxy " + target_.proxy_host + " did not answer the CONNECT request (" + httplib::to_string(err) + ")"};
-  if (res.status == 407)
-    return Error{ErrorCode::ProxyAuthRequired, "proxy", 407,
+  // 407 is the standard answer; tinyproxy answers wrong credentials with 401.
+  if (res.status == 407 || res.status == 401)
+    return Error{ErrorCode::ProxyAuthRequired, "proxy", res.status,
                  target_.proxy_username.empty() ? "the proxy requires a user name and password"
                                                 : "the proxy refused the proxy user name or password"};
   if (res.status != 200)

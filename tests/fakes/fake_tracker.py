@@ -63,6 +63,7 @@ class Handler(BaseHTTPRequestHandler):
     def record(self):
         entry = {"method": self.command, "path": self.path,
                  "authorization": "Authorization" in self.headers,
+                 "proxy_authorization": "Proxy-Authorization" in self.headers,
                  "custom": {k: v for k, v in self.headers.items() if k.lower().startswith("x-")}}
         with self.server.log_lock, open(self.server.log_path, "a") as f:
             f.write(json.dumps(entry) + "\n")

@@ -119,12 +119,13 @@ TEST_F(AgentTest, ForeignHostGets421EverywhereAndNoCorsHeaders) {
 TEST_F(AgentTest, SecretsAreAbsentFromEveryReadTheLogAndTheFile) {
   start();
   ApiClient c = admin();
-  auto put = c.send("PUT", "/api/v1/connections/jira", jira_connection().dump());
+  auto put = c.send("PUT", "/api/v1/connections/jira?verify=false", jira_connection().dump());
   ASSERT_EQ(put->status, 200) << put->body;
-  ASSERT_EQ(c.send("PUT", "/api/v1/connections/ado", ado_connection().dump())->status, 200);
+  ASSERT_EQ(c.send("PUT", "/api/v1/connections/ado?verify=false", ado_connection().dump())->status, 200);
   auto invalid = jira_connection();
   invalid["server_url"] = "http://CANARY-URL.example";
-  std::vector<std::string> seen = {put->body, c.send("PUT", "/api/v1/connections/bad", invalid.dump())->body};
+  std::vector<std::string> seen = {put->body, c.send("PUT", "/api/v1/connections/bad", invalid.dump())->body,
+                                   c.send("PUT", "/api/v1/connections/unreachable", jira_connection().dump())->body};
   for (const char* path : {"/api/v1/connections", "/api/v1/connections/jira", "/api/v1/connections/ado",
                            "/api/v1/status", "/api/v1/session", "/", "/healthz"}) {
     auto r = c.send("GET", path);
@@ -214,7 +215,7 @@ TEST_F(AgentTest, SlowClientsCannotPinTheServer) {
 TEST_F(AgentTest, ConnectionsSurviveARestartAndSigtermIsClean) {
   start();
   ApiClient c = admin();
-  ASSERT_EQ(c.send("PUT", "/api/v1/connections/jira", jira_connection().dump())->status, 200);
+  ASSERT_EQ(c.send("PUT", "/api/v1/connections/jira?verify=false", jira_connection().dump())->status, 200);
   ASSERT_EQ(c.send("PUT", "/api/v1/connections/ado?verify=false", ado_connection().dump())->status, 200);
   EXPECT_EQ(agent->stop(), 0);
   EXPECT_NE(agent->log().find("stopped"), std::string::npos);
@@ -231,8 +232,8 @@ TEST_F(AgentTest, ConnectionsSurviveARestartAndSigtermIsClean) {
 TEST_F(AgentTest, CorruptConfigFallsBackToBackupAndKeepsTheBrokenFile) {
   start();
   ApiClient c = admin();
-  ASSERT_EQ(c.send("PUT", "/api/v1/connections/jira", jira_connection("first").dump())->status, 200);
-  ASSERT_EQ(c.send("PUT", "/api/v1/connections/jira", jira_connection("second").dump())->status, 200);
+  ASSERT_EQ(c.send("PUT", "/api/v1/connections/jira?verify=false", jira_connection("first").dump())->status, 200);
+  ASSERT_EQ(c.send("PUT", "/api/v1/connections/jira?verify=false", jira_connection("second").dump())->status, 200);
   agent->stop();
   const std::string conf = state + "/tracklight.conf";
   std::string text = read_text(conf);
@@ -252,7 +253,7 @@ TEST_F(AgentTest, CorruptConfigFallsBackToBackupAndKeepsTheBrokenFile) {
     kept = kept || (e.path().filename().string().find("tracklight.conf.broken-") == 0 && read_text(e.path()) == broken);
   EXPECT_TRUE(kept);
   // The running agent still saves, and the broken file is only now replaced.
-  ASSERT_EQ(again.send("PUT", "/api/v1/connections/jira", jira_connection("third").dump())->status, 200);
+  ASSERT_EQ(again.send("PUT", "/api/v1/connections/jira?verify=false", jira_connection("third").dump())->status, 200);
   EXPECT_NE(read_text(conf).find("name = third"), std::string::npos);
 }
 
@@ -271,7 +272,7 @@ TEST_F(AgentTest, KillDuringSavesNeverLeavesAPartialConfig) {
       ApiClient& w = c;  // only this thread uses it until join
       for (int gen = acked + 1; go; ++gen) {
         sent = gen;
-        auto r = w.send("PUT", "/api/v1/connections/jira", jira_connection("gen-" + std::to_string(gen)).dump());
+        auto r = w.send("PUT", "/api/v1/connections/jira?verify=false", jira_connection("gen-" + std::to_string(gen)).dump());
         if (!r || r->status != 200) break;
         acked = gen;
       }

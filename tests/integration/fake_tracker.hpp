@@ -1,7 +1,10 @@
 // Starts tests/fakes/fake_tracker.py (TLS from Python's ssl, i.e. OpenSSL) with a certificate
 // from the test PKI (tools/gen_test_certs.sh) and a scenario the test can rewrite at any time.
 #pragma once
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,6 +89,55 @@ class FakeTracker {
 
  private:
   std::string scenario_path_, log_path_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// A real forward proxy (Debian's tinyproxy) on 127.0.0.1 with Basic authentication.
+class Tinyproxy {
+ public:
+  Tinyproxy(const std::string& dir, const std::string& user, const std::string& password) {
+    int probe = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    close(probe);
+    const std::string conf = dir + "/tinyproxy.conf";
+    std::ofstream f(conf, std::ios::trunc);
+    f << "Port " << port_ << "\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nMaxClients 20\n"
+      << "BasicAuth " << user << " " << password << "\n";
+    if (geteuid() == 0) f << "User nobody\nGroup nogroup\n";  // tinyproxy will not run as root
+    f.close();
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string log = dir + "/tinyproxy.log";
+      freopen(log.c_str(), "a", stderr);
+      execlp("tinyproxy", "tinyproxy", "-d", "-c", conf.c_str(), (char*)nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 500; ++i) {  // up to 5 s for it to listen
+      int s = socket(AF_INET, SOCK_STREAM, 0);
+      a.sin_port = htons(static_cast<uint16_t>(port_));
+      bool up = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      close(s);
+      if (up) return;
+      usleep(10000);
+    }
+    port_ = 0;
+  }
+  ~Tinyproxy() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int port() const { return port_; }
+
+ private:
   pid_t pid_ = -1;
   int port_ = 0;
 };

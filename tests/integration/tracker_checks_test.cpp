@@ -325,6 +325,32 @@ TEST_F(TrackerTest, DeadlinesNameTheStepThatRanOutOfTime) {
       << dump(r);
 }
 
+TEST_F(TrackerTest, TestThroughAnAuthenticatingProxy) {
+  Tinyproxy proxy(tmp.path(), "proxyuser", "CANARY-PROXY-PASS-5a");
+  ASSERT_GT(proxy.port(), 0) << read_text(tmp.path() + "/tinyproxy.log");
+  FakeTracker fake(tmp.path(), jira_cloud());
+  Connection c = jira(fake.port());
+  c.proxy_url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  c.proxy_username = "proxyuser";
+  c.proxy_password = "CANARY-PROXY-PASS-5a";
+  Report r = test(c);
+  EXPECT_TRUE(r.ok) << dump(r);
+  EXPECT_NE(check(r, "tcp")->message.find("through the proxy 127.0.0.1"), std::string::npos);
+  ASSERT_FALSE(fake.requests().empty());
+  for (const auto& req : fake.requests()) EXPECT_FALSE(req["proxy_authorization"].get<bool>()) << "proxy credentials reached the server";
+
+  c.proxy_password = "wrong";
+  r = test(c);
+  EXPECT_EQ(check(r, "tcp")->result, "fail") << dump(r);
+  EXPECT_NE(check(r, "tcp")->message.find("refused the proxy user name or password"), std::string::npos) << dump(r);
+  EXPECT_NE(check(r, "tcp")->hint.find("Proxy Password"), std::string::npos);
+  c.proxy_username.clear();
+  c.proxy_password.clear();
+  EXPECT_NE(check(test(c), "tcp")->message.find("requires a user name and password"), std::string::npos);
+  c.proxy_url = "http://127.0.0.1:1";
+  EXPECT_NE(check(test(c, 3000), "tcp")->message.find("proxy 127.0.0.1"), std::string::npos);
+}
+
 TEST_F(TrackerTest, NetworkFailuresAreNamed) {
   Connection c = jira(1);  // nothing listens on port 1
   Report r = test(c, 3000);
