@@ -1,10 +1,10 @@
 #include "platform/crypto.hpp"
+#include "platform/mbedtls_errors.hpp"
 
 #include <mbedtls/base64.h>
 extern "C" {
 #include <mbedtls/constant_time.h>  // 2.28 ships this header without C++ guards
 }
-#include <mbedtls/error.h>
 #include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pkcs5.h>
@@ -21,11 +21,7 @@ const unsigned char* u8(const std::string& s) {
 }
 unsigned char* u8(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
 
-Error crypto_error(const char* op, int rc) {
-  char buf[128];
-  mbedtls_strerror(rc, buf, sizeof buf);
-  return Error{ErrorCode::CryptoFailed, op, rc, buf};
-}
+Error crypto_error(const char* op, int rc) { return Error{ErrorCode::CryptoFailed, op, rc, mbedtls_error_text(rc)}; }
 
 }  // namespace
 
@@ -122,11 +118,7 @@ Result<int> count_pem_certificates(const std::string& pem) {
   int n = 0;
   for (const mbedtls_x509_crt* c = &chain; c && c->raw.len; c = c->next) ++n;
   mbedtls_x509_crt_free(&chain);
-  if (rc < 0) {
-    char buf[128];
-    mbedtls_strerror(rc, buf, sizeof buf);
-    return Error{ErrorCode::BadInput, "PEM", rc, buf};
-  }
+  if (rc < 0) return Error{ErrorCode::BadInput, "PEM", rc, mbedtls_error_text(rc)};
   if (rc > 0) return Error{ErrorCode::BadInput, "PEM", rc,
                            std::to_string(rc) + " certificate(s) in the bundle do not parse"};
   return n;

@@ -3,13 +3,12 @@
 // session; cpp-httplib writes requests and parses responses (chunked, content-length).
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
-#include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
@@ -18,6 +17,7 @@
 #include <cstring>
 
 #include "platform/https_client.hpp"
+#include "platform/mbedtls_errors.hpp"
 
 #define _GLIBCXX_IOSTREAM 1  // see httplib_server.cpp: cpp-httplib never uses the streams
 #include <httplib.h>
@@ -28,10 +28,19 @@ namespace {
 const char* const kCaBundles[] = {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
                                   "/etc/ssl/cert.pem"};
 
-std::string mbed_error(int rc) {
-  char buf[160];
-  mbedtls_strerror(rc, buf, sizeof buf);
-  return buf;
+std::string mbed_error(int rc) { return mbedtls_error_text(rc); }
+
+// The DRBG is seeded from the kernel directly (fails closed like platform/entropy), which also
+// keeps mbedTLS's entropy collector and HAVEGE out of the binary.
+int kernel_entropy(void*, unsigned char* out, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::getrandom(out + done, len - done, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+    done += static_cast<size_t>(n);
+  }
+  return 0;
 }
 
 std::string x509_date(const mbedtls_x509_time& t) {
@@ -59,7 +68,6 @@ std::string ip_bytes(const std::string& host) {
 class TlsSession {
  public:
   TlsSession(int fd, Clock& clock, int64_t deadline_ms) : fd_(fd), clock_(clock), deadline_ms_(deadline_ms) {
-    mbedtls_entropy_init(&entropy_);
     mbedtls_ctr_drbg_init(&drbg_);
     mbedtls_ssl_config_init(&conf_);
     mbedtls_ssl_init(&ssl_);
@@ -70,7 +78,6 @@ class TlsSession {
     mbedtls_ssl_config_free(&conf_);
     mbedtls_x509_crt_free(&ca_);
     mbedtls_ctr_drbg_free(&drbg_);
-    mbedtls_entropy_free(&entropy_);
   }
 
   Status handshake(const HttpsTarget& t, const std::string& bundle_path);
@@ -97,7 +104,6 @@ class TlsSession {
   int64_t deadline_ms_;
   std::string host_, ip_;  // ip_: the target's address bytes when it is an IP literal
   std::string phase_ = "TLS handshake";
-  mbedtls_entropy_context entropy_;
   mbedtls_ctr_drbg_context drbg_;
   mbedtls_ssl_config conf_;
   mbedtls_ssl_context ssl_;
@@ -132,7 +138,7 @@ Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_pat
   Status st = load_trust(t, bundle_path);
   if (!st) return st;
   static const char kPers[] = "tracklight-tls";
-  int rc = mbedtls_ctr_drbg_seed(&drbg_, mbedtls_entropy_func, &entropy_, reinterpret_cast<const unsigned char*>(kPers), sizeof kPers);
+  int rc = mbedtls_ctr_drbg_seed(&drbg_, kernel_entropy, nullptr, reinterpret_cast<const unsigned char*>(kPers), sizeof kPers);
   if (rc == 0) rc = mbedtls_ssl_config_defaults(&conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
   if (rc != 0) return Error{ErrorCode::TlsHandshake, "TLS setup", rc, mbed_error(rc)};
   mbedtls_ssl_conf_min_version(&conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);  // TLS 1.2+
