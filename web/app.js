@@ -371,7 +371,7 @@ function renderReport(report) {
     for (const e of ch.errors || []) showFieldError(e.field, e.message);
   }
   box.append(h, ol);
-  box.scrollIntoView({ block: 'nearest' });
+  (box.querySelector('.r-fail') || box).scrollIntoView({ block: 'center' });
 }
 
 async function runTest() {

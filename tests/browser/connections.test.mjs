@@ -2,17 +2,47 @@
 // playwright-core), against the real agent binary on a loopback port.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const binary = process.env.TRACKLIGHT_BINARY || path.resolve('build/test/tracklight');
+const top = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const binary = process.env.TRACKLIGHT_BINARY || path.join(top, 'build/test/tracklight');
+const pki = path.join(top, 'build/test-pki');
 const shots = process.env.SCREENSHOT_DIR || path.resolve('build/screenshots');
 const PASSWORD = 'correct horse battery';
 const CANARY = 'CANARY-BROWSER-API-KEY-5e1f';
+const ADO_PAT = 'CANARY-BROWSER-PAT-77aa';
 let agent, browser, page, base, stateDir, log = '';
+const fakes = {}; // name -> { proc, port, scenarioPath }
+const JIRA_SCENARIO = {
+  personality: 'jira-cloud',
+  expected_authorization: 'Basic ' + Buffer.from('mia@example.com:' + CANARY).toString('base64'),
+  user: { email: 'mia@example.com', display: 'Mia Krystof' },
+};
+const ADO_SCENARIO = {
+  personality: 'ado', collection_path: '/tfs/DefaultCollection', projects: ['Fiber'],
+  expected_authorization: 'Basic ' + Buffer.from(':' + ADO_PAT).toString('base64'),
+};
+
+// A fake tracker (tests/fakes/fake_tracker.py) over TLS with the test PKI. Its scenario file is
+// re-read on every request, so a test can change what it answers.
+function startFake(name, scenario) {
+  const scenarioPath = stateDir + '-' + name + '.json';
+  writeFileSync(scenarioPath, JSON.stringify(scenario));
+  return new Promise((resolve, reject) => {
+    const proc = spawn('python3', [path.join(top, 'tests/fakes/fake_tracker.py'), '--cert', path.join(pki, 'good.pem'),
+      '--key', path.join(pki, 'good.key'), '--scenario', scenarioPath, '--log', stateDir + '-' + name + '.log'],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+    const timer = setTimeout(() => reject(new Error('fake tracker did not start')), 15000);
+    proc.stdout.on('data', d => {
+      const m = /listening (\d+)/.exec(String(d));
+      if (m) { clearTimeout(timer); fakes[name] = { proc, port: Number(m[1]), scenarioPath }; resolve(); }
+    });
+  });
+}
 
 function startAgent() {
   return new Promise((resolve, reject) => {
@@ -27,10 +57,18 @@ function startAgent() {
   });
 }
 
+async function fillCa() {
+  if (!(await page.locator('#more').evaluate(d => d.open))) await page.click('#more summary');
+  await page.fill('#f-ca_cert', readFileSync(path.join(pki, 'ca.pem'), 'utf8'));
+}
+
 before(async () => {
   mkdirSync(shots, { recursive: true });
   stateDir = mkdtempSync(path.join(tmpdir(), 'tracklight-browser-'));
   base = await startAgent();
+  execFileSync(path.join(top, 'tools/gen_test_certs.sh'), [pki]);
+  await startFake('jira', JIRA_SCENARIO);
+  await startFake('ado', ADO_SCENARIO);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -45,6 +83,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (agent) agent.kill('SIGTERM');
+  for (const f of Object.values(fakes)) f.proc.kill('SIGKILL');
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -131,37 +170,65 @@ test('adding a Jira connection with an API key, by keyboard', async () => {
   assert.equal(await page.evaluate(() => document.activeElement.id), 'f-provider');
   await page.fill('#f-name', 'Team Jira');
   assert.equal(await page.inputValue('#f-id'), 'team-jira');
-  await page.fill('#f-server_url', 'https://example.atlassian.net');
+  await page.fill('#f-server_url', 'https://localhost:' + fakes.jira.port);
   await page.fill('#f-username', 'mia@example.com');
   await page.fill('#f-api_key', CANARY);
+  await fillCa();
   assert.equal(await page.getAttribute('#f-api_key', 'type'), 'password');
   await page.click('#f-api_key ~ .reveal');
   assert.equal(await page.getAttribute('#f-api_key', 'type'), 'text');
   await page.click('#f-api_key ~ .reveal');
   assert.equal(await page.getAttribute('#f-api_key', 'type'), 'password');
   await page.click('#test');
-  await page.locator('#report li').first().waitFor();
-  assert.match(await page.textContent('#report'), /Passed/);
+  await page.locator('#report h3', { hasText: 'all checks passed' }).waitFor({ timeout: 20000 });
   await page.locator('#dlg').screenshot({ path: path.join(shots, 'dialog-jira.png') });
   await page.focus('#f-name');
   await page.keyboard.press('Enter'); // Connect is the form's default action
   await page.locator('#dlg').waitFor({ state: 'hidden' });
   const row = page.locator('#list tbody tr', { hasText: 'Team Jira' });
-  await row.waitFor();
-  assert.match(await row.textContent(), /not verified/);
+  await row.waitFor({ timeout: 20000 });
+  assert.match(await row.textContent(), /authorized/);
+});
+
+test('Test against a Jira that withholds a permission names it, and Connect saves nothing', async () => {
+  writeFileSync(fakes.jira.scenarioPath, JSON.stringify({ ...JIRA_SCENARIO, permissions: { CREATE_ATTACHMENTS: false } }));
+  await page.click('#add');
+  await page.fill('#f-name', 'Fake Jira');
+  await page.fill('#f-server_url', 'https://localhost:' + fakes.jira.port);
+  await page.fill('#f-username', 'mia@example.com');
+  await page.fill('#f-api_key', CANARY);
+  await fillCa();
+  await page.click('#test');
+  const failed = page.locator('#report li.r-fail');
+  await failed.waitFor({ timeout: 20000 });
+  assert.match(await failed.textContent(), /Missing permissions: Create attachments/);
+  assert.match(await failed.textContent(), /Fix: Ask a Jira admin/);
+  assert.match(await page.textContent('#report'), /Passed.*Signed in as Mia Krystof/s);
+  await page.locator('#dlg').screenshot({ path: path.join(shots, 'dialog-test-report.png') });
+  await page.click('#connect');
+  await page.locator('#report h3', { hasText: 'problems found' }).waitFor();
+  assert.ok(await visible('#dlg'), 'a failed Connect keeps the dialog open');
+  await page.click('#cancel');
+  assert.equal(await page.locator('#list tbody tr', { hasText: 'Fake Jira' }).count(), 0);
+  writeFileSync(fakes.jira.scenarioPath, JSON.stringify(JIRA_SCENARIO));
 });
 
 test('adding an Azure DevOps connection with a PAT', async () => {
   await page.click('#add');
   await page.selectOption('#f-provider', 'azure-devops');
   await page.fill('#f-name', 'Fabrikam');
-  await page.fill('#f-server_url', 'https://dev.azure.com/fabrikam');
-  await page.fill('#f-token', 'CANARY-BROWSER-PAT-77aa');
-  await page.fill('#f-project', 'Fiber');
+  await page.fill('#f-server_url', 'https://localhost:' + fakes.ado.port + '/tfs');
+  await page.fill('#f-token', ADO_PAT);
   await page.check('#f-use_for_tfvc');
+  await fillCa();
   await page.locator('#dlg').screenshot({ path: path.join(shots, 'dialog-azure-devops.png') });
   await page.click('#connect');
-  await page.locator('#list tbody tr', { hasText: 'Fabrikam' }).waitFor();
+  const row = page.locator('#list tbody tr', { hasText: 'Fabrikam' });
+  await row.waitFor({ timeout: 20000 });
+  assert.match(await row.textContent(), /authorized/);
+  // The only project the token sees was detected and stored.
+  const stored = await page.evaluate(async () => (await (await fetch('/api/v1/connections/fabrikam')).json()));
+  assert.equal(stored.project, 'Fiber');
 });
 
 test('after a reload the connections are there and secrets show as stored only', async () => {
@@ -177,7 +244,7 @@ test('after a reload the connections are there and secrets show as stored only',
   // Saving without touching the secret keeps it.
   await page.fill('#f-name', 'Team Jira (renamed)');
   await page.click('#connect');
-  await page.locator('#list tbody tr', { hasText: 'renamed' }).waitFor();
+  await page.locator('#list tbody tr', { hasText: 'renamed' }).waitFor({ timeout: 20000 });
   const stored = await page.evaluate(async () => (await (await fetch('/api/v1/connections/team-jira')).json()));
   assert.equal(stored.secrets.api_key, true);
   assert.ok(!JSON.stringify(stored).includes('CANARY'));
