@@ -16,11 +16,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "platform/bounded_get.hpp"
 #include "platform/https_client.hpp"
 #include "platform/mbedtls_errors.hpp"
-
-#define _GLIBCXX_IOSTREAM 1  // see httplib_server.cpp: cpp-httplib never uses the streams
-#include <httplib.h>
 
 namespace tracklight::platform {
 namespace {
@@ -410,38 +408,17 @@ class MbedConnection : public HttpsConnection {
       : client_(std::move(client)), target_(t), clock_(clock), peer_(client_->session()->peer()) {}
 
   Result<HttpsResponse> get(const std::string& path, const HeaderList& headers) override {
-    httplib::Headers h;
-    for (const auto& kv : headers) h.emplace(kv.first, kv.second);
-    h.emplace("User-Agent", "tracklight/" TRACKLIGHT_VERSION);
     if (TlsSession* s = client_->session()) s->set_phase("waiting for the answer to GET " + path);
     client_->has_failure_ = false;
-    std::string body;
-    bool too_large = false;
-    auto res = client_->Get(path, h, [&](const char* data, size_t len) {
-      if (body.size() + len > target_.max_response_bytes) {
-        too_large = true;
-        return false;
-      }
-      body.append(data, len);
-      return true;
-    });
-    if (too_large)
-      return Error{ErrorCode::ResponseTooLarge, "GET " + path, 0,
-                   "the answer is larger than " + std::to_string(target_.max_response_bytes >> 20) + " MB"};
-    if (!res) {
+    auto res = bounded_get(*client_, path, headers, target_.max_response_bytes, target_.host);
+    if (!res && res.error().code == ErrorCode::BadResponse) {
+      // A transport failure: say what really happened (deadline, reconnect) when we know it.
       TlsSession* s = client_->session();
       if (s && s->failure()) return *s->failure();
       if (client_->has_failure_) return client_->last_failure_;
-      if (client_->reconnect_failed_)
-        return client_->reconnect_error_;
-      return Error{ErrorCode::BadResponse, "GET " + path, static_cast<long>(res.error()),
-                   "no valid HTTP answer from " + target_.host + " (" + httplib::to_string(res.error()) + ")"};
+      if (client_->reconnect_failed_) return client_->reconnect_error_;
     }
-    HttpsResponse out;
-    out.status = res->status;
-    for (const auto& kv : res->headers) out.headers.emplace_back(kv.first, kv.second);
-    out.body = std::move(body);
-    return out;
+    return res;
   }
   const TlsPeer& peer() const override { return peer_; }
 

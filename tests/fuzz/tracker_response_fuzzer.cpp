@@ -1,0 +1,74 @@
+// The Jira and Azure DevOps checks against hostile answers: every GET of a Test is answered from
+// the input (status, content type, a few headers, body), so each JSON decoder and header rule
+// (X-Seraph-LoginReason, CAPTCHA, Location, Retry-After, sign-in pages) sees arbitrary data.
+// A report must always come back, with a known status, and never carry a secret.
+#include <cstdint>
+#include <string>
+
+#include "firmware/checks/tester.hpp"
+#include "tests/support/fakes.hpp"
+
+using namespace tracklight;
+
+namespace {
+
+struct Reader {
+  const uint8_t* p;
+  size_t n;
+  uint8_t byte() { return n ? (--n, *p++) : 0; }
+  std::string take(size_t len) {
+    len = std::min(len, n);
+    std::string s(reinterpret_cast<const char*>(p), len);
+    p += len;
+    n -= len;
+    return s;
+  }
+};
+
+const char* kTypes[] = {"application/json; charset=utf-8", "text/html", "application/json", ""};
+const char* kHeaders[] = {"X-Seraph-LoginReason", "X-Authentication-Denied-Reason", "Location", "Retry-After",
+                          "Content-Type"};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Reader in{data, size};
+  test::FakeClock clock;
+  test::FakeHttps https;
+  https.respond = [&](const std::string&) {
+    platform::HttpsResponse r;
+    r.status = 100 + (in.byte() << 8 | in.byte()) % 500;
+    const char* type = kTypes[in.byte() % 4];
+    if (*type) r.headers.emplace_back("Content-Type", type);
+    for (int h = in.byte() % 3; h > 0; --h) r.headers.emplace_back(kHeaders[in.byte() % 5], in.take(in.byte() % 64));
+    r.body = in.take(in.byte() << 4 | in.byte() % 16);
+    return r;
+  };
+  firmware::Connection c;
+  c.id = "x";
+  c.name = "x";
+  const uint8_t kind = in.byte();
+  if (kind % 2) {
+    c.provider = "jira";
+    c.server_url = "https://jira.example/jira";
+    c.auth = kind & 2 ? "pat" : "api-key";
+    c.username = "mia@example.com";
+    c.api_key = c.token = "CANARY-SECRET";
+    c.token_expires = kind & 4 ? "2026-12-01" : "";
+  } else {
+    c.provider = "azure-devops";
+    c.server_url = kind & 2 ? "https://dev.azure.com/org" : "https://tfs.example/tfs";
+    c.auth = "pat";
+    c.token = "CANARY-SECRET";
+    c.project = kind & 4 ? "Fiber" : "";
+    c.use_for_tfvc = kind & 8;
+  }
+  firmware::TestEnv env{clock, https, 20000};
+  firmware::Report r = firmware::run_test(c, env);
+  const std::string out = firmware::report_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (out.find("CANARY-SECRET") != std::string::npos) __builtin_trap();
+  if (r.status != "authorized" && r.status != "not-authorized" && r.status != "interrupted" && r.status != "invalid")
+    __builtin_trap();
+  if (r.ok != (r.status == "authorized")) __builtin_trap();
+  return 0;
+}
