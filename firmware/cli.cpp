@@ -225,6 +225,7 @@ int run_cli(int argc, char** argv) {
   int rc = parse_args(argc, argv, a);
   if (rc >= 0) return rc;
   platform::set_private_umask();
+  platform::use_single_heap();
   if (a.command == "passwd") return run_passwd(a);
   if (a.command == "test") return run_test(a);
   return run_agent(a);

@@ -17,6 +17,12 @@ void wait_for_signals(const SignalHandlers& handlers);  // blocks the calling th
 void request_stop();                                      // makes wait_for_signals return
 
 void set_private_umask();  // files this process creates are for its user only
+// Gives memory that was freed back to the kernel. A Test parses the whole CA bundle (hundreds
+// of kB) and frees it afterwards; without this the allocator would keep those pages resident.
+void return_free_memory();
+// One malloc arena for the whole process: per-thread arenas keep memory a Test freed on a worker
+// resident (measured: +1.9 MB anonymous after six Tests with them, +0.9 MB without).
+void use_single_heap();
 std::string host_name();   // "" when unknown
 // Reads one line from the terminal without echo (or from stdin when it is not a terminal).
 Result<std::string> read_secret_line(const std::string& prompt);

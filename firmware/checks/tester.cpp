@@ -6,6 +6,7 @@
 #include "firmware/connection_rules.hpp"
 #include "firmware/url.hpp"
 #include "platform/crypto.hpp"
+#include "platform/process.hpp"
 
 namespace tracklight::firmware {
 namespace {
@@ -210,6 +211,7 @@ Report run_test(const Connection& c, TestEnv& env, bool network) {
   auto conn = env.https.open(target);
   if (!conn) {
     connection_failed(r, conn.error(), target.host, env.clock.monotonic_ms() - t0);
+    platform::return_free_memory();
     return finish();
   }
   r.checks.push_back(Check{"dns", "pass", "Resolved " + target.host, "", 0, {}});
@@ -230,6 +232,8 @@ Report run_test(const Connection& c, TestEnv& env, bool network) {
   } else if (r.status.empty()) {
     r.status = "not-authorized";
   }
+  conn->reset();  // closes the connection and frees the CA chain before the memory is returned
+  platform::return_free_memory();
   return finish();
 }
 
