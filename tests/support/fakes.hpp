@@ -114,4 +114,23 @@ class FakeHttps : public platform::HttpsConnector {
   };
 };
 
+// A Jira Cloud that accepts any credentials and grants every permission.
+inline platform::HttpsResponse happy_jira_cloud(const std::string& path) {
+  platform::HttpsResponse r;
+  r.status = 200;
+  r.headers = {{"Content-Type", "application/json"}};
+  if (path.find("serverInfo") != std::string::npos)
+    r.body = R"({"version":"1001.0.0","versionNumbers":[1001,0,0],"deploymentType":"Cloud"})";
+  else if (path.find("myself") != std::string::npos)
+    r.body = R"({"accountId":"5b10","emailAddress":"mia@example.com","displayName":"Mia"})";
+  else if (path.find("mypermissions") != std::string::npos)
+    r.body = R"({"permissions":{"BROWSE_PROJECTS":{"havePermission":true},"CREATE_ISSUES":{"havePermission":true},)"
+             R"("EDIT_ISSUES":{"havePermission":true},"TRANSITION_ISSUES":{"havePermission":true},)"
+             R"("CREATE_ATTACHMENTS":{"havePermission":true},"ADD_COMMENTS":{"havePermission":true},)"
+             R"("DELETE_ALL_COMMENTS":{"havePermission":true},"USER_PICKER":{"havePermission":true}}})";
+  else
+    r.status = 404;
+  return r;
+}
+
 }  // namespace tracklight::test
