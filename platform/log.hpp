@@ -1,5 +1,6 @@
 // Logging: one line per event on stderr, "<UTC time> <LEVEL> <component>: <message>".
-// Never pass a secret here; redact_url() strips userinfo from URLs that may carry it.
+// Never pass a secret here: messages name fields, hosts and codes, never values of credentials
+// (URLs cannot carry user info: field validation refuses it).
 // Thread-safe.
 #pragma once
 #include <mutex>
@@ -10,7 +11,6 @@ namespace tracklight::platform {
 
 enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
 bool parse_log_level(const std::string& text, LogLevel& out);
-std::string redact_url(const std::string& url);
 
 class Logger {
  public:

@@ -48,15 +48,6 @@ bool parse_log_level(const std::string& text, LogLevel& out) {
   return false;
 }
 
-std::string redact_url(const std::string& url) {
-  auto scheme = url.find("://");
-  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  auto end = url.find_first_of("/?#", start);
-  auto at = url.rfind('@', end == std::string::npos ? url.size() : end);
-  if (at == std::string::npos || at < start) return url;
-  return url.substr(0, start) + "***@" + url.substr(at + 1);
-}
-
 void StderrLogger::log(LogLevel level, const std::string& component, const std::string& message) {
   if (level < min_) return;
   std::string line = format_line(level, component, message);
