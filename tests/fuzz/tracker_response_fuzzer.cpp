@@ -1,7 +1,8 @@
 // The Jira and Azure DevOps checks against hostile answers: every GET of a Test is answered from
 // the input (status, content type, a few headers, body), so each JSON decoder and header rule
 // (X-Seraph-LoginReason, CAPTCHA, Location, Retry-After, sign-in pages) sees arbitrary data.
-// A report must always come back, with a known status, and never carry a secret.
+// A report must always come back, with a known status, and carry a secret only when the server
+// itself sent it (the report quotes names the server gives, like "Signed in as ...").
 #include <cstdint>
 #include <string>
 
@@ -35,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Reader in{data, size};
   test::FakeClock clock;
   test::FakeHttps https;
+  std::string served;  // everything the fake server said
   https.respond = [&](const std::string&) {
     platform::HttpsResponse r;
     r.status = 100 + (in.byte() << 8 | in.byte()) % 500;
@@ -42,6 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (*type) r.headers.emplace_back("Content-Type", type);
     for (int h = in.byte() % 3; h > 0; --h) r.headers.emplace_back(kHeaders[in.byte() % 5], in.take(in.byte() % 64));
     r.body = in.take(in.byte() << 4 | in.byte() % 16);
+    for (const auto& h : r.headers) served += h.second + "\n";
+    served += r.body + "\n";
     return r;
   };
   firmware::Connection c;
@@ -66,7 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   firmware::TestEnv env{clock, https, 20000};
   firmware::Report r = firmware::run_test(c, env);
   const std::string out = firmware::report_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (out.find("CANARY-SECRET") != std::string::npos) __builtin_trap();
+  if (out.find("CANARY-SECRET") != std::string::npos && served.find("CANARY-SECRET") == std::string::npos)
+    __builtin_trap();
   if (r.status != "authorized" && r.status != "not-authorized" && r.status != "interrupted" && r.status != "invalid")
     __builtin_trap();
   if (r.ok != (r.status == "authorized")) __builtin_trap();
