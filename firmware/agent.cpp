@@ -12,12 +12,16 @@ Status AgentState::commit(Config next) {
   }
   config = std::move(next);
   config_problem.clear();
+  if (monitor) monitor->sync(config.connections);
   return ok_status();
 }
 
 Agent::Agent(AgentOptions opts, platform::Fs& fs, platform::Clock& clock, platform::Entropy& entropy,
              platform::Logger& log, platform::HttpsConnector& https)
-    : state_(std::move(opts), fs, clock, entropy, log, https) {}
+    : state_(std::move(opts), fs, clock, entropy, log, https),
+      monitor_(clock, https, log, state_.opts.test_timeout_ms) {
+  state_.monitor = &monitor_;
+}
 
 Status Agent::start() {
   auto& s = state_;
@@ -29,6 +33,7 @@ Status Agent::start() {
   s.config = std::move(loaded.config);
   s.config_problem = loaded.problem;
   s.log.info("config", "loaded " + std::to_string(s.config.connections.size()) + " connection(s) from " + s.store.path());
+  monitor_.sync(s.config.connections, /*at_startup=*/true);
   if (!s.config.agent.admin_password_hash.empty()) return ok_status();
   auto code = make_setup_code(s.entropy);
   if (!code) return code.error();
@@ -52,6 +57,7 @@ void Agent::reload() {
   if (cfg->agent.admin_password_hash != s.config.agent.admin_password_hash) s.sessions.clear();
   s.config = std::move(*cfg);
   s.config_problem.clear();
+  monitor_.sync(s.config.connections);
   s.log.info("config", "reloaded " + std::to_string(s.config.connections.size()) + " connection(s)");
 }
 

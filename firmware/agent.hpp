@@ -16,9 +16,11 @@ class Agent {
   void reload();  // SIGHUP
   platform::HttpResponse handle(const platform::HttpRequest& req);
   AgentState& state() { return state_; }
+  Monitor& monitor() { return monitor_; }
 
  private:
   AgentState state_;
+  Monitor monitor_;
 };
 
 }  // namespace tracklight::firmware

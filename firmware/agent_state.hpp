@@ -8,6 +8,7 @@
 #include <vector>
 #include "firmware/config.hpp"
 #include "firmware/config_store.hpp"
+#include "firmware/monitor.hpp"
 #include "firmware/sessions.hpp"
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
@@ -45,6 +46,7 @@ struct AgentState {
   LoginThrottle throttle;
   std::string setup_code;      // while no admin password is set
   int64_t started_ms = 0;
+  Monitor* monitor = nullptr;  // told about every change of the connections
 
   // Saves `next` and makes it current; on failure nothing changes. Caller holds `mu`.
   Status commit(Config next);

@@ -147,13 +147,16 @@ int run_agent(const Args& a) {
     server.run();
     platform::request_stop();
   });
+  std::thread watching([&] { agent.monitor().run(); });
   platform::wait_for_signals({[&] {
                                 p.log.info("agent", "stopping");
                                 server.stop();
                               },
                               [&] { agent.reload(); }});
   server.stop();
+  agent.monitor().stop();  // cancels a check in flight
   serving.join();
+  watching.join();
   p.log.info("agent", "stopped");
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include "firmware/connection_rules.hpp"
 
+#include <ctime>
+
 namespace tracklight::firmware {
 namespace {
 
@@ -159,6 +161,16 @@ JsonFieldError merge_stored_secrets(ConnectionInput& in, const Connection* store
     in.conn.headers[i].value = old->value;
   }
   return {};
+}
+
+std::string iso_time(int64_t unix_s) {
+  if (unix_s <= 0) return "";
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 json encode_connection(const Connection& c) {

@@ -26,6 +26,7 @@ JsonFieldError decode_connection(const nlohmann::json& j, ConnectionInput& out);
 // Returns a field error when a header without a value has no stored value to keep.
 JsonFieldError merge_stored_secrets(ConnectionInput& in, const Connection* stored);
 nlohmann::json encode_connection(const Connection& c);
+std::string iso_time(int64_t unix_s);  // "2026-11-24T21:00:00Z"; "" for 0
 
 // Parses a request body: an object, at most 32 levels deep. Returns "" or why not.
 std::string parse_json_body(const std::string& body, nlohmann::json& out);

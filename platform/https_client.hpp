@@ -9,6 +9,7 @@
 // Errors carry a precise ErrorCode, the phase in `op`, and a one-line message in `detail`.
 // Thread-safety: a connection is used by one thread at a time.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +29,7 @@ struct HttpsTarget {
   int proxy_port = 0;
   std::string proxy_username, proxy_password;
   int64_t deadline_ms = 0;   // monotonic; every step stops there
+  const std::atomic<bool>* cancel = nullptr;  // when it turns true, every step stops at once
   size_t max_response_bytes = 4u << 20;
 };
 
@@ -72,7 +74,8 @@ class MbedtlsConnector : public HttpsConnector {
 };
 
 // Opens a TCP connection (non-blocking connect bounded by the deadline). Returns the fd.
-Result<int> connect_tcp(const std::string& host, int port, int64_t deadline_ms, Clock& clock);
+Result<int> connect_tcp(const std::string& host, int port, int64_t deadline_ms, Clock& clock,
+                        const std::atomic<bool>* cancel = nullptr);
 std::string basic_auth_value(const std::string& user, const std::string& password);  // "Basic ..."
 
 }  // namespace tracklight::platform

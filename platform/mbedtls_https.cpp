@@ -65,7 +65,8 @@ std::string ip_bytes(const std::string& host) {
 // chain (freed with the session); the socket itself belongs to the cpp-httplib client.
 class TlsSession {
  public:
-  TlsSession(int fd, Clock& clock, int64_t deadline_ms) : fd_(fd), clock_(clock), deadline_ms_(deadline_ms) {
+  TlsSession(int fd, Clock& clock, int64_t deadline_ms, const std::atomic<bool>* cancel)
+      : fd_(fd), clock_(clock), deadline_ms_(deadline_ms), cancel_(cancel) {
     mbedtls_ctr_drbg_init(&drbg_);
     mbedtls_ssl_config_init(&conf_);
     mbedtls_ssl_init(&ssl_);
@@ -100,6 +101,7 @@ class TlsSession {
   int fd_;
   Clock& clock_;
   int64_t deadline_ms_;
+  const std::atomic<bool>* cancel_;
   std::string host_, ip_;  // ip_: the target's address bytes when it is an IP literal
   std::string phase_ = "TLS handshake";
   mbedtls_ctr_drbg_context drbg_;
@@ -224,9 +226,9 @@ int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t
 bool TlsSession::wait(bool for_read) {
   for (;;) {
     int64_t left = deadline_ms_ - clock_.monotonic_ms();
-    if (left <= 0) break;
+    if (left <= 0 || (cancel_ && *cancel_)) break;
     pollfd p{fd_, static_cast<short>(for_read ? POLLIN : POLLOUT), 0};
-    int rc = ::poll(&p, 1, static_cast<int>(left));
+    int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 200)));  // 200 ms: notice a cancel
     if (rc < 0 && errno == EINTR) continue;
     if (rc > 0) return true;
     if (rc < 0) break;
@@ -313,7 +315,7 @@ class MbedClient : public httplib::ClientImpl {
   Status connect() {
     const bool via_proxy = !target_.proxy_host.empty();
     auto fd = connect_tcp(via_proxy ? target_.proxy_host : target_.host, via_proxy ? target_.proxy_port : target_.port,
-                          target_.deadline_ms, clock_);
+                          target_.deadline_ms, clock_, target_.cancel);
     if (!fd) {
       Error e = fd.error();
       if (via_proxy) e.detail = "proxy " + target_.proxy_host + ": " + e.detail;
@@ -324,7 +326,7 @@ class MbedClient : public httplib::ClientImpl {
       Status st = tunnel();
       if (!st) return st;
     }
-    session_ = std::make_unique<TlsSession>(*fd, clock_, target_.deadline_ms);
+    session_ = std::make_unique<TlsSession>(*fd, clock_, target_.deadline_ms, target_.cancel);
     return session_->handshake(target_, bundle_);
   }
 

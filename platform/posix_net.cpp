@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -21,7 +22,8 @@ Error net_error(ErrorCode code, const std::string& op, int err, const std::strin
 }
 
 // One address: non-blocking connect, then wait for writability until the deadline.
-Result<int> connect_one(const addrinfo* ai, const std::string& where, int64_t deadline_ms, Clock& clock) {
+Result<int> connect_one(const addrinfo* ai, const std::string& where, int64_t deadline_ms, Clock& clock,
+                        const std::atomic<bool>* cancel) {
   int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
   if (fd < 0) return net_error(ErrorCode::ConnectFailed, "connect", errno, std::strerror(errno));
   int one = 1;
@@ -35,12 +37,13 @@ Result<int> connect_one(const addrinfo* ai, const std::string& where, int64_t de
   }
   for (;;) {
     int64_t left = deadline_ms - clock.monotonic_ms();
+    if (cancel && *cancel) left = 0;
     if (left <= 0) {
       ::close(fd);
       return net_error(ErrorCode::Timeout, "connect", ETIMEDOUT, "no answer from " + where + " (TCP connect timed out)");
     }
     pollfd p{fd, POLLOUT, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(left));
+    int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 200)));
     if (rc < 0 && errno == EINTR) continue;
     if (rc == 0) continue;
     int err = 0;
@@ -55,7 +58,8 @@ Result<int> connect_one(const addrinfo* ai, const std::string& where, int64_t de
 
 }  // namespace
 
-Result<int> connect_tcp(const std::string& host, int port, int64_t deadline_ms, Clock& clock) {
+Result<int> connect_tcp(const std::string& host, int port, int64_t deadline_ms, Clock& clock,
+                        const std::atomic<bool>* cancel) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -67,7 +71,7 @@ Result<int> connect_tcp(const std::string& host, int port, int64_t deadline_ms, 
   const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   Result<int> last = net_error(ErrorCode::ConnectFailed, "connect", 0, "no address for " + host);
   for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    last = connect_one(ai, where, deadline_ms, clock);
+    last = connect_one(ai, where, deadline_ms, clock, cancel);
     if (last || last.error().code == ErrorCode::Timeout) break;
   }
   ::freeaddrinfo(res);

@@ -207,6 +207,7 @@ Report run_test(const Connection& c, TestEnv& env, bool network) {
   std::string base_path;
   fill_target(c, target, base_path);
   target.deadline_ms = start + env.timeout_ms;
+  target.cancel = env.cancel;
   int64_t t0 = env.clock.monotonic_ms();
   auto conn = env.https.open(target);
   if (!conn) {

@@ -3,6 +3,7 @@
 // failure that makes later checks meaningless. Credentials go out only after TLS verified the
 // server; the whole Test ends by its deadline and says which step ran out of time.
 #pragma once
+#include <atomic>
 #include <string>
 #include "firmware/connection.hpp"
 #include "firmware/report.hpp"
@@ -15,6 +16,7 @@ struct TestEnv {
   platform::Clock& clock;
   platform::HttpsConnector& https;
   int64_t timeout_ms = 20000;
+  const std::atomic<bool>* cancel = nullptr;  // set: the Test ends early (shutdown)
 };
 
 // Runs every check. With network=false only the fields are checked (Connect ?verify=false).

@@ -31,6 +31,19 @@ bool read_connection(const HttpRequest& req, ConnectionInput& in, HttpResponse& 
   return true;
 }
 
+// The connection as the API shows it: the monitor's status and times where it has them.
+nlohmann::json with_health(const AgentState& s, const Connection& c) {
+  nlohmann::json j = encode_connection(c);
+  ConnectionHealth h;
+  if (s.monitor && s.monitor->health(c.id, h)) {
+    j["status"] = h.status;
+    j["last_check"] = h.last_check_s ? nlohmann::json(iso_time(h.last_check_s)) : nlohmann::json(nullptr);
+    j["last_error"] = h.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.last_error);
+    j["warning"] = h.warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.warning);
+  }
+  return j;
+}
+
 HttpResponse invalid_report(const JsonFieldError& e) {
   Report r;
   r.status = "invalid";
@@ -43,7 +56,7 @@ HttpResponse invalid_report(const JsonFieldError& e) {
 HttpResponse handle_list_connections(AgentState& s, const HttpRequest&, const std::string&) {
   std::lock_guard<std::mutex> lock(s.mu);
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& c : s.config.connections) list.push_back(encode_connection(c));
+  for (const auto& c : s.config.connections) list.push_back(with_health(s, c));
   return json_response(200, {{"connections", list}});
 }
 
@@ -51,7 +64,7 @@ HttpResponse handle_get_connection(AgentState& s, const HttpRequest&, const std:
   std::lock_guard<std::mutex> lock(s.mu);
   const Connection* c = s.config.find(id);
   if (!c) return error_response(404, "not_found", "no connection with id " + id);
-  return json_response(200, encode_connection(*c));
+  return json_response(200, with_health(s, *c));
 }
 
 HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const std::string& id) {
@@ -130,9 +143,16 @@ HttpResponse handle_test_connection(AgentState& s, const HttpRequest& req, const
 HttpResponse handle_status(AgentState& s, const HttpRequest&, const std::string&) {
   std::lock_guard<std::mutex> lock(s.mu);
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& c : s.config.connections)
-    list.push_back({{"id", c.id}, {"name", c.name}, {"provider", c.provider}, {"status", effective_status(c)},
-                    {"last_check", nullptr}, {"next_check", nullptr}, {"last_error", nullptr}});
+  for (const auto& c : s.config.connections) {
+    ConnectionHealth h;
+    h.status = effective_status(c);
+    if (s.monitor) s.monitor->health(c.id, h);
+    auto time_or_null = [](int64_t t) { return t ? nlohmann::json(iso_time(t)) : nlohmann::json(nullptr); };
+    list.push_back({{"id", c.id}, {"name", c.name}, {"provider", c.provider}, {"status", h.status},
+                    {"last_check", time_or_null(h.last_check_s)}, {"next_check", time_or_null(h.next_check_s)},
+                    {"last_error", h.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.last_error)},
+                    {"warning", h.warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.warning)}});
+  }
   nlohmann::json body = {{"version", TRACKLIGHT_VERSION},
                          {"uptime_s", (s.clock.monotonic_ms() - s.started_ms) / 1000},
                          {"connections", list}};
