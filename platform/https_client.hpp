@@ -28,7 +28,7 @@ struct HttpsTarget {
   std::string proxy_host;    // empty = direct
   int proxy_port = 0;
   std::string proxy_username, proxy_password;
-  int64_t deadline_ms = 0;   // monotonic; every step stops there
+  int64_t deadline_ms = 0;   // on the connector's clock (monotonic); every step stops there
   const std::atomic<bool>* cancel = nullptr;  // when it turns true, every step stops at once
   size_t max_response_bytes = 4u << 20;
 };

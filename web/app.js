@@ -138,6 +138,12 @@ async function refresh() {
     cell(tr, c.server_url, 'url').dataset.label = 'Server';
     const st = cell(tr, c.status.replace('-', ' '), 'status s-' + c.status);
     st.dataset.label = 'Status';
+    if (c.last_error || c.warning) {
+      const why = document.createElement('small');
+      why.className = 'why';
+      why.textContent = c.last_error || c.warning;
+      st.append(document.createElement('br'), why);
+    }
     cell(tr, c.last_check ? new Date(c.last_check).toLocaleString() : 'never').dataset.label = 'Last check';
     const actions = cell(tr, '');
     actions.appendChild(button('Edit', 'Edit ' + c.name, () => openDialog(c)));
@@ -421,6 +427,8 @@ function init() {
     if (!editing) $('#f-id').value = slug($('#f-name').value);
   });
   for (const box of $$('#cf .secret[data-secret]')) secretBox(box);
+  // The monitor re-checks in the background: keep the list current while it is on screen.
+  setInterval(() => { if (!$('#conns').hidden && !$('#dlg').open && !document.hidden) refresh(); }, 15000);
   start();
 }
 

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include "firmware/checks/tester.hpp"
+#include "firmware/monitor.hpp"
+#include "tests/support/fakes.hpp"
 #include "platform/crypto.hpp"
 #include "platform/log.hpp"
 #include "tests/integration/fake_tracker.hpp"
@@ -359,6 +361,54 @@ TEST_F(TrackerTest, NetworkFailuresAreNamed) {
   c.server_url = "https://no-such-host.invalid";
   r = test(c, 3000);
   EXPECT_EQ(check(r, "dns")->result, "fail") << dump(r);
+}
+
+}  // namespace
+}  // namespace tracklight::test
+
+namespace tracklight::test {
+namespace {
+
+// The monitor with the real mbedTLS client against the fake Jira; a fake clock decides when
+// checks are due, so nothing sleeps.
+TEST_F(TrackerTest, MonitorStatusFollowsTheServerWithoutARetryStorm) {
+  FakeTracker fake(tmp.path(), jira_cloud());
+  FakeClock fake_clock;
+  platform::MbedtlsConnector fake_time_https(fake_clock);  // deadlines are measured on the same clock
+  platform::MemoryLogger log;
+  firmware::Monitor monitor(fake_clock, fake_time_https, log, 15000);
+  Connection c = jira(fake.port());
+  c.saved_status = "authorized";
+  monitor.sync({c}, true);
+  firmware::ConnectionHealth h0;
+  auto step = [&](int64_t ms) {
+    fake_clock.now_ms += ms;
+    monitor.tick();
+    firmware::ConnectionHealth h;
+    monitor.health("jira", h);
+    return h;
+  };
+  h0 = step(6000);
+  EXPECT_EQ(h0.status, "authorized") << h0.last_error;
+  json s = jira_cloud();
+  s["overrides"]["/rest/api/2/myself"] = {{"status", 503}, {"body", "maintenance"}};
+  fake.set(s);
+  firmware::ConnectionHealth h = step(331000);
+  EXPECT_EQ(h.status, "interrupted");
+  EXPECT_NE(h.last_error.find("503"), std::string::npos);
+  EXPECT_EQ(step(11000).status, "interrupted");  // first retry after ~10 s
+  fake.set(jira_cloud());
+  EXPECT_EQ(step(23000).status, "authorized");  // second retry after ~20 s, and recovered
+  s = jira_cloud();
+  s["expected_authorization"] = "Basic revoked";
+  fake.set(s);
+  EXPECT_EQ(step(331000).status, "not-authorized");
+  const size_t requests = fake.requests().size();
+  for (int i = 0; i < 50; ++i) step(600000);  // more than eight hours
+  EXPECT_EQ(fake.requests().size(), requests) << "a refused credential was retried";
+  size_t changes = 0;
+  for (const auto& line : log.lines()) changes += line.find("monitor:") != std::string::npos;
+  EXPECT_EQ(changes, 3u);  // authorized -> interrupted -> authorized -> not-authorized
 }
 
 }  // namespace
