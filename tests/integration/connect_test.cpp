@@ -75,3 +75,35 @@ TEST_F(ConnectTest, PassingConnectSavesAuthorizedAndAFailingOneChangesNothing) {
 
 }  // namespace
 }  // namespace tracklight::test
+
+namespace tracklight::test {
+namespace {
+
+TEST_F(ConnectTest, SigtermStopsPromptlyDuringABackgroundCheck) {
+  ASSERT_FALSE(pki_dir().empty());
+  FakeTracker fake(tmp.path(), scenario);
+  {
+    AgentProcess agent(state);
+    ASSERT_TRUE(agent.start()) << agent.log();
+    ApiClient c(agent.port());
+    ASSERT_TRUE(c.setup(setup_code_of(state), "correct horse battery"));
+    ASSERT_EQ(c.send("PUT", "/api/v1/connections/jira", connection(fake.port()).dump())->status, 200);
+    agent.stop();
+  }
+  scenario["hang"] = 60;  // answers TLS, never the HTTP request
+  fake.set(scenario);
+  const size_t before = fake.requests().size();
+  AgentProcess agent(state);
+  ASSERT_TRUE(agent.start()) << agent.log();
+  // The first background check starts about 5 s after start-up; wait until the fake has it.
+  for (int i = 0; i < 1000 && fake.requests().size() == before; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GT(fake.requests().size(), before) << "the monitor did not check the connection";
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(agent.stop(), 0);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(took, 2000) << "SIGTERM waited for the check in flight";
+}
+
+}  // namespace
+}  // namespace tracklight::test
