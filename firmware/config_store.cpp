@@ -43,6 +43,13 @@ Status ConfigStore::open() {
     return Error{ErrorCode::ConfigInvalid, key_path, 0,
                  "the device key is damaged (expected 32 bytes in base64); restore it from a backup"};
   box_ = SecretBox(*key);
+  // A key or config someone made readable to others (a copy, a restore, chmod) is closed again.
+  for (const std::string& f : {key_path, path_, path_ + ".bak"}) {
+    if (!fs_.exists(f)) continue;
+    auto opened = fs_.make_private_file(f);
+    if (!opened) return opened.error();
+    if (*opened) log_.warn("config", f + " was readable by other users; it is now private (0600)");
+  }
   // Stale temporary files from a save that was cut short are never valid data.
   (void)fs_.remove(path_ + ".tmp");
   (void)fs_.remove(path_ + ".bak.tmp");

@@ -24,6 +24,8 @@ class Fs {
   virtual Status remove(const std::string& path) = 0;
   virtual bool exists(const std::string& path) = 0;
   virtual Status make_private_dir(const std::string& path) = 0;  // mkdir -p, mode 0700
+  // Removes group and other access from an existing file; true when it had any.
+  virtual Result<bool> make_private_file(const std::string& path) = 0;
 };
 
 // Syscall seam for fault injection in tests (disk full at write, failing fsync or rename).
@@ -44,6 +46,7 @@ class PosixFs : public Fs {
   Status remove(const std::string& path) override;
   bool exists(const std::string& path) override;
   Status make_private_dir(const std::string& path) override;
+  Result<bool> make_private_file(const std::string& path) override;
 
  private:
   FsFaults faults_;

@@ -157,4 +157,12 @@ Status PosixFs::make_private_dir(const std::string& path) {
   return ok_status();
 }
 
+Result<bool> PosixFs::make_private_file(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return sys_error("stat", path, errno);
+  if ((st.st_mode & 077) == 0) return false;
+  if (::chmod(path.c_str(), st.st_mode & 0700) != 0) return sys_error("chmod", path, errno);
+  return true;
+}
+
 }  // namespace tracklight::platform

@@ -219,7 +219,16 @@ TEST_F(AgentTest, ConnectionsSurviveARestartAndSigtermIsClean) {
   ASSERT_EQ(c.send("PUT", "/api/v1/connections/ado?verify=false", ado_connection().dump())->status, 200);
   EXPECT_EQ(agent->stop(), 0);
   EXPECT_NE(agent->log().find("stopped"), std::string::npos);
+  // A restore or a careless chmod left the secrets readable to others: the agent closes them.
+  chmod((state + "/device.key").c_str(), 0644);
+  chmod((state + "/tracklight.conf").c_str(), 0640);
   start();
+  struct stat st {};
+  ASSERT_EQ(stat((state + "/device.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((state + "/tracklight.conf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(agent->log().find("device.key was readable by other users"), std::string::npos);
   ApiClient again = admin();
   json list = json::parse(again.send("GET", "/api/v1/connections")->body)["connections"];
   ASSERT_EQ(list.size(), 2u);

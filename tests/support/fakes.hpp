@@ -53,6 +53,7 @@ class MemoryFs : public platform::Fs {
     dirs.insert(path);
     return ok_status();
   }
+  Result<bool> make_private_file(const std::string&) override { return false; }
 };
 
 class FakeClock : public platform::Clock {

@@ -111,3 +111,23 @@ TEST_F(AtomicFileTest, PrivateDirIsCreatedAndTightened) {
 
 }  // namespace
 }  // namespace tracklight::platform
+
+namespace tracklight::platform {
+namespace {
+
+TEST_F(AtomicFileTest, MakePrivateFileClosesGroupAndOtherAccess) {
+  PosixFs fs;
+  ASSERT_TRUE(fs.write_file_atomic(path, "secret\n", {}).ok());
+  chmod(path.c_str(), 0644);
+  auto changed = fs.make_private_file(path);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(*fs.make_private_file(path));
+  EXPECT_FALSE(fs.make_private_file(path + ".missing").ok());
+}
+
+}  // namespace
+}  // namespace tracklight::platform
