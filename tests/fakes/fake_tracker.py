@@ -61,7 +61,7 @@ class Handler(BaseHTTPRequestHandler):
             return json.load(f)
 
     def record(self):
-        entry = {"method": self.command, "path": self.path,
+        entry = {"method": self.command, "path": self.path, "client_port": self.client_address[1],
                  "authorization": "Authorization" in self.headers,
                  "proxy_authorization": "Proxy-Authorization" in self.headers,
                  "custom": {k: v for k, v in self.headers.items() if k.lower().startswith("x-")}}
@@ -76,6 +76,15 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         if body is not None:
             self.send_header("Content-Type", content_type)
+        if self.scenario().get("chunked") and data:
+            # Chunked transfer coding, in pieces of 7 bytes so the client must reassemble.
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(data), 7):
+                piece = data[i:i + 7]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

@@ -90,7 +90,16 @@ TEST_F(TrackerTest, JiraCloudAllChecksPass) {
   EXPECT_EQ(r.server["deployment"], "Cloud");
   EXPECT_EQ(r.user["email"], kEmail);
   // One TLS connection served every request of the Test (keep-alive).
-  EXPECT_EQ(fake.requests().size(), 3u);
+  auto requests = fake.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  for (const auto& req : requests) EXPECT_EQ(req["client_port"], requests[0]["client_port"]);
+  // The same Test when every answer comes in chunked transfer coding.
+  json chunked = jira_cloud();
+  chunked["chunked"] = true;
+  fake.set(chunked);
+  Report again = test(jira(fake.port()));
+  EXPECT_TRUE(again.ok) << dump(again);
+  EXPECT_EQ(again.user["email"], kEmail);
 }
 
 TEST_F(TrackerTest, JiraWrongTokenIsNotAuthorizedWithTheFix) {
