@@ -4,11 +4,13 @@
 
 namespace tracklight::platform {
 
-const std::string* HttpRequest::header(const std::string& name) const {
+const std::string* find_header(const HeaderList& headers, const std::string& name) {
   for (const auto& h : headers)
     if (strcasecmp(h.first.c_str(), name.c_str()) == 0) return &h.second;
   return nullptr;
 }
+
+const std::string* HttpRequest::header(const std::string& name) const { return find_header(headers, name); }
 
 size_t HttpRequest::header_count(const std::string& name) const {
   size_t n = 0;

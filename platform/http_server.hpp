@@ -16,6 +16,8 @@
 namespace tracklight::platform {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// The first header called `name` (case-insensitive), or nullptr.
+const std::string* find_header(const HeaderList& headers, const std::string& name);
 
 struct HttpRequest {
   std::string method;  // GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS

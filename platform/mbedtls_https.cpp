@@ -26,8 +26,6 @@ namespace {
 const char* const kCaBundles[] = {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
                                   "/etc/ssl/cert.pem"};
 
-std::string mbed_error(int rc) { return mbedtls_error_text(rc); }
-
 // The DRBG is seeded from the kernel directly (fails closed like platform/entropy), which also
 // keeps mbedTLS's entropy collector and HAVEGE out of the binary.
 int kernel_entropy(void*, unsigned char* out, size_t len) {
@@ -120,12 +118,12 @@ Status TlsSession::load_trust(const HttpsTarget& t, const std::string& bundle_pa
     if (path.empty() && ::access(p, R_OK) == 0) path = p;
   if (!path.empty()) {
     int rc = mbedtls_x509_crt_parse_file(&ca_, path.c_str());
-    if (rc < 0) return Error{ErrorCode::TlsHandshake, "CA bundle", rc, "cannot read the CA bundle " + path + ": " + mbed_error(rc)};
+    if (rc < 0) return Error{ErrorCode::TlsHandshake, "CA bundle", rc, "cannot read the CA bundle " + path + ": " + mbedtls_error_text(rc)};
   }
   if (!t.extra_ca_pem.empty()) {
     std::string pem = t.extra_ca_pem;
     int rc = mbedtls_x509_crt_parse(&ca_, reinterpret_cast<const unsigned char*>(pem.c_str()), pem.size() + 1);
-    if (rc < 0) return Error{ErrorCode::TlsHandshake, "CA certificate", rc, "the connection's CA certificate does not parse: " + mbed_error(rc)};
+    if (rc < 0) return Error{ErrorCode::TlsHandshake, "CA certificate", rc, "the connection's CA certificate does not parse: " + mbedtls_error_text(rc)};
   }
   if (ca_.raw.len == 0)
     return Error{ErrorCode::CertUntrusted, "CA bundle", 0, "no trusted CA certificates: install ca-certificates or add the server's CA"};
@@ -140,7 +138,7 @@ Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_pat
   static const char kPers[] = "tracklight-tls";
   int rc = mbedtls_ctr_drbg_seed(&drbg_, kernel_entropy, nullptr, reinterpret_cast<const unsigned char*>(kPers), sizeof kPers);
   if (rc == 0) rc = mbedtls_ssl_config_defaults(&conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
-  if (rc != 0) return Error{ErrorCode::TlsHandshake, "TLS setup", rc, mbed_error(rc)};
+  if (rc != 0) return Error{ErrorCode::TlsHandshake, "TLS setup", rc, mbedtls_error_text(rc)};
   mbedtls_ssl_conf_min_version(&conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);  // TLS 1.2+
   mbedtls_ssl_conf_authmode(&conf_, MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_ca_chain(&conf_, &ca_, nullptr);
@@ -154,7 +152,7 @@ Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_pat
   // 2.28 checks the name only when it is set, and matches no IP-address SAN: for an IP literal
   // the name is not set (no SNI either, RFC 6066) and on_verify compares the address itself.
   if (rc == 0 && ip_.empty()) rc = mbedtls_ssl_set_hostname(&ssl_, t.host.c_str());
-  if (rc != 0) return Error{ErrorCode::TlsHandshake, "TLS setup", rc, mbed_error(rc)};
+  if (rc != 0) return Error{ErrorCode::TlsHandshake, "TLS setup", rc, mbedtls_error_text(rc)};
   mbedtls_ssl_set_bio(&ssl_, this, bio_send, bio_recv, nullptr);
   for (;;) {
     rc = mbedtls_ssl_handshake(&ssl_);
@@ -167,7 +165,7 @@ Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_pat
     if (rc == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION ||
         (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && ssl_.in_msg && ssl_.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION))
       return Error{ErrorCode::TlsVersion, "TLS handshake", rc, host_ + " offers only TLS older than 1.2, which is not safe to use"};
-    return Error{ErrorCode::TlsHandshake, "TLS handshake", rc, "TLS handshake with " + host_ + " failed: " + mbed_error(rc)};
+    return Error{ErrorCode::TlsHandshake, "TLS handshake", rc, "TLS handshake with " + host_ + " failed: " + mbedtls_error_text(rc)};
   }
   peer_.version = mbedtls_ssl_get_version(&ssl_);
   peer_.cipher = mbedtls_ssl_get_ciphersuite(&ssl_);

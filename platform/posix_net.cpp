@@ -82,11 +82,6 @@ std::string basic_auth_value(const std::string& user, const std::string& passwor
   return "Basic " + base64_encode(user + ":" + password);
 }
 
-const std::string* HttpsResponse::header(const std::string& name) const {
-  for (const auto& h : headers)
-    if (h.first.size() == name.size() && ::strncasecmp(h.first.c_str(), name.c_str(), name.size()) == 0)
-      return &h.second;
-  return nullptr;
-}
+const std::string* HttpsResponse::header(const std::string& name) const { return find_header(headers, name); }
 
 }  // namespace tracklight::platform

@@ -14,12 +14,6 @@ using platform::HttpsResponse;
 
 const platform::HeaderList kSuppressRedirect = {{"X-TFS-FedAuthRedirect", "Suppress"}};
 
-json parse_object(const HttpsResponse& r) {
-  if (!is_json(r)) return json();
-  json j = json::parse(r.body, nullptr, false);
-  return j.is_object() ? j : json();
-}
-
 std::string server_message(const json& j) {
   return j.is_object() && j.contains("message") && j["message"].is_string() ? j["message"].get<std::string>() : "";
 }
@@ -42,7 +36,7 @@ bool sign_in(Probe& p, const std::string& col) {
   const std::string* loc = r.header("Location");
   const bool sign_in_page = r.status == 203 || (r.status >= 300 && r.status < 400 && loc && lower(*loc).find("signin") != std::string::npos) ||
                             (r.status == 200 && !is_json(r));
-  json j = parse_object(r);
+  json j = json_object(r);
   std::string msg = server_message(j);
   if (sign_in_page || r.status == 401) {
     bool expired = lower(msg).find("expired") != std::string::npos;
@@ -90,7 +84,7 @@ std::string project(const Connection& c, Probe& p, const std::string& col) {
     return "";
   }
   if (!common_http_outcome(p, "project", r)) return "";
-  json j = parse_object(r);
+  json j = json_object(r);
   std::vector<std::string> names;
   if (j.contains("value") && j["value"].is_array())
     for (const auto& v : j["value"])
@@ -130,8 +124,8 @@ void readable(Probe& p, const std::string& id, const std::string& path, const st
           "Give the token the " + scope + " scope.");
     p.report.status = "not-authorized";
   } else if (common_http_outcome(p, id, r)) {
-    p.add(id, "fail", what + " could not be read (HTTP " + std::to_string(r.status) + ")" +
-                          (server_message(parse_object(r)).empty() ? "" : ": " + server_message(parse_object(r))),
+    const std::string why = server_message(json_object(r));
+    p.add(id, "fail", what + " could not be read (HTTP " + std::to_string(r.status) + ")" + (why.empty() ? "" : ": " + why),
           id == "tfvc" ? "Check that the project uses TFVC, or untick the TFVC option." : "Check the project's settings.");
     p.report.status = "invalid";
   }

@@ -22,12 +22,6 @@ const Permission kNeeded[] = {
     {"DELETE_ALL_COMMENTS", "Delete all comments"}, {"USER_PICKER", "Browse users and groups"},
 };
 
-json parse_object(const HttpsResponse& r) {
-  if (!is_json(r)) return json();
-  json j = json::parse(r.body, nullptr, false);
-  return j.is_object() ? j : json();
-}
-
 std::string str(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
@@ -52,7 +46,7 @@ bool server_info(const Connection& c, Probe& p, const std::string& base, bool& c
   HttpsResponse r;
   if (!p.get("server", base + "/rest/api/2/serverInfo", r)) return false;
   if (!common_http_outcome(p, "server", r)) return false;
-  json j = parse_object(r);
+  json j = json_object(r);
   if (r.status == 404 || (r.status == 200 && j.is_null())) {
     p.add("server", "fail", "No Jira REST API at " + c.server_url + " (HTTP " + std::to_string(r.status) + ")",
           "Check the Server URL, including any context path such as /jira.");
@@ -106,7 +100,7 @@ bool myself(const Connection& c, Probe& p, const std::string& base, bool cloud, 
     return false;
   }
   if (!common_http_outcome(p, "sign-in", r)) return false;
-  user = parse_object(r);
+  user = json_object(r);
   if (r.status != 200 || user.is_null()) {
     p.add("sign-in", "fail", "Jira answered HTTP " + std::to_string(r.status) + " without the user (a login page instead of JSON?)",
           "Check the Server URL; a single sign-on proxy in front of Jira may need a custom header.");
@@ -139,7 +133,7 @@ void permissions(Probe& p, const std::string& base) {
   HttpsResponse r;
   if (!p.get("permissions", base + "/rest/api/2/mypermissions?permissions=" + keys, r)) return;
   if (!common_http_outcome(p, "permissions", r)) return;
-  json j = parse_object(r);
+  json j = json_object(r);
   if (r.status != 200 || j.is_null() || !j.contains("permissions") || !j["permissions"].is_object()) {
     p.add("permissions", "fail", "Jira did not list the account's permissions (HTTP " + std::to_string(r.status) + ")",
           "Check that the account can use the Jira REST API.");

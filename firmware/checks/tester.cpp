@@ -66,9 +66,10 @@ std::string auth_header(const Connection& c) {
   return platform::basic_auth_value(c.username, c.auth == "api-key" ? c.api_key : c.password);
 }
 
-bool fill_target(const Connection& c, HttpsTarget& t, std::string& path) {
+// Runs after field validation, so both URLs parse.
+void fill_target(const Connection& c, HttpsTarget& t, std::string& path) {
   Url u;
-  if (!parse_url(c.server_url, u).empty()) return false;
+  parse_url(c.server_url, u);
   t.host = u.host;
   t.port = u.port;
   t.host_is_ip = u.host_is_ip;
@@ -77,13 +78,12 @@ bool fill_target(const Connection& c, HttpsTarget& t, std::string& path) {
   while (!path.empty() && path.back() == '/') path.pop_back();
   if (!c.proxy_url.empty()) {
     Url p;
-    if (!parse_url(c.proxy_url, p).empty()) return false;
+    parse_url(c.proxy_url, p);
     t.proxy_host = p.host;
     t.proxy_port = p.port;
     t.proxy_username = c.proxy_username;
     t.proxy_password = c.proxy_password;
   }
-  return true;
 }
 
 std::string tls_summary(const platform::TlsPeer& peer) {
@@ -135,6 +135,12 @@ bool Probe::get(const std::string& id, const std::string& path, platform::HttpsR
 bool is_json(const platform::HttpsResponse& r) {
   const std::string* ct = r.header("Content-Type");
   return ct && lower(*ct).find("json") != std::string::npos;
+}
+
+nlohmann::json json_object(const platform::HttpsResponse& r) {
+  if (!is_json(r)) return nlohmann::json();
+  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+  return j.is_object() ? j : nlohmann::json();
 }
 
 std::string path_segment(const std::string& text) {

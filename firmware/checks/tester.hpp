@@ -4,6 +4,7 @@
 // server; the whole Test ends by its deadline and says which step ran out of time.
 #pragma once
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <string>
 #include "firmware/connection.hpp"
 #include "firmware/report.hpp"
@@ -31,13 +32,15 @@ struct Probe {
   std::string host;
   Check& add(const std::string& id, const std::string& result, const std::string& message,
              const std::string& hint = "", int64_t ms = 0);
-  // A GET whose transport failure is already reported (as a failed check `id`); nullopt then.
+  // A GET; false when the transport failed, which is then already reported as failed check `id`.
   bool get(const std::string& id, const std::string& path, platform::HttpsResponse& out,
            const platform::HeaderList& extra = {});
   bool failed() const;
 };
 
 bool is_json(const platform::HttpsResponse& r);
+// The body as a JSON object, or null when it is not JSON (a login page, an error text).
+nlohmann::json json_object(const platform::HttpsResponse& r);
 std::string path_segment(const std::string& text);  // percent-encodes one URL path segment
 std::string retry_after_text(const platform::HttpsResponse& r);
 // Reports the answers every tracker gives the same way (5xx, 429, redirects, HTML). Returns

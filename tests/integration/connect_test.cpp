@@ -20,6 +20,15 @@ struct ConnectTest : ::testing::Test {
             {"auth", "api-key"}, {"username", "mia@example.com"}, {"api_key", "CANARY-TOKEN-c0ff"},
             {"ca_cert", test_ca_pem()}};
   }
+  // Sets the admin password and connects "jira" to the fake; returns the logged-in client.
+  ApiClient set_up_and_connect(AgentProcess& agent, const FakeTracker& fake) {
+    ApiClient c(agent.port());
+    EXPECT_TRUE(c.setup(setup_code_of(state), "correct horse battery"));
+    auto ok = c.send("PUT", "/api/v1/connections/jira", connection(fake.port()).dump());
+    EXPECT_EQ(ok->status, 200) << ok->body;
+    EXPECT_EQ(json::parse(ok->body)["connection"]["status"], "authorized");
+    return c;
+  }
 };
 
 TEST_F(ConnectTest, PassingConnectSavesAuthorizedAndAFailingOneChangesNothing) {
@@ -27,12 +36,7 @@ TEST_F(ConnectTest, PassingConnectSavesAuthorizedAndAFailingOneChangesNothing) {
   FakeTracker fake(tmp.path(), scenario);
   AgentProcess agent(state);
   ASSERT_TRUE(agent.start()) << agent.log();
-  ApiClient c(agent.port());
-  ASSERT_TRUE(c.setup(setup_code_of(state), "correct horse battery"));
-
-  auto ok = c.send("PUT", "/api/v1/connections/jira", connection(fake.port()).dump());
-  ASSERT_EQ(ok->status, 200) << ok->body;
-  EXPECT_EQ(json::parse(ok->body)["connection"]["status"], "authorized");
+  ApiClient c = set_up_and_connect(agent, fake);
   const std::string conf = state + "/tracklight.conf";
   const std::string before = read_text(conf);
   EXPECT_NE(before.find("status = authorized"), std::string::npos);
@@ -85,9 +89,7 @@ TEST_F(ConnectTest, SigtermStopsPromptlyDuringABackgroundCheck) {
   {
     AgentProcess agent(state);
     ASSERT_TRUE(agent.start()) << agent.log();
-    ApiClient c(agent.port());
-    ASSERT_TRUE(c.setup(setup_code_of(state), "correct horse battery"));
-    ASSERT_EQ(c.send("PUT", "/api/v1/connections/jira", connection(fake.port()).dump())->status, 200);
+    set_up_and_connect(agent, fake);
     agent.stop();
   }
   scenario["hang"] = 60;  // answers TLS, never the HTTP request
