@@ -13,14 +13,17 @@ Status AgentState::commit(Config next) {
   config = std::move(next);
   config_problem.clear();
   if (monitor) monitor->sync(config.connections);
+  if (board) board->sync(config.connections);
   return ok_status();
 }
 
 Agent::Agent(AgentOptions opts, platform::Fs& fs, platform::Clock& clock, platform::Entropy& entropy,
              platform::Logger& log, platform::HttpsConnector& https)
     : state_(std::move(opts), fs, clock, entropy, log, https),
-      monitor_(clock, https, log, state_.opts.test_timeout_ms) {
+      monitor_(clock, https, log, state_.opts.test_timeout_ms),
+      board_(clock, https, fs, log, state_.opts.state_dir + "/board-cache.json", state_.opts.test_timeout_ms) {
   state_.monitor = &monitor_;
+  state_.board = &board_;
 }
 
 Status Agent::start() {
@@ -34,6 +37,8 @@ Status Agent::start() {
   s.config_problem = loaded.problem;
   s.log.info("config", "loaded " + std::to_string(s.config.connections.size()) + " connection(s) from " + s.store.path());
   monitor_.sync(s.config.connections, /*at_startup=*/true);
+  board_.load_cache();
+  board_.sync(s.config.connections);
   if (!s.config.agent.admin_password_hash.empty()) return ok_status();
   auto code = make_setup_code(s.entropy);
   if (!code) return code.error();
@@ -58,6 +63,7 @@ void Agent::reload() {
   s.config = std::move(*cfg);
   s.config_problem.clear();
   monitor_.sync(s.config.connections);
+  board_.sync(s.config.connections);
   s.log.info("config", "reloaded " + std::to_string(s.config.connections.size()) + " connection(s)");
 }
 

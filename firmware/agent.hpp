@@ -17,10 +17,12 @@ class Agent {
   platform::HttpResponse handle(const platform::HttpRequest& req);
   AgentState& state() { return state_; }
   Monitor& monitor() { return monitor_; }
+  BoardPoller& board() { return board_; }
 
  private:
   AgentState state_;
   Monitor monitor_;
+  BoardPoller board_;
 };
 
 }  // namespace tracklight::firmware

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 #include <vector>
+#include "firmware/board/board_poller.hpp"
 #include "firmware/config.hpp"
 #include "firmware/config_store.hpp"
 #include "firmware/monitor.hpp"
@@ -47,6 +48,7 @@ struct AgentState {
   std::string setup_code;      // while no admin password is set
   int64_t started_ms = 0;
   Monitor* monitor = nullptr;  // told about every change of the connections
+  BoardPoller* board = nullptr;  // likewise
 
   // Saves `next` and makes it current; on failure nothing changes. Caller holds `mu`.
   Status commit(Config next);

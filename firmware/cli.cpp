@@ -148,6 +148,7 @@ int run_agent(const Args& a) {
     platform::request_stop();
   });
   std::thread watching([&] { agent.monitor().run(); });
+  std::thread polling([&] { agent.board().run(); });
   platform::wait_for_signals({[&] {
                                 p.log.info("agent", "stopping");
                                 server.stop();
@@ -155,8 +156,10 @@ int run_agent(const Args& a) {
                               [&] { agent.reload(); }});
   server.stop();
   agent.monitor().stop();  // cancels a check in flight
+  agent.board().stop();    // and a board fetch
   serving.join();
   watching.join();
+  polling.join();
   p.log.info("agent", "stopped");
   return 0;
 }

@@ -11,6 +11,7 @@ namespace tracklight::firmware {
 struct AgentSettings {
   std::string admin_password_hash;         // "pbkdf2-sha256$<iter>$<salt>$<hash>"
   std::vector<std::string> allowed_hosts;  // extra Host names the page may be reached by
+  std::string board_key_hash;              // "sha256:<hex>" of the read-only board key; "" = none
   std::vector<std::pair<std::string, std::string>> unknown;
 };
 

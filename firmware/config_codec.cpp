@@ -164,6 +164,14 @@ bool Decoder::agent_setting(const std::string& key, const std::string& value) {
     a.admin_password_hash = value;
     return true;
   }
+  if (key == "board_key") {
+    if (!once(key)) return false;
+    if (value.size() != 7 + 64 || value.rfind("sha256:", 0) != 0 ||
+        value.find_first_not_of("0123456789abcdef", 7) != std::string::npos)
+      return fail("board_key must be sha256: followed by 64 lower-case hex digits (rotate it on the page)");
+    a.board_key_hash = value;
+    return true;
+  }
   if (key == "allowed_host") {
     if (!valid_host_name(value)) return fail("allowed_host '" + value + "' is not a valid host name");
     a.allowed_hosts.push_back(value);
@@ -286,6 +294,7 @@ Result<std::string> Encoder::run(const Config& config) {
       "# this file); edit other values by hand if you must, then reload (SIGHUP).\n"
       "version = 1\n\n[agent]\n";
   if (!config.agent.admin_password_hash.empty()) put("admin_password", config.agent.admin_password_hash);
+  if (!config.agent.board_key_hash.empty()) put("board_key", config.agent.board_key_hash);
   for (const auto& h : config.agent.allowed_hosts) put("allowed_host", h);
   for (const auto& u : config.agent.unknown) put(u.first, u.second);
   for (const auto& c : config.connections)

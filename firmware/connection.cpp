@@ -59,4 +59,20 @@ std::string effective_status(const Connection& c) {
   return c.active ? c.saved_status : "inactive";
 }
 
+std::string settings_fingerprint(const Connection& c, bool with_board) {
+  std::string f;
+  auto add = [&](const std::string& v) { f += std::to_string(v.size()) + ":" + v; };
+  for (size_t i = 0; i < kStringFieldCount; ++i) add(c.*kStringFields[i].member);
+  for (size_t i = 0; i < kSecretFieldCount; ++i) add(c.*kSecretFields[i].member);
+  for (const auto& h : c.headers) add(h.name), add(h.value);
+  add(std::to_string(c.check_interval_s) + (c.active ? "A" : "-") + (c.use_for_tfvc ? "T" : "-") + c.saved_status);
+  if (!with_board) return f;
+  const BoardSettings& b = c.board;
+  add(std::to_string(b.interval_s) + "/" + std::to_string(b.max_issues) + (b.enabled ? "E" : "-"));
+  add(b.branch);
+  add(b.jql);
+  for (const auto& p : b.pipelines) add(p);
+  return f;
+}
+
 }  // namespace tracklight::firmware

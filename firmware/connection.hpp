@@ -89,5 +89,8 @@ bool valid_connection_id(const std::string& id);
 bool is_secret_field(const std::string& name);
 // "inactive" when switched off, else the status saved with the last Connect.
 std::string effective_status(const Connection& c);
+// Everything the background work depends on, secrets included, to notice a change of settings.
+// Kept in memory only, never logged.
+std::string settings_fingerprint(const Connection& c, bool with_board);
 
 }  // namespace tracklight::firmware

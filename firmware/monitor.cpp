@@ -5,31 +5,12 @@
 namespace tracklight::firmware {
 namespace {
 
-// Everything a check depends on, secrets included; kept in memory only, never logged.
-std::string fingerprint(const Connection& c) {
-  std::string f;
-  auto add = [&](const std::string& v) { f += std::to_string(v.size()) + ":" + v; };
-  for (size_t i = 0; i < kStringFieldCount; ++i) add(c.*kStringFields[i].member);
-  for (size_t i = 0; i < kSecretFieldCount; ++i) add(c.*kSecretFields[i].member);
-  for (const auto& h : c.headers) add(h.name), add(h.value);
-  add(std::to_string(c.check_interval_s) + (c.active ? "A" : "-") + (c.use_for_tfvc ? "T" : "-") + c.saved_status);
-  return f;
-}
-
 bool watched(const std::string& status) { return status == "authorized" || status == "interrupted"; }
 
 }  // namespace
 
 Monitor::Monitor(platform::Clock& clock, platform::HttpsConnector& https, platform::Logger& log, int64_t test_timeout_ms)
-    : clock_(clock), https_(https), log_(log), timeout_ms_(test_timeout_ms) {}
-
-int64_t Monitor::jittered(int64_t ms) {
-  jitter_state_ ^= jitter_state_ << 13;
-  jitter_state_ ^= jitter_state_ >> 7;
-  jitter_state_ ^= jitter_state_ << 17;
-  const int64_t spread = ms / 10;  // +-10 %: boards that booted together do not poll together
-  return spread > 0 ? ms - spread + static_cast<int64_t>(jitter_state_ % static_cast<uint64_t>(2 * spread + 1)) : ms;
-}
+    : Periodic(clock), https_(https), log_(log), timeout_ms_(test_timeout_ms) {}
 
 void Monitor::sync(const std::vector<Connection>& connections, bool at_startup) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -37,7 +18,7 @@ void Monitor::sync(const std::vector<Connection>& connections, bool at_startup) 
   std::map<std::string, Entry> next;
   for (const auto& c : connections) {
     auto old = entries_.find(c.id);
-    const std::string fp = fingerprint(c);
+    const std::string fp = settings_fingerprint(c, /*with_board=*/false);
     if (old != entries_.end() && old->second.fingerprint == fp) {
       next[c.id] = std::move(old->second);
       continue;
@@ -50,7 +31,7 @@ void Monitor::sync(const std::vector<Connection>& connections, bool at_startup) 
     next[c.id] = std::move(e);
   }
   entries_ = std::move(next);
-  wake_.notify_all();
+  notify();
 }
 
 void Monitor::apply(Entry& e, const Report& r, int64_t now_ms) {
@@ -114,22 +95,6 @@ bool Monitor::health(const std::string& id, ConnectionHealth& out) const {
   if (it == entries_.end()) return false;
   out = it->second.health;
   return true;
-}
-
-void Monitor::run() {
-  while (!stopping_) {
-    const int64_t next = tick();
-    std::unique_lock<std::mutex> lock(mu_);
-    if (stopping_) break;
-    const int64_t wait = std::min<int64_t>(next == INT64_MAX ? 3600000 : next - clock_.monotonic_ms(), 3600000);
-    if (wait > 0) wake_.wait_for(lock, std::chrono::milliseconds(wait));
-  }
-}
-
-void Monitor::stop() {
-  stopping_ = true;
-  std::lock_guard<std::mutex> lock(mu_);
-  wake_.notify_all();
 }
 
 }  // namespace tracklight::firmware

@@ -11,15 +11,13 @@
 // A status change is logged once. tick() does the work and is what tests drive with a fake
 // clock; run() is the thread around it. Thread-safe.
 #pragma once
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 #include "firmware/checks/tester.hpp"
 #include "firmware/connection.hpp"
+#include "firmware/periodic.hpp"
 #include "platform/log.hpp"
 
 namespace tracklight::firmware {
@@ -33,7 +31,7 @@ struct ConnectionHealth {
   int failures = 0;          // consecutive interrupted checks
 };
 
-class Monitor {
+class Monitor : public Periodic {
  public:
   static constexpr int64_t kFirstRetryMs = 10000;
 
@@ -44,10 +42,8 @@ class Monitor {
   // (Connect has just verified it).
   void sync(const std::vector<Connection>& connections, bool at_startup = false);
   // Runs every check that is due; returns the monotonic time the next one is due (INT64_MAX: none).
-  int64_t tick();
+  int64_t tick() override;
   bool health(const std::string& id, ConnectionHealth& out) const;
-  void run();   // until stop(); sleeps between checks, wakes on sync()
-  void stop();  // also cancels a check in flight
 
  private:
   struct Entry {
@@ -56,18 +52,12 @@ class Monitor {
     ConnectionHealth health;
     int64_t due_ms = INT64_MAX;
   };
-  int64_t jittered(int64_t ms);
   void apply(Entry& e, const Report& r, int64_t now_ms);
 
-  platform::Clock& clock_;
   platform::HttpsConnector& https_;
   platform::Logger& log_;
   int64_t timeout_ms_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
   std::map<std::string, Entry> entries_;
-  std::atomic<bool> stopping_{false};
-  uint64_t jitter_state_ = 0x2545F4914F6CDD1DULL;
 };
 
 }  // namespace tracklight::firmware

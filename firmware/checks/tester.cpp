@@ -60,32 +60,6 @@ void connection_failed(Report& r, const Error& e, const std::string& host, int64
   r.status = "interrupted";
 }
 
-std::string auth_header(const Connection& c) {
-  if (c.provider == "azure-devops") return platform::basic_auth_value("", c.token);
-  if (c.auth == "pat") return "Bearer " + c.token;
-  return platform::basic_auth_value(c.username, c.auth == "api-key" ? c.api_key : c.password);
-}
-
-// Runs after field validation, so both URLs parse.
-void fill_target(const Connection& c, HttpsTarget& t, std::string& path) {
-  Url u;
-  parse_url(c.server_url, u);
-  t.host = u.host;
-  t.port = u.port;
-  t.host_is_ip = u.host_is_ip;
-  t.extra_ca_pem = c.ca_cert;
-  path = u.path;
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  if (!c.proxy_url.empty()) {
-    Url p;
-    parse_url(c.proxy_url, p);
-    t.proxy_host = p.host;
-    t.proxy_port = p.port;
-    t.proxy_username = c.proxy_username;
-    t.proxy_password = c.proxy_password;
-  }
-}
-
 std::string tls_summary(const platform::TlsPeer& peer) {
   std::string names;
   for (const auto& n : peer.names) names += (names.empty() ? "" : ", ") + n;
@@ -94,6 +68,36 @@ std::string tls_summary(const platform::TlsPeer& peer) {
 }
 
 }  // namespace
+
+static std::string auth_header(const Connection& c) {
+  if (c.provider == "azure-devops") return platform::basic_auth_value("", c.token);
+  if (c.auth == "pat") return "Bearer " + c.token;
+  return platform::basic_auth_value(c.username, c.auth == "api-key" ? c.api_key : c.password);
+}
+
+TrackerEndpoint tracker_endpoint(const Connection& c) {
+  TrackerEndpoint e;
+  HttpsTarget& t = e.target;
+  Url u;
+  parse_url(c.server_url, u);  // runs after field validation, so both URLs parse
+  t.host = u.host;
+  t.port = u.port;
+  t.host_is_ip = u.host_is_ip;
+  t.extra_ca_pem = c.ca_cert;
+  e.base_path = u.path;
+  while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
+  if (!c.proxy_url.empty()) {
+    Url p;
+    parse_url(c.proxy_url, p);
+    t.proxy_host = p.host;
+    t.proxy_port = p.port;
+    t.proxy_username = c.proxy_username;
+    t.proxy_password = c.proxy_password;
+  }
+  e.headers = {{"Authorization", auth_header(c)}, {"Accept", "application/json"}};
+  for (const auto& h : c.headers) e.headers.emplace_back(h.name, h.value);
+  return e;
+}
 
 Check& Probe::add(const std::string& id, const std::string& result, const std::string& message,
                   const std::string& hint, int64_t ms) {
@@ -209,9 +213,9 @@ Report run_test(const Connection& c, TestEnv& env, bool network) {
     return finish();
   }
   r.checks.push_back(Check{"clock", "pass", "The system clock is plausible", "", 0, {}});
-  HttpsTarget target;
-  std::string base_path;
-  fill_target(c, target, base_path);
+  TrackerEndpoint ep = tracker_endpoint(c);
+  HttpsTarget& target = ep.target;
+  const std::string& base_path = ep.base_path;
   target.deadline_ms = start + env.timeout_ms;
   target.cancel = env.cancel;
   int64_t t0 = env.clock.monotonic_ms();
@@ -229,8 +233,7 @@ Report run_test(const Connection& c, TestEnv& env, bool network) {
   r.checks.push_back(Check{"tls", "pass", tls_summary((*conn)->peer()), "", env.clock.monotonic_ms() - t0, {}});
   r.server["tls"] = {{"version", (*conn)->peer().version}, {"issuer", (*conn)->peer().issuer},
                      {"valid_to", (*conn)->peer().valid_to}};
-  Probe p{r, env.clock, **conn, {{"Authorization", auth_header(c)}, {"Accept", "application/json"}}, target.host};
-  for (const auto& h : c.headers) p.auth.emplace_back(h.name, h.value);
+  Probe p{r, env.clock, **conn, ep.headers, target.host};
   if (c.provider == "jira") run_jira_checks(c, p, base_path);
   else run_azure_checks(c, p, base_path);
   if (!p.failed()) {

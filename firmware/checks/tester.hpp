@@ -23,6 +23,15 @@ struct TestEnv {
 // Runs every check. With network=false only the fields are checked (Connect ?verify=false).
 Report run_test(const Connection& c, TestEnv& env, bool network = true);
 
+// Where a connection's settings point and what every request to it carries: Authorization,
+// Accept and the connection's custom headers. The fields must have passed validation.
+struct TrackerEndpoint {
+  platform::HttpsTarget target;
+  std::string base_path;  // the Server URL's path without a trailing '/'
+  platform::HeaderList headers;
+};
+TrackerEndpoint tracker_endpoint(const Connection& c);
+
 // --- shared by the provider checks ---------------------------------------------------------
 struct Probe {
   Report& report;

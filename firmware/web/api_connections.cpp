@@ -7,13 +7,6 @@
 namespace tracklight::firmware {
 namespace {
 
-HttpResponse save_failed(const Status& st) {
-  bool full = st.error().code == ErrorCode::NoSpace;
-  return error_response(full ? 507 : 500, "save_failed",
-                        "could not save the configuration (" + st.error().message() +
-                            "); the previous configuration is unchanged");
-}
-
 // Decodes a connection body; on failure `refused` carries the 400 answer.
 bool read_connection(const HttpRequest& req, ConnectionInput& in, HttpResponse& refused) {
   nlohmann::json j;

@@ -20,6 +20,13 @@ HttpResponse error_response(int status, const std::string& code, const std::stri
   return json_response(status, {{"error", err}});
 }
 
+HttpResponse save_failed(const Status& st) {
+  bool full = st.error().code == ErrorCode::NoSpace;
+  return error_response(full ? 507 : 500, "save_failed",
+                        "could not save the configuration (" + st.error().message() +
+                            "); the previous configuration is unchanged");
+}
+
 std::string cookie_value(const HttpRequest& req, const std::string& name) {
   for (const auto& h : req.headers) {
     if (!iequals(h.first, "cookie")) continue;

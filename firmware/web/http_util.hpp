@@ -12,6 +12,8 @@ using platform::HttpResponse;
 HttpResponse json_response(int status, const nlohmann::json& body);
 HttpResponse error_response(int status, const std::string& code, const std::string& message,
                             const std::string& field = "");
+// 507 when the disk is full, else 500; says that nothing changed.
+HttpResponse save_failed(const Status& st);
 std::string cookie_value(const HttpRequest& req, const std::string& name);
 constexpr const char* kSessionCookie = "tracklight_session";
 

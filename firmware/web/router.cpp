@@ -20,6 +20,10 @@ const Route kRoutes[] = {
     {"PUT", "/api/v1/connections/{id}", Access::Admin, handle_put_connection},
     {"DELETE", "/api/v1/connections/{id}", Access::Admin, handle_delete_connection},
     {"GET", "/api/v1/status", Access::Admin, handle_status},
+    {"GET", "/board", Access::Board, handle_board_page},
+    {"GET", "/api/v1/board", Access::Board, handle_board},
+    {"GET", "/cc.xml", Access::Board, handle_cctray},
+    {"POST", "/api/v1/board/key", Access::Admin, handle_rotate_board_key},
 };
 
 bool path_matches(const std::string& pattern, const std::string& path, std::string& id) {
@@ -101,6 +105,32 @@ HttpResponse check_admin(AgentState& s, const HttpRequest& req) {
   return HttpResponse{0, "", "", {}};
 }
 
+bool is_loopback(const std::string& addr) {
+  return addr.rfind("127.", 0) == 0 || addr == "::1" || addr.rfind("::ffff:127.", 0) == 0;
+}
+
+// The wall screen in the office has no login: the device itself, a logged-in admin, or the
+// board key. A wrong key is refused like no key.
+HttpResponse check_board(AgentState& s, const HttpRequest& req) {
+  if (is_loopback(req.remote_addr)) return HttpResponse{0, "", "", {}};
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.sessions.find(cookie_value(req, kSessionCookie), s.clock.monotonic_ms())) return HttpResponse{0, "", "", {}};
+  const std::string* key = req.query_param("key");
+  if (key && !s.config.agent.board_key_hash.empty() &&
+      platform::constant_time_equal(board_key_hash(*key), s.config.agent.board_key_hash))
+    return HttpResponse{0, "", "", {}};
+  HttpResponse r = error_response(401, key ? "board_key_invalid" : "board_key_required",
+                                  key ? "this board key is not valid (it may have been rotated); ask the admin for the new link"
+                                      : "open the board from the device, log in on the main page, or use the board link with its key");
+  if (req.path == "/board") {
+    r.content_type = "text/html; charset=utf-8";
+    r.body = "<!DOCTYPE html><meta charset=utf-8><title>tracklight board</title><p>" +
+             std::string(key ? "This board link is no longer valid (the key was rotated). Ask the admin for the new link."
+                             : "This board needs its link with the key. <a href=\"/\">Log in</a> or ask the admin for the board link.");
+  }
+  return r;
+}
+
 void add_security_headers(const HttpRequest& req, HttpResponse& r) {
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -134,8 +164,8 @@ HttpResponse dispatch(AgentState& s, const HttpRequest& req) {
       HttpResponse refused = check_write_origin(req);
       if (refused.status) return refused;
     }
-    if (r->access == Access::Admin) {
-      HttpResponse refused = check_admin(s, req);
+    if (r->access == Access::Admin || r->access == Access::Board) {
+      HttpResponse refused = r->access == Access::Admin ? check_admin(s, req) : check_board(s, req);
       if (refused.status) return refused;
     }
     return r->handler(s, req, id);

@@ -1,0 +1,118 @@
+// Azure DevOps board: the latest build of every pipeline definition in the project, in one
+// request per page (reference/tracker-apis.md section 8, "latest per pipeline").
+#include <algorithm>
+#include <map>
+
+#include "firmware/board/board_fetch.hpp"
+#include "firmware/connection_rules.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+using nlohmann::json;
+
+// One word a wall screen can show next to the colour.
+std::string state_of(const json& build) {
+  const std::string status = str_at(build, "status");
+  if (status == "inProgress") return "in-progress";
+  if (status == "notStarted" || status == "postponed") return "queued";
+  if (status == "cancelling") return "canceling";
+  const std::string result = str_at(build, "result");
+  if (result == "succeeded") return "succeeded";
+  if (result == "partiallySucceeded") return "partially-succeeded";
+  if (result == "failed") return "failed";
+  if (result == "canceled") return "canceled";
+  return "unknown";
+}
+
+bool finished(const std::string& state) {
+  return state != "in-progress" && state != "queued" && state != "canceling" && state != "unknown";
+}
+
+std::string short_branch(const std::string& ref) {
+  const std::string heads = "refs/heads/";
+  return ref.rfind(heads, 0) == 0 ? ref.substr(heads.size()) : ref;
+}
+
+json tile_of(const json& build) {
+  const json* who = build.contains("requestedFor") ? &build["requestedFor"] : nullptr;
+  std::string url;
+  if (build.contains("_links") && build["_links"].is_object() && build["_links"].contains("web"))
+    url = str_at(build["_links"]["web"], "href");
+  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) url.clear();
+  return {{"name", clip_utf8(str_at(build["definition"], "name"), 256)},
+          {"state", state_of(build)},
+          {"last_result", nullptr},
+          {"build_number", clip_utf8(str_at(build, "buildNumber"), 128)},
+          {"branch", clip_utf8(short_branch(str_at(build, "sourceBranch")), 256)},
+          {"requested_by", who ? clip_utf8(str_at(*who, "displayName"), 128) : ""},
+          {"queued_at", clip_utf8(str_at(build, "queueTime"), 40)},
+          {"finished_at", clip_utf8(str_at(build, "finishTime"), 40)},
+          {"url", clip_utf8(url, 2048)}};
+}
+
+}  // namespace
+
+void fetch_azure_board(const Connection& c, BoardClient& client, const std::string&) {
+  BoardFetch& out = client.out;
+  std::string why;
+  const std::string col = azure_collection_path(c, why);
+  if (c.project.empty()) {
+    out.error = "no project is set: enter the Project in the connection's settings (Connect detects it when there is only one)";
+    out.auth_failed = true;
+    return;
+  }
+  std::string path = col + "/" + query_value(c.project) +
+                     "/_apis/build/builds?maxBuildsPerDefinition=2&queryOrder=queueTimeDescending&$top=1000&api-version=7.1";
+  if (!c.board.branch.empty())
+    path += "&branchName=" + query_value(c.board.branch.rfind("refs/", 0) == 0 ? c.board.branch : "refs/heads/" + c.board.branch);
+
+  std::map<std::string, json> latest;  // by definition name
+  std::string continuation;
+  for (int page = 0; page < kBoardMaxPages; ++page) {
+    json body;
+    platform::HttpsResponse raw;
+    if (!client.get_json(path + (continuation.empty() ? "" : "&continuationToken=" + query_value(continuation)), body, &raw))
+      return;
+    const json& value = body.contains("value") ? body["value"] : json();
+    if (!value.is_array()) {
+      out.error = "the builds answer has no list of builds";
+      return;
+    }
+    for (const json& build : value) {
+      if (!build.is_object() || !build.contains("definition")) continue;
+      const std::string name = str_at(build["definition"], "name");
+      if (name.empty()) continue;
+      if (!c.board.pipelines.empty() &&
+          std::find(c.board.pipelines.begin(), c.board.pipelines.end(), name) == c.board.pipelines.end())
+        continue;
+      // Newest first: the first build of a definition is its tile; the first finished one
+      // gives the last result while a newer build runs.
+      auto it = latest.find(name);
+      if (it == latest.end()) {
+        if (latest.size() >= kBoardMaxPipelines) continue;
+        it = latest.emplace(name, tile_of(build)).first;
+      }
+      json& tile = it->second;
+      const std::string state = state_of(build);
+      if (tile["last_result"].is_null() && finished(state)) tile["last_result"] = state;
+    }
+    const std::string* next = raw.header("x-ms-continuationtoken");
+    if (!next || next->empty()) break;
+    continuation = *next;
+  }
+  json tiles = json::array();
+  if (!c.board.pipelines.empty()) {
+    for (const auto& name : c.board.pipelines) {
+      auto it = latest.find(name);
+      if (it != latest.end()) tiles.push_back(std::move(it->second));
+    }
+  } else {
+    for (auto& kv : latest) tiles.push_back(std::move(kv.second));
+    std::stable_sort(tiles.begin(), tiles.end(),
+                     [](const json& a, const json& b) { return lower(str_at(a, "name")) < lower(str_at(b, "name")); });
+  }
+  out.data = {{"pipelines", std::move(tiles)}};
+}
+
+}  // namespace tracklight::firmware

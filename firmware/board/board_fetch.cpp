@@ -1,0 +1,119 @@
+#include "firmware/board/board_fetch.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "firmware/connection_rules.hpp"
+#include "platform/process.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+constexpr int64_t kMaxWaitS = 3600;
+
+// Seconds in a Retry-After / X-RateLimit-Delay value ("30", "0.5"); -1 when it is not a number
+// (the HTTP-date form of Retry-After is not used by either tracker).
+int64_t seconds_value(const std::string& v) {
+  char* end = nullptr;
+  const double d = std::strtod(v.c_str(), &end);
+  if (end == v.c_str() || d < 0 || d != d) return -1;
+  return d > kMaxWaitS ? kMaxWaitS : static_cast<int64_t>(d + 0.999);
+}
+
+void note_rate_headers(const platform::HttpsResponse& r, BoardFetch& out) {
+  for (const char* name : {"Retry-After", "X-RateLimit-Delay"}) {
+    const std::string* v = r.header(name);
+    if (v) out.wait_s = std::max(out.wait_s, seconds_value(*v));
+  }
+  const std::string* near = r.header("X-RateLimit-NearLimit");
+  if (near && lower(*near) == "true") out.near_limit = true;
+  const std::string* remaining = r.header("X-RateLimit-Remaining");
+  const std::string* limit = r.header("X-RateLimit-Limit");
+  if (remaining && limit) {
+    const double rem = std::atof(remaining->c_str()), lim = std::atof(limit->c_str());
+    if (lim > 0 && rem * 5 < lim) out.near_limit = true;
+  }
+}
+
+std::string without_query(const std::string& path) { return path.substr(0, path.find('?')); }
+
+}  // namespace
+
+std::string query_value(const std::string& text) { return path_segment(text); }
+
+std::string clip_utf8(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // not inside a sequence
+  return s.substr(0, n) + "\u2026";
+}
+
+std::string str_at(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool BoardClient::get_json(const std::string& path, nlohmann::json& body, platform::HttpsResponse* raw) {
+  out.requests++;
+  auto res = conn.get(path, headers);
+  if (!res) {
+    out.error = res.error().detail;
+    return false;
+  }
+  const platform::HttpsResponse& r = *res;
+  note_rate_headers(r, out);
+  const std::string what = "GET " + without_query(path);
+  if (r.status == 401 || r.status == 403 || r.status == 203) {
+    out.auth_failed = true;
+    out.error = what + " was refused (HTTP " + std::to_string(r.status) +
+                "): the credentials no longer work; fix them in the connection's settings";
+    return false;
+  }
+  if (r.status == 429) {
+    out.error = "the server is rate-limiting requests; waiting " + std::to_string(std::max<int64_t>(out.wait_s, 60)) + " s";
+    return false;
+  }
+  if (r.status != 200) {
+    out.error = what + " answered HTTP " + std::to_string(r.status);
+    return false;
+  }
+  body = json_object(r);
+  if (body.is_null()) {
+    // A sign-in page instead of JSON is how Azure DevOps answers an expired PAT.
+    out.auth_failed = !is_json(r);
+    out.error = what + " did not answer with JSON" + (out.auth_failed ? " (a sign-in page?): check the credentials" : "");
+    return false;
+  }
+  if (raw) *raw = std::move(*res);
+  return true;
+}
+
+BoardFetch fetch_board(const Connection& c, TestEnv& env, std::string& jira_flavour) {
+  BoardFetch out;
+  std::vector<FieldError> bad = validate_connection(c);
+  if (!bad.empty()) {
+    out.error = "the settings are not valid (" + bad.front().field + ": " + bad.front().message + ")";
+    out.auth_failed = true;  // nothing to retry until they change
+    return out;
+  }
+  TrackerEndpoint ep = tracker_endpoint(c);
+  ep.target.deadline_ms = env.clock.monotonic_ms() + env.timeout_ms;
+  ep.target.cancel = env.cancel;
+  {
+    auto conn = env.https.open(ep.target);
+    if (!conn) {
+      out.error = "cannot reach " + ep.target.host + ": " + conn.error().detail;
+    } else {
+      BoardClient client{**conn, ep.headers, out};
+      if (c.provider == "jira") fetch_jira_board(c, client, ep.base_path, jira_flavour);
+      else fetch_azure_board(c, client, ep.base_path);
+    }
+  }
+  platform::return_free_memory();  // the CA chain and the answers are gone; give the pages back
+  out.ok = out.error.empty();
+  if (!out.ok) out.data = nullptr;
+  return out;
+}
+
+}  // namespace tracklight::firmware

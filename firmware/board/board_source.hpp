@@ -1,0 +1,31 @@
+// What the board shows for one connection, and the three ways it leaves the agent: the
+// /api/v1/board JSON, the CCTray feed (/cc.xml) and the on-disk cache that survives a reboot.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace tracklight::firmware {
+
+struct BoardSource {
+  std::string id, name, provider, server_url;
+  nlohmann::json data;      // {"pipelines": [...]} or {"jira": {...}}; null before the first fetch
+  int64_t fetched_at_s = 0; // wall clock of the last good fetch; 0 = never
+  bool stale = true;
+  std::string reason;       // why it is stale, for the person at the wall
+};
+
+// {"sources":[{"id","name","provider","fetched_at","stale","reason"?, "pipelines"|"jira"}]}.
+// Nothing in it changes between two calls unless the board changed, so its hash is an ETag.
+std::string board_json(const std::vector<BoardSource>& sources);
+
+// CCTray (cctray.xml as CCMenu, Nevergreen and build lights read it): one Project per pipeline.
+std::string cctray_xml(const std::vector<BoardSource>& sources);
+
+// The cache file: the last good data per source. Decoding accepts only the shapes board_json
+// writes (the file may be damaged or edited), and reports what was wrong.
+std::string encode_board_cache(const std::vector<BoardSource>& sources);
+bool decode_board_cache(const std::string& text, std::vector<BoardSource>& out, std::string& why);
+
+}  // namespace tracklight::firmware

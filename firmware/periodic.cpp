@@ -1,0 +1,32 @@
+#include "firmware/periodic.hpp"
+
+#include <algorithm>
+
+namespace tracklight::firmware {
+
+int64_t Periodic::jittered(int64_t ms) {
+  jitter_state_ ^= jitter_state_ << 13;
+  jitter_state_ ^= jitter_state_ >> 7;
+  jitter_state_ ^= jitter_state_ << 17;
+  const int64_t spread = ms / 10;
+  return spread > 0 ? ms - spread + static_cast<int64_t>(jitter_state_ % static_cast<uint64_t>(2 * spread + 1)) : ms;
+}
+
+void Periodic::run() {
+  constexpr int64_t kHourMs = 3600000;
+  while (!stopping_) {
+    const int64_t next = tick();
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) break;
+    const int64_t wait = std::min<int64_t>(next == INT64_MAX ? kHourMs : next - clock_.monotonic_ms(), kHourMs);
+    if (wait > 0) wake_.wait_for(lock, std::chrono::milliseconds(wait));
+  }
+}
+
+void Periodic::stop() {
+  stopping_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  wake_.notify_all();
+}
+
+}  // namespace tracklight::firmware

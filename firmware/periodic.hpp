@@ -1,0 +1,39 @@
+// The background-thread shape the monitor and the board poller share: tick() does whatever is
+// due and says when the next thing is; run() sleeps until then (no polling loop: an idle agent
+// must not wake up), and wakes early on notify() or stop(). Tests call tick() with a fake clock
+// instead of running the thread.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include "platform/clock.hpp"
+
+namespace tracklight::firmware {
+
+class Periodic {
+ public:
+  explicit Periodic(platform::Clock& clock) : clock_(clock) {}
+  virtual ~Periodic() = default;
+  // Runs every piece of work that is due; returns the monotonic time the next one is due
+  // (INT64_MAX: none planned).
+  virtual int64_t tick() = 0;
+  void run();   // until stop()
+  void stop();  // also raises the cancel flag a piece of work in flight watches
+
+ protected:
+  void notify() { wake_.notify_all(); }  // caller holds mu_
+  // ms +-10 %: boards that booted together do not all poll at the same second.
+  int64_t jittered(int64_t ms);
+
+  platform::Clock& clock_;
+  mutable std::mutex mu_;
+  std::atomic<bool> stopping_{false};
+
+ private:
+  std::condition_variable wake_;
+  uint64_t jitter_state_ = 0x2545F4914F6CDD1DULL;
+};
+
+}  // namespace tracklight::firmware
