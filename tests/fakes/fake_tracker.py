@@ -6,6 +6,11 @@ Responses follow reference/tracker-apis.md: serverInfo, myself (401 AUTHENTICATE
 CAPTCHA 403), mypermissions (400 without `permissions`), /rest/api/3 404 on Data Center;
 connectionData (401 with X-TFS-FedAuthRedirect: Suppress, else a 302 to a sign-in page; 203
 sign-in page; anonymous identity), projects, builds, TFVC changesets, TF200016 404.
+Board data (section 5 and 8): Cloud /rest/api/3/search/jql (nextPageToken, isLast, no total,
+fields default to id only) and the removed Cloud /rest/api/2/search (410 Gone); Data Center
+/rest/api/2/search (startAt, total); Azure DevOps builds with maxBuildsPerDefinition, branchName
+and paging through the x-ms-continuationtoken response header. "board_status"/"board_headers"
+make the board endpoints answer e.g. 429 with Retry-After, or 200 with X-RateLimit-* headers.
 
     fake_tracker.py --cert C --key K --scenario S.json --log L.jsonl [--tls-max 1.0] [--port 0]
 
@@ -27,6 +32,51 @@ PERMISSION_NAMES = {
     "ADD_COMMENTS": "Add Comments", "DELETE_ALL_COMMENTS": "Delete All Comments",
     "USER_PICKER": "Browse users and groups",
 }
+STATUSES = [("To Do", "new", 2), ("In Progress", "indeterminate", 4), ("Done", "done", 3)]
+GONE = {"errorMessages": ["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+                          "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"],
+        "errors": {}}
+
+
+def make_issues(n):
+    out = []
+    for i in range(n):
+        name, key, cid = STATUSES[i % 3]
+        out.append({"id": str(10000 + i), "key": "TL-%d" % (i + 1), "self": "https://jira.example/rest/api/2/issue/%d" % (10000 + i),
+                    "fields": {"summary": "Issue number %d of the fake" % (i + 1),
+                               "status": {"name": name, "id": str(i % 3 + 1),
+                                          "statusCategory": {"id": cid, "key": key, "colorName": "blue-gray", "name": name}},
+                               "assignee": {"displayName": ["Mia Krystof", "Jon Berg"][i % 2]} if i % 4 else None,
+                               "priority": {"name": ["High", "Medium", "Low"][i % 3]}}})
+    return out
+
+
+def make_builds(s):
+    """The scenario's builds, newest first. "builds": [...] as given, else "pipelines": N
+    definitions, each with a finished build and, for every third, a newer running one."""
+    if "builds" in s:
+        return s["builds"]
+    out = []
+    results = ["succeeded", "failed", "succeeded", "partiallySucceeded", "canceled"]
+    for d in range(s.get("pipelines", 3)):
+        name = s.get("pipeline_names", ["CI", "Nightly", "Deploy"])[d] if d < len(s.get("pipeline_names", ["CI", "Nightly", "Deploy"])) else "pipeline-%02d" % d
+        if d % 3 == 2:
+            out.append({"definition": name, "status": "inProgress", "result": None, "number": "20261125.%d" % (d + 2)})
+        out.append({"definition": name, "status": "completed", "result": results[d % 5], "number": "20261125.%d" % (d + 1)})
+    return out
+
+
+def build_json(i, b, base):
+    done = b["status"] == "completed"
+    return {"id": 100 + i, "buildNumber": b["number"], "status": b["status"], "result": b.get("result"),
+            "queueTime": "2026-11-25T08:%02d:00Z" % (i % 60), "startTime": "2026-11-25T08:%02d:10Z" % (i % 60),
+            "finishTime": "2026-11-25T08:%02d:50Z" % (i % 60) if done else None,
+            "sourceBranch": b.get("branch", "refs/heads/main"), "reason": "individualCI",
+            "definition": {"id": abs(hash(b["definition"])) % 1000, "name": b["definition"], "path": "\\"},
+            "requestedFor": {"displayName": b.get("by", "Mia Krystof"), "uniqueName": "mia@example.com"},
+            "_links": {"web": {"href": base + "/_build/results?buildId=%d" % (100 + i)}}}
+
+
 SIGN_IN_PAGE = "<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body>Sign in</body></html>"
 
 
@@ -154,7 +204,48 @@ class Handler(BaseHTTPRequestHandler):
                             "type": "GLOBAL" if key == "USER_PICKER" else "PROJECT", "description": "",
                             "havePermission": bool(granted.get(key, True))}
             return self.send(200, {"permissions": out})
+        if path in ("/rest/api/2/search", "/rest/api/3/search/jql"):
+            return self.jira_search(s, path, query, cloud)
         return self.send(404, {"errorMessages": ["not in this fake"]})
+
+    def board_refusal(self, s):
+        """The board endpoints' rate-limit answers; True when one was sent."""
+        status = s.get("board_status", 200)
+        if status == 200:
+            return False
+        self.send(status, {"errorMessages": ["Rate limit exceeded."]} if status == 429 else {"message": "unavailable"},
+                  s.get("board_headers"))
+        return True
+
+    def jira_search(self, s, path, query, cloud):
+        if cloud and path == "/rest/api/2/search":
+            return self.send(410, GONE)
+        if self.board_refusal(s):
+            return
+        jql = query.get("jql", [""])[0]
+        if s.get("jql_error") or (cloud and not jql):
+            return self.send(400, {"errorMessages": ["Error in the JQL Query: The character '%' is a reserved JQL character."],
+                                   "errors": {}})
+        issues = make_issues(s.get("issues", 7))
+        size = min(int(query.get("maxResults", ["50"])[0]), 100)
+        wanted = query.get("fields", [""])[0].split(",") if "fields" in query else None
+        if cloud:
+            start = int(query.get("nextPageToken", ["0"])[0].replace("tok-", "") or 0)
+        else:
+            start = int(query.get("startAt", ["0"])[0])
+        page = issues[start:start + size]
+        if cloud and wanted is None:
+            page = [{"id": i["id"]} for i in page]  # the new endpoint's default: ids only
+        elif wanted is not None:
+            page = [dict(i, fields={k: v for k, v in i["fields"].items() if k in wanted}) for i in page]
+        headers = s.get("board_headers")
+        if cloud:
+            body = {"issues": page, "isLast": start + size >= len(issues)}
+            if not body["isLast"]:
+                body["nextPageToken"] = "tok-%d" % (start + size)
+            return self.send(200, body, headers)
+        return self.send(200, {"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(issues),
+                               "issues": page}, headers)
 
     # --- Azure DevOps ---------------------------------------------------------------------
     def azure(self, s, path, query):
@@ -199,6 +290,8 @@ class Handler(BaseHTTPRequestHandler):
                                        "message": "TF200016: The following project does not exist: %s." % project,
                                        "typeKey": "ProjectDoesNotExistWithNameException", "errorCode": 0, "eventId": 3000})
             area = parts[3] + "/" + parts[4]
+            if area == "build/builds" and "maxBuildsPerDefinition" in query:
+                return self.azure_board(s, col, project, query)
             if area == "build/builds":
                 status = s.get("builds_status", 200)
                 return self.send(status, {"count": 1, "value": [{"id": 7, "buildNumber": "20261124.1", "status": "completed",
@@ -210,6 +303,28 @@ class Handler(BaseHTTPRequestHandler):
                                                                 "author": {"displayName": "Mia"}}]}
                                  if status == 200 else {"message": "TF10158: no TFVC repository"})
         return self.send(404, {"message": "not in this fake"})
+
+
+    def azure_board(self, s, col, project, query):
+        if self.board_refusal(s):
+            return
+        per = int(query["maxBuildsPerDefinition"][0])
+        branch = query.get("branchName", [None])[0]
+        kept, seen = [], {}
+        for b in make_builds(s):
+            if branch and b.get("branch", "refs/heads/main") != branch:
+                continue
+            seen[b["definition"]] = seen.get(b["definition"], 0) + 1
+            if seen[b["definition"]] <= per:
+                kept.append(b)
+        top = min(int(query.get("$top", ["1000"])[0]), s.get("page_size", 1000))
+        start = int(query.get("continuationToken", ["0"])[0])
+        base = "https://dev.azure.com" + col + "/" + project
+        page = [build_json(start + i, b, base) for i, b in enumerate(kept[start:start + top])]
+        headers = dict(s.get("board_headers") or {})
+        if start + top < len(kept):
+            headers["x-ms-continuationtoken"] = str(start + top)
+        return self.send(200, {"count": len(page), "value": page}, headers)
 
 
 def main():

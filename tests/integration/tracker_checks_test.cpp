@@ -11,7 +11,7 @@
 #include "tests/support/fakes.hpp"
 #include "platform/crypto.hpp"
 #include "platform/log.hpp"
-#include "tests/integration/fake_tracker.hpp"
+#include "tests/integration/tracker_fixture.hpp"
 
 namespace tracklight::test {
 namespace {
@@ -19,63 +19,6 @@ namespace {
 using firmware::Connection;
 using firmware::Report;
 using nlohmann::json;
-
-const char* kEmail = "mia@example.com";
-const char* kToken = "CANARY-JIRA-TOKEN-31f0";
-const char* kPat = "CANARY-ADO-PAT-77c1";
-
-struct TrackerTest : ::testing::Test {
-  TempDir tmp;
-  platform::PosixClock clock;
-  platform::MbedtlsConnector https{clock};
-
-  void SetUp() override { ASSERT_FALSE(pki_dir().empty()) << "tools/gen_test_certs.sh failed"; }
-
-  Report test(const Connection& c, int64_t timeout_ms = 15000) {
-    firmware::TestEnv env{clock, https, timeout_ms};
-    return firmware::run_test(c, env);
-  }
-  static Connection jira(int port, const std::string& host = "localhost") {
-    Connection c;
-    c.id = "jira";
-    c.name = "Jira";
-    c.provider = "jira";
-    c.server_url = "https://" + host + ":" + std::to_string(port);
-    c.auth = "api-key";
-    c.username = kEmail;
-    c.api_key = kToken;
-    c.ca_cert = test_ca_pem();
-    return c;
-  }
-  static Connection azure(int port) {
-    Connection c;
-    c.id = "ado";
-    c.name = "ADO";
-    c.provider = "azure-devops";
-    c.server_url = "https://localhost:" + std::to_string(port) + "/tfs";
-    c.auth = "pat";
-    c.token = kPat;
-    c.ca_cert = test_ca_pem();
-    return c;
-  }
-  static json jira_cloud() {
-    return {{"personality", "jira-cloud"},
-            {"expected_authorization", platform::basic_auth_value(kEmail, kToken)},
-            {"user", {{"email", kEmail}, {"display", "Mia Krystof"}}}};
-  }
-  static json ado() {
-    return {{"personality", "ado"},
-            {"collection_path", "/tfs/DefaultCollection"},
-            {"expected_authorization", platform::basic_auth_value("", kPat)},
-            {"projects", {"Fiber"}}};
-  }
-  static const firmware::Check* check(const Report& r, const std::string& id) {
-    for (const auto& c : r.checks)
-      if (c.id == id) return &c;
-    return nullptr;
-  }
-  static std::string dump(const Report& r) { return firmware::report_to_json(r).dump(1); }
-};
 
 TEST_F(TrackerTest, JiraCloudAllChecksPass) {
   FakeTracker fake(tmp.path(), jira_cloud());
