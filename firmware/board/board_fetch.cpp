@@ -103,7 +103,8 @@ BoardFetch fetch_board(const Connection& c, TestEnv& env, std::string& jira_flav
   {
     auto conn = env.https.open(ep.target);
     if (!conn) {
-      out.error = "cannot reach " + ep.target.host + ": " + conn.error().detail;
+      const std::string& detail = conn.error().detail;  // usually names host:port already
+      out.error = "cannot reach " + (detail.rfind(ep.target.host, 0) == 0 ? detail : ep.target.host + ": " + detail);
     } else {
       BoardClient client{**conn, ep.headers, out};
       if (c.provider == "jira") fetch_jira_board(c, client, ep.base_path, jira_flavour);

@@ -91,7 +91,7 @@ void BoardPoller::apply(Entry& e, BoardFetch& f, int64_t now_ms) {
     log_.info("board", "connection " + e.conn.id + ": the server asks to slow down; next fetch in " +
                            std::to_string(wait / 1000) + " s");
   if (s.stale != was_stale || (s.stale && e.failures == 1))
-    log_.warn("board", "connection " + e.conn.id + (s.stale ? ": board stale: " + s.reason : ": board fresh again"));
+    log_.warn("board", "connection " + e.conn.id + (s.stale ? ": board stale: " + s.reason : ": board up to date"));
 }
 
 int64_t BoardPoller::tick() {

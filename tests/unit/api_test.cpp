@@ -354,5 +354,107 @@ TEST_F(ApiTest, WrongMethodGets405WithAllow) {
   for (const auto& h : opt.headers) EXPECT_EQ(h.first.rfind("Access-Control", 0), std::string::npos);
 }
 
+TEST_F(ApiTest, BoardKeyOpensTheBoardAndNothingElse) {
+  set_up_admin();
+  auto rotated = call("POST", "/api/v1/board/key", "{}");
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const std::string key = body_of(rotated)["key"];
+  ASSERT_GE(key.size(), 40u);
+  EXPECT_EQ(body_of(rotated)["path"], "/board?key=" + key);
+  EXPECT_EQ(fs.files["state/tracklight.conf"].find(key), std::string::npos) << "only the hash is stored";
+  EXPECT_NE(fs.files["state/tracklight.conf"].find("board_key = sha256:"), std::string::npos);
+  for (const auto& line : log.lines()) EXPECT_EQ(line.find(key), std::string::npos) << line;
+
+  cookie.clear();
+  csrf.clear();  // a wall screen elsewhere on the network, with only the link
+  for (const char* path : {"/board", "/api/v1/board", "/cc.xml"}) {
+    EXPECT_EQ(call("GET", std::string(path) + "?key=" + key).status, 200) << path;
+    EXPECT_EQ(call("GET", path).status, 401) << path;
+    EXPECT_EQ(call("GET", std::string(path) + "?key=" + key + "0").status, 401) << path;
+  }
+  EXPECT_EQ(code_of(call("GET", "/api/v1/board?key=nope")), "board_key_invalid");
+  for (const Route* r = routes_begin(); r != routes_end(); ++r) {
+    if (r->access == Access::Board || r->access == Access::Public) continue;
+    std::string path = r->path;
+    if (path.substr(path.size() - 4) == "{id}") path.replace(path.size() - 4, 4, "jira");
+    auto res = call(r->method, path + "?key=" + key, std::string(r->method) == "GET" ? "" : "{}");
+    EXPECT_TRUE(res.status == 401 || res.status == 403) << r->method << " " << path << " " << res.status;
+  }
+  // The device itself needs no key (the kiosk browser on the Pi); rotating ends the old link.
+  HttpRequest local;
+  local.method = "GET";
+  local.path = "/api/v1/board";
+  local.remote_addr = "127.0.0.1";
+  local.headers = {{"Host", "127.0.0.1:8080"}};
+  EXPECT_EQ(agent->handle(local).status, 200);
+  local.remote_addr = "::1";
+  EXPECT_EQ(agent->handle(local).status, 200);
+  auto login = call("POST", "/api/v1/login", json{{"password", "correct horse"}}.dump());
+  take_session(login);
+  EXPECT_EQ(call("GET", "/api/v1/board").status, 200) << "a logged-in session sees the board";
+  ASSERT_EQ(call("POST", "/api/v1/board/key", "{}").status, 200);
+  cookie.clear();
+  EXPECT_EQ(call("GET", "/api/v1/board?key=" + key).status, 401);
+  EXPECT_EQ(call("POST", "/api/v1/board/key", "{}").status, 401);
+}
+
+TEST_F(ApiTest, BoardAnswers304WhileUnchangedAndCctrayMatchesIt) {
+  set_up_admin();
+  https.respond = [](const std::string& path) {
+    platform::HttpsResponse r;
+    r.status = 200;
+    r.headers = {{"Content-Type", "application/json; charset=utf-8"}};
+    if (path.find("/_apis/build/builds") != std::string::npos)
+      r.body = R"({"count":2,"value":[{"buildNumber":"41","status":"completed","result":"failed",)"
+               R"("finishTime":"2026-11-18T10:00:00Z","definition":{"name":"Web & <API>"},)"
+               R"("_links":{"web":{"href":"https://dev.azure.com/org/P/_build/results?buildId=41&view=logs"}}},)"
+               R"({"buildNumber":"7","status":"inProgress","definition":{"name":"Docs"}}]})";
+    else
+      r.status = 404;
+    return r;
+  };
+  json ado = {{"name", "Org \"builds\""}, {"provider", "azure-devops"}, {"server_url", "https://dev.azure.com/org"},
+              {"auth", "pat"}, {"token", "CANARY-PAT"}, {"project", "P"}, {"board", {{"enabled", true}}}};
+  ASSERT_EQ(call("PUT", "/api/v1/connections/ado?verify=false", ado.dump()).status, 200);
+  clock.now_ms += 2000;
+  agent->board().tick();
+  auto first = call("GET", "/api/v1/board");
+  ASSERT_EQ(first.status, 200);
+  json b = body_of(first);
+  ASSERT_EQ(b["sources"][0]["pipelines"].size(), 2u) << first.body;
+  EXPECT_EQ(b["sources"][0]["stale"], false);
+  const std::string etag = header_of(first, "ETag");
+  ASSERT_FALSE(etag.empty());
+  auto cached = call("GET", "/api/v1/board", "", {{"If-None-Match", etag}});
+  EXPECT_EQ(cached.status, 304);
+  EXPECT_TRUE(cached.body.empty());
+  EXPECT_EQ(call("GET", "/api/v1/board", "", {{"If-None-Match", "\"other\""}}).status, 200);
+
+  auto cc = call("GET", "/cc.xml");
+  ASSERT_EQ(cc.status, 200);
+  EXPECT_NE(cc.body.find("<Project name=\"Org &quot;builds&quot; / Web &amp; &lt;API&gt;\" activity=\"Sleeping\" "
+                         "lastBuildStatus=\"Failure\" lastBuildLabel=\"41\" lastBuildTime=\"2026-11-18T10:00:00Z\" "
+                         "webUrl=\"https://dev.azure.com/org/P/_build/results?buildId=41&amp;view=logs\"/>"),
+            std::string::npos)
+      << cc.body;
+  EXPECT_NE(cc.body.find("name=\"Org &quot;builds&quot; / Docs\" activity=\"Building\" lastBuildStatus=\"Unknown\""),
+            std::string::npos)
+      << cc.body;
+  EXPECT_EQ(cc.body.find("CANARY"), std::string::npos);
+
+  // A new build changes the board and so the ETag.
+  https.respond = [](const std::string&) {
+    platform::HttpsResponse r;
+    r.status = 200;
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body = R"({"count":1,"value":[{"buildNumber":"42","status":"completed","result":"succeeded","definition":{"name":"Docs"}}]})";
+    return r;
+  };
+  clock.now_ms += 70000;
+  clock.wall_s += 70;
+  agent->board().tick();
+  EXPECT_EQ(call("GET", "/api/v1/board", "", {{"If-None-Match", etag}}).status, 200);
+}
+
 }  // namespace
 }  // namespace tracklight::firmware
