@@ -412,11 +412,23 @@ function handleAnswer(r, onReport) {
   else setErr($('#e-form'), e.message || 'The agent answered ' + r.status + '.');
 }
 
+// The board key is shown once: the agent keeps only its hash. A new link ends the old one.
+async function newBoardLink() {
+  if (!confirm('Make a new board link? Screens using the old link stop updating until they get the new one.')) return;
+  const r = await api('POST', '/api/v1/board/key', {});
+  const out = $('#board-link');
+  out.hidden = false;
+  if (r.status !== 200) { out.textContent = (r.json.error || {}).message || 'The agent answered ' + r.status + '.'; return; }
+  out.textContent = 'Board link (shown only now; it opens the board and the CCTray feed, nothing else): ' +
+    location.origin + r.json.path;
+}
+
 function init() {
   $('#setup-form').addEventListener('submit', submitSetup);
   $('#login-form').addEventListener('submit', submitLogin);
   $('#logout').addEventListener('click', logout);
   $('#add').addEventListener('click', () => openDialog(null));
+  $('#board-key').addEventListener('click', newBoardLink);
   $('#cancel').addEventListener('click', () => $('#dlg').close());
   $('#test').addEventListener('click', runTest);
   $('#cf').addEventListener('submit', connect);

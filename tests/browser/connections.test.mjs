@@ -251,6 +251,22 @@ test('after a reload the connections are there and secrets show as stored only',
   await page.screenshot({ path: path.join(shots, 'connections.png'), fullPage: true });
 });
 
+test('a new board link is shown once and opens the board', async () => {
+  page.once('dialog', d => d.accept());
+  await page.click('#board-key');
+  await page.locator('#board-link').waitFor();
+  const text = await page.locator('#board-link').textContent();
+  const m = /(http:\/\/127\.0\.0\.1:\d+\/board\?key=([0-9a-f]{40}))/.exec(text);
+  assert.ok(m, text);
+  const conf = readFileSync(path.join(stateDir, 'tracklight.conf'), 'utf8');
+  assert.ok(!conf.includes(m[2]), 'the key itself is stored');
+  const r = await page.evaluate(async key => (await fetch('/api/v1/board?key=' + key)).status, m[2]);
+  assert.equal(r, 200);
+  await page.reload();
+  await page.locator('#list tbody tr').first().waitFor();
+  assert.ok(!(await page.content()).includes(m[2]), 'the key is shown again after a reload');
+});
+
 test('usable on a phone-sized screen', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.reload();
