@@ -7,24 +7,12 @@
 #include <string>
 
 #include "firmware/checks/tester.hpp"
+#include "tests/fuzz/fuzz_reader.hpp"
 #include "tests/support/fakes.hpp"
 
 using namespace tracklight;
 
 namespace {
-
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  uint8_t byte() { return n ? (--n, *p++) : 0; }
-  std::string take(size_t len) {
-    len = std::min(len, n);
-    std::string s(reinterpret_cast<const char*>(p), len);
-    p += len;
-    n -= len;
-    return s;
-  }
-};
 
 const char* kTypes[] = {"application/json; charset=utf-8", "text/html", "application/json", ""};
 const char* kHeaders[] = {"X-Seraph-LoginReason", "X-Authentication-Denied-Reason", "Location", "Retry-After",
@@ -33,7 +21,7 @@ const char* kHeaders[] = {"X-Seraph-LoginReason", "X-Authentication-Denied-Reaso
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  Reader in{data, size};
+  test::FuzzReader in{data, size};
   test::FakeClock clock;
   test::FakeHttps https;
   std::string served;  // everything the fake server said
