@@ -34,6 +34,9 @@ std::string short_branch(const std::string& ref) {
   return ref.rfind(heads, 0) == 0 ? ref.substr(heads.size()) : ref;
 }
 
+// Orders pipelines by name, ignoring case, as the Azure DevOps pipeline list does.
+std::string order_key(const std::string& name) { return lower(name) + '\0' + name; }
+
 json tile_of(const json& build) {
   const json* who = build.contains("requestedFor") ? &build["requestedFor"] : nullptr;
   std::string url;
@@ -67,7 +70,7 @@ void fetch_azure_board(const Connection& c, BoardClient& client, const std::stri
   if (!c.board.branch.empty())
     path += "&branchName=" + query_value(c.board.branch.rfind("refs/", 0) == 0 ? c.board.branch : "refs/heads/" + c.board.branch);
 
-  std::map<std::string, json> latest;  // by definition name
+  std::map<std::string, json> latest;  // by order_key(definition name)
   std::string continuation;
   for (int page = 0; page < kBoardMaxPages; ++page) {
     json body;
@@ -88,10 +91,10 @@ void fetch_azure_board(const Connection& c, BoardClient& client, const std::stri
         continue;
       // Newest first: the first build of a definition is its tile; the first finished one
       // gives the last result while a newer build runs.
-      auto it = latest.find(name);
+      auto it = latest.find(order_key(name));
       if (it == latest.end()) {
         if (latest.size() >= kBoardMaxPipelines) continue;
-        it = latest.emplace(name, tile_of(build)).first;
+        it = latest.emplace(order_key(name), tile_of(build)).first;
       }
       json& tile = it->second;
       const std::string state = state_of(build);
@@ -104,13 +107,11 @@ void fetch_azure_board(const Connection& c, BoardClient& client, const std::stri
   json tiles = json::array();
   if (!c.board.pipelines.empty()) {
     for (const auto& name : c.board.pipelines) {
-      auto it = latest.find(name);
+      auto it = latest.find(order_key(name));
       if (it != latest.end()) tiles.push_back(std::move(it->second));
     }
   } else {
     for (auto& kv : latest) tiles.push_back(std::move(kv.second));
-    std::stable_sort(tiles.begin(), tiles.end(),
-                     [](const json& a, const json& b) { return lower(str_at(a, "name")) < lower(str_at(b, "name")); });
   }
   out.data = {{"pipelines", std::move(tiles)}};
 }
