@@ -56,10 +56,31 @@ class Api:
             return e.code, json.loads(e.read() or b"{}")
 
 
+def check_board(api, procs):
+    """The newcomer's path end to end: both connections authorized and both boards fresh."""
+    for _ in range(120):
+        status, board = api.call("GET", "/api/v1/board")
+        sources = board.get("sources", [])
+        if status == 200 and len(sources) == 2 and not any(s["stale"] for s in sources):
+            print("demo: board populated: %d pipelines, %d Jira issues" %
+                  (len(sources[1].get("pipelines", [])), sources[0]["jira"]["total"]))
+            ok = all(p.poll() is None for p in procs)
+            for p in procs:
+                p.terminate()
+            return 0 if ok else 1
+        time.sleep(0.25)
+    print("demo: the board did not fill in 30 s:", board, file=sys.stderr)
+    for p in procs:
+        p.terminate()
+    return 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--fresh", action="store_true", help="leave the setup and the dialog to you")
+    ap.add_argument("--check", action="store_true",
+                    help="wait until the board is populated from both fakes, print it, stop (tools/test runs this)")
     args = ap.parse_args()
     os.makedirs(DEMO, exist_ok=True)
     subprocess.run([os.path.join(TOP, "tools", "gen_test_certs.sh"), os.path.join(DEMO, "pki")], check=True)
@@ -114,6 +135,8 @@ def main():
         for cid, conn in (("jira", jira), ("ado", ado)):
             status, body = api.call("PUT", "/api/v1/connections/" + cid, conn)
             print("demo: Connect %s -> %s (%s)" % (cid, status, body.get("connection", {}).get("status") or body))
+        if args.check:
+            sys.exit(check_board(api, procs))
         print("\nDemo running. Page: %s (password %s)   Board: %sboard   CCTray: %scc.xml" % (page, PASSWORD, page, page))
         print("Try: Test and Connect in the dialog, or stop a fake (kill %d) and watch the board go stale." % procs[1].pid)
     print("Ctrl-C stops everything.")

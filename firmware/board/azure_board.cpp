@@ -62,7 +62,7 @@ void fetch_azure_board(const Connection& c, BoardClient& client, const std::stri
   const std::string col = azure_collection_path(c, why);
   if (c.project.empty()) {
     out.error = "no project is set: enter the Project in the connection's settings (Connect detects it when there is only one)";
-    out.auth_failed = true;
+    out.needs_settings = true;
     return;
   }
   std::string path = col + "/" + query_value(c.project) +
@@ -75,8 +75,13 @@ void fetch_azure_board(const Connection& c, BoardClient& client, const std::stri
   for (int page = 0; page < kBoardMaxPages; ++page) {
     json body;
     platform::HttpsResponse raw;
-    if (!client.get_json(path + (continuation.empty() ? "" : "&continuationToken=" + query_value(continuation)), body, &raw))
+    if (!client.get_json(path + (continuation.empty() ? "" : "&continuationToken=" + query_value(continuation)), body, &raw)) {
+      if (out.error.find("HTTP 404") != std::string::npos) {  // TF200016
+        out.error = "the project '" + c.project + "' does not exist on this server (HTTP 404): check the Project";
+        out.needs_settings = true;
+      }
       return;
+    }
     const json& value = body.contains("value") ? body["value"] : json();
     if (!value.is_array()) {
       out.error = "the builds answer has no list of builds";

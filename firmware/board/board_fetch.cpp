@@ -65,7 +65,7 @@ bool BoardClient::get_json(const std::string& path, nlohmann::json& body, platfo
   note_rate_headers(r, out);
   const std::string what = "GET " + without_query(path);
   if (r.status == 401 || r.status == 403 || r.status == 203) {
-    out.auth_failed = true;
+    out.needs_settings = true;
     out.error = what + " was refused (HTTP " + std::to_string(r.status) +
                 "): the credentials no longer work; fix them in the connection's settings";
     return false;
@@ -81,8 +81,8 @@ bool BoardClient::get_json(const std::string& path, nlohmann::json& body, platfo
   body = json_object(r);
   if (body.is_null()) {
     // A sign-in page instead of JSON is how Azure DevOps answers an expired PAT.
-    out.auth_failed = !is_json(r);
-    out.error = what + " did not answer with JSON" + (out.auth_failed ? " (a sign-in page?): check the credentials" : "");
+    out.needs_settings = !is_json(r);
+    out.error = what + " did not answer with JSON" + (out.needs_settings ? " (a sign-in page?): check the credentials" : "");
     return false;
   }
   if (raw) *raw = std::move(*res);
@@ -94,7 +94,7 @@ BoardFetch fetch_board(const Connection& c, TestEnv& env, std::string& jira_flav
   std::vector<FieldError> bad = validate_connection(c);
   if (!bad.empty()) {
     out.error = "the settings are not valid (" + bad.front().field + ": " + bad.front().message + ")";
-    out.auth_failed = true;  // nothing to retry until they change
+    out.needs_settings = true;  // nothing to retry until they change
     return out;
   }
   TrackerEndpoint ep = tracker_endpoint(c);

@@ -26,7 +26,9 @@ struct BoardFetch {
   bool ok = false;
   nlohmann::json data;       // the source's board block (see board_json.hpp)
   std::string error;         // why it failed, for the person looking at the board
-  bool auth_failed = false;  // 401/403/sign-in page: not retried until the settings change
+  // Retrying cannot help (credentials refused, a sign-in page, bad JQL, no such project):
+  // not retried until the settings change, so a revoked token cannot lock the account.
+  bool needs_settings = false;
   int64_t wait_s = 0;        // the server asked us to wait this long before the next request
   bool near_limit = false;   // the server's rate budget is nearly spent
   int requests = 0;

@@ -86,7 +86,7 @@ void BoardPoller::apply(Entry& e, BoardFetch& f, int64_t now_ms) {
     if (f.error.find("rate-limiting") != std::string::npos) f.wait_s = std::max<int64_t>(f.wait_s, 60);
   }
   wait = std::max(jittered(wait), f.wait_s * 1000);
-  e.due_ms = f.auth_failed ? INT64_MAX : now_ms + wait;
+  e.due_ms = f.needs_settings ? INT64_MAX : now_ms + wait;
   if (f.wait_s > 0 || f.near_limit)
     log_.info("board", "connection " + e.conn.id + ": the server asks to slow down; next fetch in " +
                            std::to_string(wait / 1000) + " s");

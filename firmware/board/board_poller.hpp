@@ -6,7 +6,8 @@
 //   a fetch fails (network, 5xx)   retried after 15 s, 30 s, ... up to the interval
 //   429 / Retry-After / Delay      nothing is sent before the server's wait is over, even on 200
 //   budget nearly spent            the next interval is doubled (Azure DevOps bills each call)
-//   401/403 / sign-in page         not retried until the settings change (no lock-outs)
+//   401/403, sign-in page, bad JQL, no such project
+//                                  not retried until the settings change (no lock-outs)
 //
 // The cache is rewritten when the data changed, or at most every 10 minutes otherwise, to spare
 // SD cards. Thread-safe; tick() is what tests drive with a fake clock.

@@ -110,8 +110,10 @@ void fetch_jira_board(const Connection& c, BoardClient& client, const std::strin
     if (!ok && is_gone(client.out)) flavour = "";  // moved to Cloud: learn again next time
   }
   if (!ok) {
-    if (client.out.error.find("HTTP 400") != std::string::npos)
-      client.out.error = "Jira refused the JQL query (HTTP 400): check board.jql";
+    if (client.out.error.find("HTTP 400") != std::string::npos) {
+      client.out.error = "Jira refused the JQL query (HTTP 400): check the board's JQL";
+      client.out.needs_settings = true;
+    }
     return;
   }
   if (total < t.seen) total = t.seen;

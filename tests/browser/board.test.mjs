@@ -4,47 +4,16 @@
 // tick, and the banners say when a tracker or the agent itself cannot be reached.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { top, pki, shots, startAgent, startFake, launchChromium } from './support.mjs';
 
-const top = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const binary = process.env.TRACKLIGHT_BINARY || path.join(top, 'build/test/tracklight');
-const pki = path.join(top, 'build/test-pki');
-const shots = process.env.SCREENSHOT_DIR || path.resolve('build/screenshots');
 const TOKEN = 'CANARY-BOARD-API-KEY-19ab', PAT = 'CANARY-BOARD-PAT-42cd';
 const basic = (u, p) => 'Basic ' + Buffer.from(u + ':' + p).toString('base64');
-let agent, browser, base, stateDir, log = '';
+let agent, browser, base, stateDir;
 const fakes = {};
-
-function startFake(name, cert, scenario) {
-  const scenarioPath = stateDir + '-' + name + '.json';
-  writeFileSync(scenarioPath, JSON.stringify(scenario));
-  return new Promise((resolve, reject) => {
-    const proc = spawn('python3', [path.join(top, 'tests/fakes/fake_tracker.py'), '--cert', path.join(pki, cert + '.pem'),
-      '--key', path.join(pki, cert + '.key'), '--scenario', scenarioPath, '--log', stateDir + '-' + name + '.log'],
-    { stdio: ['ignore', 'pipe', 'ignore'] });
-    const timer = setTimeout(() => reject(new Error('fake tracker did not start')), 15000);
-    proc.stdout.on('data', d => {
-      const m = /listening (\d+)/.exec(String(d));
-      if (m) { clearTimeout(timer); fakes[name] = { proc, port: Number(m[1]) }; resolve(); }
-    });
-  });
-}
-
-function startAgent() {
-  return new Promise((resolve, reject) => {
-    agent = spawn(binary, ['--listen', '127.0.0.1:0', '--state-dir', stateDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const timer = setTimeout(() => reject(new Error('agent did not start:\n' + log)), 15000);
-    agent.stderr.on('data', d => {
-      log += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(log);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-  });
-}
 
 async function api(method, p, body, session) {
   const headers = { 'Content-Type': 'application/json' };
@@ -68,10 +37,11 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   stateDir = mkdtempSync(path.join(tmpdir(), 'tracklight-board-'));
   execFileSync(path.join(top, 'tools/gen_test_certs.sh'), [pki]);
-  base = await startAgent();
-  await startFake('jira', 'good', { personality: 'jira-cloud', expected_authorization: basic('mia@example.com', TOKEN),
+  agent = await startAgent(stateDir);
+  base = agent.base;
+  fakes.jira = await startFake(stateDir, 'jira', 'good', { personality: 'jira-cloud', expected_authorization: basic('mia@example.com', TOKEN),
     user: { email: 'mia@example.com' }, issues: 31 });
-  await startFake('ado', 'noip', { personality: 'ado', collection_path: '/tfs/DefaultCollection', projects: ['Fiber'],
+  fakes.ado = await startFake(stateDir, 'ado', 'noip', { personality: 'ado', collection_path: '/tfs/DefaultCollection', projects: ['Fiber'],
     expected_authorization: basic('', PAT), pipelines: 8,
     pipeline_names: ['CI', 'Nightly', 'Deploy', 'Docs', 'Mobile app', 'Release', 'Integration tests', 'Security scan'] });
   const code = readFileSync(path.join(stateDir, 'setup-code'), 'utf8').trim();
@@ -88,16 +58,12 @@ before(async () => {
     board: { enabled: true, interval_s: 15 } }, session);
   assert.equal(r.status, 200, JSON.stringify(r.json));
   await waitForBoard(s => !s.stale);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (agent) agent.kill('SIGTERM');
+  if (agent) agent.proc.kill('SIGTERM');
   for (const f of Object.values(fakes)) f.proc.kill('SIGKILL');
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -170,7 +136,7 @@ test('a tracker that goes down shows a stale banner and keeps the last board', a
 
 test('the page says when it cannot reach the agent', async () => {
   const page = await openBoard(1920, 1080, true);
-  agent.kill('SIGKILL');
+  agent.proc.kill('SIGKILL');
   agent = null;
   await page.clock.fastForward('00:20');
   const banner = page.locator('#banner');

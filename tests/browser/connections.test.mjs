@@ -2,20 +2,16 @@
 // playwright-core), against the real agent binary on a loopback port.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { top, pki, shots, startAgent, startFake, launchChromium } from './support.mjs';
 
-const top = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const binary = process.env.TRACKLIGHT_BINARY || path.join(top, 'build/test/tracklight');
-const pki = path.join(top, 'build/test-pki');
-const shots = process.env.SCREENSHOT_DIR || path.resolve('build/screenshots');
 const PASSWORD = 'correct horse battery';
 const CANARY = 'CANARY-BROWSER-API-KEY-5e1f';
 const ADO_PAT = 'CANARY-BROWSER-PAT-77aa';
-let agent, browser, page, base, stateDir, log = '';
+let agent, browser, page, base, stateDir;
 const fakes = {}; // name -> { proc, port, scenarioPath }
 const JIRA_SCENARIO = {
   personality: 'jira-cloud',
@@ -27,36 +23,6 @@ const ADO_SCENARIO = {
   expected_authorization: 'Basic ' + Buffer.from(':' + ADO_PAT).toString('base64'),
 };
 
-// A fake tracker (tests/fakes/fake_tracker.py) over TLS with the test PKI. Its scenario file is
-// re-read on every request, so a test can change what it answers.
-function startFake(name, scenario) {
-  const scenarioPath = stateDir + '-' + name + '.json';
-  writeFileSync(scenarioPath, JSON.stringify(scenario));
-  return new Promise((resolve, reject) => {
-    const proc = spawn('python3', [path.join(top, 'tests/fakes/fake_tracker.py'), '--cert', path.join(pki, 'good.pem'),
-      '--key', path.join(pki, 'good.key'), '--scenario', scenarioPath, '--log', stateDir + '-' + name + '.log'],
-    { stdio: ['ignore', 'pipe', 'ignore'] });
-    const timer = setTimeout(() => reject(new Error('fake tracker did not start')), 15000);
-    proc.stdout.on('data', d => {
-      const m = /listening (\d+)/.exec(String(d));
-      if (m) { clearTimeout(timer); fakes[name] = { proc, port: Number(m[1]), scenarioPath }; resolve(); }
-    });
-  });
-}
-
-function startAgent() {
-  return new Promise((resolve, reject) => {
-    agent = spawn(binary, ['--listen', '127.0.0.1:0', '--state-dir', stateDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const timer = setTimeout(() => reject(new Error('agent did not start:\n' + log)), 15000);
-    agent.stderr.on('data', d => {
-      log += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(log);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    agent.on('exit', code => reject(new Error('agent exited ' + code + ':\n' + log)));
-  });
-}
-
 async function fillCa() {
   if (!(await page.locator('#more').evaluate(d => d.open))) await page.click('#more summary');
   await page.fill('#f-ca_cert', readFileSync(path.join(pki, 'ca.pem'), 'utf8'));
@@ -65,15 +31,12 @@ async function fillCa() {
 before(async () => {
   mkdirSync(shots, { recursive: true });
   stateDir = mkdtempSync(path.join(tmpdir(), 'tracklight-browser-'));
-  base = await startAgent();
+  agent = await startAgent(stateDir);
+  base = agent.base;
   execFileSync(path.join(top, 'tools/gen_test_certs.sh'), [pki]);
-  await startFake('jira', JIRA_SCENARIO);
-  await startFake('ado', ADO_SCENARIO);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  fakes.jira = await startFake(stateDir, 'jira', 'good', JIRA_SCENARIO);
+  fakes.ado = await startFake(stateDir, 'ado', 'good', ADO_SCENARIO);
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(10000);
@@ -82,7 +45,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (agent) agent.kill('SIGTERM');
+  if (agent) agent.proc.kill('SIGTERM');
   for (const f of Object.values(fakes)) f.proc.kill('SIGKILL');
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -282,5 +245,5 @@ test('usable on a phone-sized screen', async () => {
 });
 
 test('the agent log holds no secret', () => {
-  assert.ok(!log.includes('CANARY'));
+  assert.ok(!agent.log().includes('CANARY'));
 });

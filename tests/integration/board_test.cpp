@@ -219,6 +219,35 @@ TEST_F(BoardTest, RefusedCredentialsStopPollingUntilTheSettingsChange) {
   EXPECT_FALSE(step(2000).stale);
 }
 
+TEST_F(BoardTest, RejectedJqlAndUnknownProjectWaitForNewSettings) {
+  json s = jira_cloud();
+  s["jql_error"] = true;
+  FakeTracker fake(tmp.path(), s);
+  Connection c = with_board(jira(fake.port()));
+  c.board.jql = "project = %";
+  start({c});
+  BoardSource b = step(2000);
+  EXPECT_TRUE(b.stale);
+  EXPECT_NE(b.reason.find("refused the JQL query"), std::string::npos) << b.reason;
+  const size_t sent = fake.requests().size();
+  for (int i = 0; i < 12; ++i) step(300000);  // an hour
+  EXPECT_EQ(fake.requests().size(), sent) << "a query Jira rejects was sent again";
+  fake.set(jira_cloud());
+  c.board.jql = "project = TL";
+  poller->sync({c});
+  EXPECT_FALSE(step(2000).stale);
+
+  FakeTracker azure_fake(tmp.path(), ado(), "noip");
+  Connection a = with_board(azure(azure_fake.port()));
+  a.project = "Gone";
+  poller->sync({a});
+  b = step(2000);
+  EXPECT_NE(b.reason.find("the project 'Gone' does not exist"), std::string::npos) << b.reason;
+  const size_t ado_sent = azure_fake.requests().size();
+  for (int i = 0; i < 12; ++i) step(300000);
+  EXPECT_EQ(azure_fake.requests().size(), ado_sent);
+}
+
 TEST_F(BoardTest, CacheSurvivesARestartAndIsMarkedStaleUntilFreshData) {
   Connection c;
   {

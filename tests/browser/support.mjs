@@ -1,0 +1,52 @@
+// What the browser tests share: the real agent binary on a loopback port, the fake trackers
+// over TLS with the test PKI, and Debian's Chromium (never a downloaded browser).
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const top = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+export const binary = process.env.TRACKLIGHT_BINARY || path.join(top, 'build/test/tracklight');
+export const pki = path.join(top, 'build/test-pki');
+export const shots = process.env.SCREENSHOT_DIR || path.resolve('build/screenshots');
+
+// Starts the agent; resolves to { proc, base, log() } once it listens.
+export function startAgent(stateDir) {
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const proc = spawn(binary, ['--listen', '127.0.0.1:0', '--state-dir', stateDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const timer = setTimeout(() => reject(new Error('agent did not start:\n' + log)), 15000);
+    proc.stderr.on('data', d => {
+      log += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(log);
+      if (m) { clearTimeout(timer); resolve({ proc, base: m[1], log: () => log }); }
+    });
+    proc.on('exit', code => reject(new Error('agent exited ' + code + ':\n' + log)));
+  });
+}
+
+// A fake tracker (tests/fakes/fake_tracker.py) with the test certificate `cert`. Its scenario
+// file is re-read on every request, so a test can change what it answers. Resolves to
+// { proc, port, scenarioPath }.
+export function startFake(prefix, name, cert, scenario) {
+  const scenarioPath = prefix + '-' + name + '.json';
+  writeFileSync(scenarioPath, JSON.stringify(scenario));
+  return new Promise((resolve, reject) => {
+    const proc = spawn('python3', [path.join(top, 'tests/fakes/fake_tracker.py'), '--cert', path.join(pki, cert + '.pem'),
+      '--key', path.join(pki, cert + '.key'), '--scenario', scenarioPath, '--log', prefix + '-' + name + '.log'],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+    const timer = setTimeout(() => reject(new Error('fake tracker did not start')), 15000);
+    proc.stdout.on('data', d => {
+      const m = /listening (\d+)/.exec(String(d));
+      if (m) { clearTimeout(timer); resolve({ proc, port: Number(m[1]), scenarioPath }); }
+    });
+  });
+}
+
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
