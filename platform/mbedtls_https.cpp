@@ -404,8 +404,8 @@ Status MbedClient::tunnel() {
 
 class MbedConnection : public HttpsConnection {
  public:
-  MbedConnection(std::unique_ptr<MbedClient> client, const HttpsTarget& t, Clock& clock)
-      : client_(std::move(client)), target_(t), clock_(clock), peer_(client_->session()->peer()) {}
+  MbedConnection(std::unique_ptr<MbedClient> client, const HttpsTarget& t)
+      : client_(std::move(client)), target_(t), peer_(client_->session()->peer()) {}
 
   Result<HttpsResponse> get(const std::string& path, const HeaderList& headers) override {
     if (TlsSession* s = client_->session()) s->set_phase("waiting for the answer to GET " + path);
@@ -425,7 +425,6 @@ class MbedConnection : public HttpsConnection {
  private:
   std::unique_ptr<MbedClient> client_;
   HttpsTarget target_;
-  Clock& clock_;
   TlsPeer peer_;
 };
 
@@ -438,7 +437,7 @@ Result<std::unique_ptr<HttpsConnection>> MbedtlsConnector::open(const HttpsTarge
   auto client = std::make_unique<MbedClient>(target, clock_, ca_bundle_path_);
   Status st = client->connect();
   if (!st) return st.error();
-  return std::unique_ptr<HttpsConnection>(std::make_unique<MbedConnection>(std::move(client), target, clock_));
+  return std::unique_ptr<HttpsConnection>(std::make_unique<MbedConnection>(std::move(client), target));
 }
 
 }  // namespace tracklight::platform
