@@ -2,6 +2,7 @@
 // CCTray feed (/cc.xml), and the read-only board key. The key is shown once when rotated and
 // stored only as a hash; it opens these three routes and nothing else (router.cpp).
 #include "firmware/board/board_source.hpp"
+#include "firmware/connection_json.hpp"
 #include "firmware/web/router.hpp"
 #include "platform/crypto.hpp"
 
@@ -50,8 +51,12 @@ HttpResponse handle_cctray(AgentState& s, const HttpRequest& req, const std::str
 }
 
 HttpResponse handle_rotate_board_key(AgentState& s, const HttpRequest& req, const std::string&) {
-  if (!req.body.empty() && req.body != "{}")
-    return error_response(400, "unknown_field", "this request takes no fields; send {} or nothing");
+  if (!req.body.empty()) {
+    nlohmann::json j;
+    const std::string why = parse_json_body(req.body, j);
+    if (!why.empty()) return error_response(400, "bad_json", why);
+    if (!j.empty()) return error_response(400, "unknown_field", j.begin().key() + " is not a known field", j.begin().key());
+  }
   auto raw = s.entropy.bytes(20);
   if (!raw) return error_response(500, "entropy_failed", "no random bytes for the key: " + raw.error().message());
   const std::string key = to_hex(*raw);

@@ -356,6 +356,10 @@ TEST_F(ApiTest, WrongMethodGets405WithAllow) {
 
 TEST_F(ApiTest, BoardKeyOpensTheBoardAndNothingElse) {
   set_up_admin();
+  auto odd = call("POST", "/api/v1/board/key", R"({"key":"mine"})");
+  EXPECT_EQ(odd.status, 400);
+  EXPECT_EQ(body_of(odd)["error"]["field"], "key");
+  EXPECT_EQ(fs.files["state/tracklight.conf"].find("board_key"), std::string::npos);
   auto rotated = call("POST", "/api/v1/board/key", "{}");
   ASSERT_EQ(rotated.status, 200) << rotated.body;
   const std::string key = body_of(rotated)["key"];

@@ -1,0 +1,80 @@
+// The board's encodings: the cache file accepts only what the agent writes (a damaged or edited
+// file is refused with a reason and the board starts empty), and the CCTray feed escapes
+// whatever names a tracker sends.
+#include <gtest/gtest.h>
+
+#include "firmware/board/board_poller.hpp"
+#include "firmware/board/board_source.hpp"
+#include "tests/support/fakes.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+using nlohmann::json;
+
+BoardSource pipelines_source() {
+  BoardSource s;
+  s.id = "ado";
+  s.name = "Builds";
+  s.provider = "azure-devops";
+  s.server_url = "https://dev.azure.com/org";
+  s.fetched_at_s = 1795000000;
+  s.data = {{"pipelines",
+             {{{"name", "CI\x01<x>"}, {"state", "in-progress"}, {"last_result", "failed"}, {"build_number", "7"},
+               {"branch", "main"}, {"requested_by", "Mia"}, {"queued_at", "2026-11-18T10:00:00Z"},
+               {"finished_at", ""}, {"url", "https://x/?a=1&b=2"}}}}};
+  return s;
+}
+
+TEST(BoardSourceTest, CacheRoundTripsAndRefusesWhatTheAgentNeverWrites) {
+  std::vector<BoardSource> back;
+  std::string why;
+  ASSERT_TRUE(decode_board_cache(encode_board_cache({pipelines_source()}), back, why)) << why;
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].data, pipelines_source().data);
+  EXPECT_EQ(back[0].fetched_at_s, 1795000000);
+  for (const char* bad : {"", "[]", "{\"version\":2,\"sources\":[]}",
+                          "{\"version\":1,\"sources\":[{\"id\":\"a\",\"fetched_at\":1,\"data\":{\"pipelines\":[{\"name\":5}]}}]}",
+                          "{\"version\":1,\"sources\":[{\"id\":\"a\",\"fetched_at\":1,\"data\":{\"script\":\"<x>\"}}]}",
+                          "{\"version\":1,\"sources\":[{\"id\":\"a\",\"fetched_at\":\"1\",\"data\":{\"pipelines\":[]}}]}"}) {
+    back.clear();
+    EXPECT_FALSE(decode_board_cache(bad, back, why)) << bad;
+    EXPECT_FALSE(why.empty());
+  }
+}
+
+TEST(BoardSourceTest, CctrayEscapesNamesAndMapsStates) {
+  const std::string x = cctray_xml({pipelines_source()});
+  EXPECT_NE(x.find("name=\"Builds / CI &lt;x&gt;\" activity=\"Building\" lastBuildStatus=\"Failure\" "
+                   "lastBuildLabel=\"7\" lastBuildTime=\"2026-11-18T10:00:00Z\" webUrl=\"https://x/?a=1&amp;b=2\"/>"),
+            std::string::npos)
+      << x;
+  EXPECT_EQ(x.find('\x01'), std::string::npos);
+  BoardSource jira;
+  jira.data = {{"jira", json::object()}};
+  EXPECT_EQ(cctray_xml({jira}), "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Projects>\n</Projects>\n");
+}
+
+TEST(BoardSourceTest, DamagedCacheIsReportedAndTheBoardStartsEmpty) {
+  test::MemoryFs fs;
+  test::FakeClock clock;
+  test::FakeHttps https;
+  platform::MemoryLogger log;
+  fs.files["state/board-cache.json"] = "{\"version\":1,\"sources\":[{\"id\":";
+  BoardPoller poller(clock, https, fs, log, "state/board-cache.json", 20000);
+  poller.load_cache();
+  Connection c;
+  c.id = "ado";
+  c.provider = "azure-devops";
+  c.board.enabled = true;
+  poller.sync({c});
+  ASSERT_EQ(poller.sources().size(), 1u);
+  EXPECT_TRUE(poller.sources()[0].data.is_null());
+  EXPECT_EQ(poller.sources()[0].reason, "waiting for the first fetch");
+  bool warned = false;
+  for (const auto& line : log.lines()) warned = warned || line.find("ignoring the board cache") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+}  // namespace
+}  // namespace tracklight::firmware
