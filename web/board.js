@@ -50,8 +50,6 @@
     const state = WORD[p.state] ? p.state : 'unknown';
     const t = el(p.url ? 'a' : 'div', 'tile s-' + state);
     if (p.url && /^https?:\/\//.test(p.url)) { t.href = p.url; t.target = '_blank'; t.rel = 'noopener'; }
-    t.style.color = 'inherit';
-    t.style.textDecoration = 'none';
     t.append(el('div', 'name', p.name));
     let word = WORD[state];
     if (!/succeeded|failed|canceled/.test(state) && p.last_result) word += ' · last ' + (WORD[p.last_result] || p.last_result).slice(2).toLowerCase();

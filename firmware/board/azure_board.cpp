@@ -76,7 +76,7 @@ void fetch_azure_board(const Connection& c, BoardClient& client, const std::stri
     json body;
     platform::HttpsResponse raw;
     if (!client.get_json(path + (continuation.empty() ? "" : "&continuationToken=" + query_value(continuation)), body, &raw)) {
-      if (out.error.find("HTTP 404") != std::string::npos) {  // TF200016
+      if (out.http_status == 404) {  // TF200016
         out.error = "the project '" + c.project + "' does not exist on this server (HTTP 404): check the Project";
         out.needs_settings = true;
       }

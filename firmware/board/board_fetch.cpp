@@ -64,6 +64,7 @@ bool BoardClient::get_json(const std::string& path, nlohmann::json& body, platfo
   const platform::HttpsResponse& r = *res;
   note_rate_headers(r, out);
   const std::string what = "GET " + without_query(path);
+  if (r.status != 200) out.http_status = r.status;
   if (r.status == 401 || r.status == 403 || r.status == 203) {
     out.needs_settings = true;
     out.error = what + " was refused (HTTP " + std::to_string(r.status) +
@@ -71,7 +72,8 @@ bool BoardClient::get_json(const std::string& path, nlohmann::json& body, platfo
     return false;
   }
   if (r.status == 429) {
-    out.error = "the server is rate-limiting requests; waiting " + std::to_string(std::max<int64_t>(out.wait_s, 60)) + " s";
+    out.wait_s = std::max<int64_t>(out.wait_s, 60);  // a 429 without Retry-After still means wait
+    out.error = "the server is rate-limiting requests; waiting " + std::to_string(out.wait_s) + " s";
     return false;
   }
   if (r.status != 200) {

@@ -26,6 +26,7 @@ struct BoardFetch {
   bool ok = false;
   nlohmann::json data;       // the source's board block (see board_json.hpp)
   std::string error;         // why it failed, for the person looking at the board
+  int http_status = 0;       // the status of the answer that failed it; 0: no usable answer
   // Retrying cannot help (credentials refused, a sign-in page, bad JQL, no such project):
   // not retried until the settings change, so a revoked token cannot lock the account.
   bool needs_settings = false;

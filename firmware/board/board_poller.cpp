@@ -72,6 +72,8 @@ void BoardPoller::apply(Entry& e, BoardFetch& f, int64_t now_ms) {
   const int64_t interval = e.conn.board.interval_s * 1000LL;
   int64_t wait = interval;
   if (f.ok) {
+    data_changed_ = data_changed_ || s.data != f.data;
+    fetched_ = true;
     s.data = std::move(f.data);
     s.fetched_at_s = clock_.wall_time_s();
     s.stale = false;
@@ -83,7 +85,6 @@ void BoardPoller::apply(Entry& e, BoardFetch& f, int64_t now_ms) {
     s.reason = f.error;
     e.failures++;
     wait = std::min(kFirstRetryMs << std::min(e.failures - 1, 20), interval);
-    if (f.error.find("rate-limiting") != std::string::npos) f.wait_s = std::max<int64_t>(f.wait_s, 60);
   }
   wait = std::max(jittered(wait), f.wait_s * 1000);
   e.due_ms = f.needs_settings ? INT64_MAX : now_ms + wait;
@@ -128,18 +129,15 @@ int64_t BoardPoller::tick() {
 
 void BoardPoller::save_cache() {
   std::string text;
-  int64_t now_s = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // fetched_at moves on every fetch; only a change of the data itself is worth a write now.
+    const int64_t now_s = clock_.wall_time_s();
+    if (!data_changed_ && !(fetched_ && now_s - saved_at_s_ >= kCacheRefreshS)) return;
+    data_changed_ = fetched_ = false;
+    saved_at_s_ = now_s;
     std::vector<BoardSource> list;
     for (const auto& e : entries_) list.push_back(e.src);
-    // fetched_at moves on every fetch; only a change of the data itself is worth a write now.
-    std::string data;
-    for (const auto& s : list) data += s.id + ":" + s.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    now_s = clock_.wall_time_s();
-    if (data == saved_data_ && now_s - saved_at_s_ < kCacheRefreshS) return;
-    saved_data_ = std::move(data);
-    saved_at_s_ = now_s;
     text = encode_board_cache(list);
   }
   Status st = fs_.write_file_atomic(cache_path_, text, {});

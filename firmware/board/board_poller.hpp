@@ -64,7 +64,8 @@ class BoardPoller : public Periodic {
   int64_t timeout_ms_;
   std::vector<Entry> entries_;
   std::map<std::string, BoardSource> cached_;  // read at start-up, used by sync()
-  std::string saved_data_;                     // what the cache file holds, to skip rewrites
+  bool data_changed_ = false;                  // since the cache file was written
+  bool fetched_ = false;                       // a good fetch since then (fresher fetched_at)
   int64_t saved_at_s_ = 0;
   int requests_ = 0;
 };

@@ -39,9 +39,6 @@ void add_issues(const json& list, const Connection& c, const std::string& browse
   }
 }
 
-bool is_gone(const BoardFetch& out) { return out.error.find("HTTP 410") != std::string::npos; }
-bool is_not_found(const BoardFetch& out) { return out.error.find("HTTP 404") != std::string::npos; }
-
 // Cloud: nextPageToken until isLast. Returns false on failure; `complete` says whether every
 // page was read.
 bool search_cloud(BoardClient& client, const std::string& base, const std::string& jql, const Connection& c,
@@ -98,8 +95,9 @@ void fetch_jira_board(const Connection& c, BoardClient& client, const std::strin
   bool ok = false;
   if (flavour != "dc") {
     ok = search_cloud(client, base_path, jql, c, browse, t, complete);
-    if (!ok && flavour.empty() && is_not_found(client.out)) {
+    if (!ok && flavour.empty() && client.out.http_status == 404) {
       client.out.error.clear();  // Data Center has no /rest/api/3/search/jql
+      client.out.http_status = 0;
       flavour = "dc";
     } else if (ok) {
       flavour = "cloud";
@@ -107,10 +105,10 @@ void fetch_jira_board(const Connection& c, BoardClient& client, const std::strin
   }
   if (flavour == "dc") {
     ok = search_dc(client, base_path, jql, c, browse, t, complete, total);
-    if (!ok && is_gone(client.out)) flavour = "";  // moved to Cloud: learn again next time
+    if (!ok && client.out.http_status == 410) flavour = "";  // moved to Cloud: learn again next time
   }
   if (!ok) {
-    if (client.out.error.find("HTTP 400") != std::string::npos) {
+    if (client.out.http_status == 400) {
       client.out.error = "Jira refused the JQL query (HTTP 400): check the board's JQL";
       client.out.needs_settings = true;
     }

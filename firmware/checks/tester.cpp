@@ -67,13 +67,13 @@ std::string tls_summary(const platform::TlsPeer& peer) {
          ", valid until " + peer.valid_to;
 }
 
-}  // namespace
-
-static std::string auth_header(const Connection& c) {
+std::string auth_header(const Connection& c) {
   if (c.provider == "azure-devops") return platform::basic_auth_value("", c.token);
   if (c.auth == "pat") return "Bearer " + c.token;
   return platform::basic_auth_value(c.username, c.auth == "api-key" ? c.api_key : c.password);
 }
+
+}  // namespace
 
 TrackerEndpoint tracker_endpoint(const Connection& c) {
   TrackerEndpoint e;

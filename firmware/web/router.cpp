@@ -164,10 +164,10 @@ HttpResponse dispatch(AgentState& s, const HttpRequest& req) {
       HttpResponse refused = check_write_origin(req);
       if (refused.status) return refused;
     }
-    if (r->access == Access::Admin || r->access == Access::Board) {
-      HttpResponse refused = r->access == Access::Admin ? check_admin(s, req) : check_board(s, req);
-      if (refused.status) return refused;
-    }
+    HttpResponse refused = r->access == Access::Admin   ? check_admin(s, req)
+                           : r->access == Access::Board ? check_board(s, req)
+                                                        : HttpResponse{0, "", "", {}};
+    if (refused.status) return refused;
     return r->handler(s, req, id);
   }
   if (!allow.empty()) {

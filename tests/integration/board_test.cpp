@@ -184,19 +184,26 @@ TEST_F(BoardTest, RetryAfterOn429IsHonouredAndTheBoardKeepsItsLastData) {
   EXPECT_FALSE(b.stale) << b.reason;
 }
 
-TEST_F(BoardTest, AzureDevOpsDelayOnA200SlowsThePolling) {
+TEST_F(BoardTest, AzureDevOpsRateHeadersOnA200SlowThePolling) {
+  // Azure DevOps delays with a 200 and Retry-After: nothing is sent before it runs out.
   json s = ado();
-  s["board_headers"] = {{"X-RateLimit-Resource", "Core"}, {"X-RateLimit-Delay", "0.5"}, {"X-RateLimit-Limit", "200"},
-                        {"X-RateLimit-Remaining", "12"}, {"Retry-After", "90"}};
+  s["board_headers"] = {{"X-RateLimit-Resource", "Core"}, {"X-RateLimit-Delay", "0.5"}, {"Retry-After", "150"}};
   FakeTracker fake(tmp.path(), s);
   Connection c = with_board(azure(fake.port()));
   c.project = "Fiber";
   start({c});
   EXPECT_FALSE(step(2000).stale);
-  for (int i = 0; i < 11; ++i) step(10000);  // 110 s: the 60 s interval is doubled under a spent budget
+  for (int i = 0; i < 14; ++i) step(10000);  // 140 s: the 60 s interval alone would have polled twice
   EXPECT_EQ(count(fake, "/_apis/build/builds"), 1u);
+  // A nearly spent budget (under a fifth left) doubles the interval instead.
+  s["board_headers"] = {{"X-RateLimit-Limit", "200"}, {"X-RateLimit-Remaining", "12"}};
+  fake.set(s);
   step(20000);
   EXPECT_EQ(count(fake, "/_apis/build/builds"), 2u);
+  for (int i = 0; i < 10; ++i) step(10000);  // 100 s: under the doubled interval (120 s, jittered)
+  EXPECT_EQ(count(fake, "/_apis/build/builds"), 2u);
+  step(40000);
+  EXPECT_EQ(count(fake, "/_apis/build/builds"), 3u);
 }
 
 TEST_F(BoardTest, RefusedCredentialsStopPollingUntilTheSettingsChange) {

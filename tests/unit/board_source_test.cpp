@@ -76,5 +76,47 @@ TEST(BoardSourceTest, DamagedCacheIsReportedAndTheBoardStartsEmpty) {
   EXPECT_TRUE(warned);
 }
 
+TEST(BoardSourceTest, CacheIsRewrittenWhenTheDataChangesNotOnEveryPoll) {
+  test::MemoryFs fs;
+  test::FakeClock clock;
+  test::FakeHttps https;
+  platform::MemoryLogger log;
+  std::string number = "1";
+  https.respond = [&](const std::string&) {
+    platform::HttpsResponse r;
+    r.status = 200;
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body = R"({"count":1,"value":[{"buildNumber":")" + number + R"(","status":"completed","result":"succeeded","definition":{"name":"CI"}}]})";
+    return r;
+  };
+  BoardPoller poller(clock, https, fs, log, "state/board-cache.json", 20000);
+  Connection c;
+  c.id = "ado";
+  c.provider = "azure-devops";
+  c.server_url = "https://dev.azure.com/org";
+  c.auth = "pat";
+  c.token = "t";
+  c.name = "Builds";
+  c.project = "P";
+  c.board.enabled = true;
+  poller.sync({c});
+  auto poll = [&](int64_t s) {
+    clock.now_ms += s * 1000;
+    clock.wall_s += s;
+    poller.tick();
+    return fs.files["state/board-cache.json"];
+  };
+  const std::string first = poll(2);
+  ASSERT_NE(first.find("\"1\""), std::string::npos) << poller.sources()[0].reason;
+  EXPECT_EQ(poll(70), first) << "unchanged data was written again";
+  number = "2";
+  const std::string second = poll(70);
+  EXPECT_NE(second.find("\"2\""), std::string::npos) << second;
+  std::string later;
+  for (int i = 0; i < 10; ++i) later = poll(70);  // over 10 minutes of unchanged data
+  EXPECT_NE(later, second) << "fetched_at in the cache never moves on";
+  EXPECT_EQ(https.requests.size(), 13u);
+}
+
 }  // namespace
 }  // namespace tracklight::firmware
