@@ -4,17 +4,49 @@
 
 namespace tracklight::firmware {
 
-Status AgentState::commit(Config next) {
-  Status st = store.save(next);
+Status AgentState::commit(const std::function<Status(Config&)>& edit) {
+  std::lock_guard<std::mutex> writer(commit_mu);
+  Config next;
+  if (store.changed_on_disk()) {
+    // `tracklight passwd` or an editor wrote the file: saving our copy would silently undo that.
+    auto cfg = store.reload();
+    if (!cfg) {
+      log.error("config", "the file changed on disk and cannot be read: " + cfg.error().message());
+      return Error{ErrorCode::Conflict, "", 0,
+                   "the configuration file was changed outside the agent and does not parse (" + cfg.error().message() +
+                       "); fix it or restore the backup, then save again"};
+    }
+    log.warn("config", store.path() + " was changed outside the agent; reloaded it before saving");
+    std::lock_guard<std::mutex> lock(mu);
+    adopt(std::move(*cfg));
+    next = config;
+  } else {
+    std::lock_guard<std::mutex> lock(mu);
+    next = config;
+  }
+  Status st = edit(next);
+  if (!st) return st;
+  st = store.save(next);  // seals, fsyncs twice and renames: the slow part, outside `mu`
   if (!st) {
     log.error("config", "save failed: " + st.error().message());
     return st;
   }
+  std::lock_guard<std::mutex> lock(mu);
   config = std::move(next);
   config_problem.clear();
   if (monitor) monitor->sync(config.connections);
   if (board) board->sync(config.connections);
   return ok_status();
+}
+
+void AgentState::adopt(Config loaded) {
+  // A changed admin password (tracklight passwd) ends the sessions opened with the old one.
+  if (loaded.agent.admin_password_hash != config.agent.admin_password_hash) sessions.clear();
+  if (!loaded.agent.admin_password_hash.empty()) setup_code.clear();
+  config = std::move(loaded);
+  config_problem.clear();
+  if (monitor) monitor->sync(config.connections);
+  if (board) board->sync(config.connections);
 }
 
 Agent::Agent(AgentOptions opts, platform::Fs& fs, platform::Clock& clock, platform::Entropy& entropy,
@@ -31,6 +63,13 @@ Status Agent::start() {
   s.started_ms = s.clock.monotonic_ms();
   Status st = s.store.open();
   if (!st) return st;
+  for (Periodic* p : {static_cast<Periodic*>(&monitor_), static_cast<Periodic*>(&board_)}) {
+    auto seed = s.entropy.bytes(8);
+    if (!seed) return seed.error();
+    uint64_t v = 0;
+    for (unsigned char b : *seed) v = v << 8 | b;
+    p->seed_jitter(v);
+  }
   LoadedConfig loaded = s.store.load();
   std::lock_guard<std::mutex> lock(s.mu);
   s.config = std::move(loaded.config);
@@ -52,18 +91,14 @@ Status Agent::start() {
 
 void Agent::reload() {
   auto& s = state_;
-  std::lock_guard<std::mutex> lock(s.mu);
+  std::lock_guard<std::mutex> writer(s.commit_mu);
   auto cfg = s.store.reload();
+  std::lock_guard<std::mutex> lock(s.mu);
   if (!cfg) {
     s.log.error("config", "reload failed, keeping the current settings: " + cfg.error().message());
     return;
   }
-  // A changed admin password (tracklight passwd) ends the sessions opened with the old one.
-  if (cfg->agent.admin_password_hash != s.config.agent.admin_password_hash) s.sessions.clear();
-  s.config = std::move(*cfg);
-  s.config_problem.clear();
-  monitor_.sync(s.config.connections);
-  board_.sync(s.config.connections);
+  s.adopt(std::move(*cfg));
   s.log.info("config", "reloaded " + std::to_string(s.config.connections.size()) + " connection(s)");
 }
 

@@ -1,7 +1,9 @@
 // What the running agent holds: the configuration snapshot and the login state. Handlers run
-// on the HTTP worker threads and take `mu` for any access; slow work (password hashing, file
-// writes excepted) happens outside it.
+// on the HTTP worker threads and take `mu` for any access; slow work (password hashing, Tests,
+// sealing and fsyncing the file) happens outside it, so every request's Host check and the
+// kiosk never wait for an SD card.
 #pragma once
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +43,7 @@ struct AgentState {
   ConfigStore store;
 
   std::mutex mu;
+  std::mutex commit_mu;        // one change of the configuration at a time; taken before `mu`
   Config config;
   std::string config_problem;  // shown on the page while the file on disk was not usable
   SessionTable sessions;
@@ -50,8 +53,19 @@ struct AgentState {
   Monitor* monitor = nullptr;  // told about every change of the connections
   BoardPoller* board = nullptr;  // likewise
 
-  // Saves `next` and makes it current; on failure nothing changes. Caller holds `mu`.
-  Status commit(Config next);
+  // Changes the configuration: `edit` runs on a copy of the current one (re-read first when the
+  // file changed on disk, e.g. by `tracklight passwd`) and may refuse with its own Error
+  // (Conflict: the change no longer fits). The copy is then saved and made current; on any
+  // failure nothing changes. Commits and reloads are serialised by `commit_mu`, so an edit
+  // always sees every earlier change and two commits cannot lose each other's. The caller must
+  // not hold `mu`.
+  Status commit(const std::function<Status(Config&)>& edit);
+  // Makes a configuration read from the file current (start-up reload, SIGHUP, a change on
+  // disk): a changed admin password ends the sessions opened with the old one. Caller holds `mu`.
+  void adopt(Config loaded);
+  // Concurrent password hashes (login, setup): PBKDF2 takes a worker for a while, so a few
+  // clients cannot occupy every worker with guesses. Caller holds `mu`.
+  int hashing = 0;
 };
 
 }  // namespace tracklight::firmware

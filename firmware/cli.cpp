@@ -164,9 +164,10 @@ int run_agent(const Args& a) {
   return 0;
 }
 
-// The offline commands read the state directory the way the agent does at start-up.
-bool load_offline(ConfigStore& store, LoadedConfig& loaded) {
-  Status st = store.open();
+// The offline commands read the state directory the way the agent does at start-up, but never
+// repair or clean it: a running agent may be in the middle of a save.
+bool load_offline(ConfigStore& store, LoadedConfig& loaded, StoreAccess access) {
+  Status st = store.open(access);
   if (!st) {
     std::fprintf(stderr, "tracklight: %s\n", st.error().message().c_str());
     return false;
@@ -179,7 +180,7 @@ int run_passwd(const Args& a) {
   Platform p(platform::LogLevel::Warn);
   ConfigStore store(p.fs, p.entropy, p.log, a.state_dir);
   LoadedConfig loaded;
-  if (!load_offline(store, loaded)) return 1;
+  if (!load_offline(store, loaded, StoreAccess::Edit)) return 1;
   if (!loaded.problem.empty()) {
     std::fprintf(stderr, "tracklight: %s\nFix or move the file first; nothing was changed.\n", loaded.problem.c_str());
     return 1;
@@ -194,7 +195,8 @@ int run_passwd(const Args& a) {
   Status st = store.save(loaded.config);
   if (!st) return std::fprintf(stderr, "tracklight: could not save: %s\n", st.error().message().c_str()), 1;
   (void)p.fs.remove(a.state_dir + "/setup-code");
-  std::printf("Admin password changed in %s.\nIf the agent is running, reload it (systemctl reload tracklight, or kill -HUP its pid).\n",
+  std::printf("Admin password changed in %s.\nA running agent picks it up at its next save, or at once on reload\n"
+              "(systemctl reload tracklight, or kill -HUP its pid), which also logs everyone out.\n",
               store.path().c_str());
   return 0;
 }
@@ -203,7 +205,7 @@ int run_test(const Args& a) {
   Platform p(platform::LogLevel::Warn);
   ConfigStore store(p.fs, p.entropy, p.log, a.state_dir);
   LoadedConfig loaded;
-  if (!load_offline(store, loaded)) return 1;
+  if (!load_offline(store, loaded, StoreAccess::ReadOnly)) return 1;
   if (!loaded.problem.empty()) std::fprintf(stderr, "tracklight: %s\n", loaded.problem.c_str());
   bool all_ok = true, any = false;
   for (const auto& c : loaded.config.connections) {

@@ -1,5 +1,7 @@
 #include "firmware/config_codec.hpp"
 
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 
@@ -22,19 +24,13 @@ int hex_digit(char c) {
   return -1;
 }
 
-bool parse_int(const std::string& s, long lo, long hi, int& out) {
-  if (s.empty() || s.size() > 10) return false;
-  long v = 0;
-  size_t i = 0;
-  bool neg = s[0] == '-';
-  if (neg) i = 1;
-  if (i == s.size()) return false;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  if (neg) v = -v;
-  if (v < lo || v > hi) return false;
+// from_chars into a fixed-width type: `long` is 32 bits on armhf, where a hand-rolled
+// accumulator wrapped "4294967306" around to 10.
+bool parse_int(const std::string& s, int64_t lo, int64_t hi, int& out) {
+  int64_t v = 0;
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (s.empty() || ec != std::errc() || ptr != end || v < lo || v > hi) return false;
   out = static_cast<int>(v);
   return true;
 }

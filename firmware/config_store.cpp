@@ -23,16 +23,23 @@ std::string hex_prefix(const std::string& bytes, size_t n) {
 ConfigStore::ConfigStore(platform::Fs& fs, platform::Entropy& entropy, platform::Logger& log, std::string state_dir)
     : fs_(fs), entropy_(entropy), log_(log), dir_(std::move(state_dir)), path_(dir_ + "/tracklight.conf") {}
 
-Status ConfigStore::open() {
-  Status st = fs_.make_private_dir(dir_);
-  if (!st) return st;
+Status ConfigStore::open(StoreAccess access) {
+  access_ = access;
   const std::string key_path = dir_ + "/device.key";
-  if (!fs_.exists(key_path)) {
-    auto key = entropy_.bytes(32);
-    if (!key) return key.error();
-    st = fs_.write_file_atomic(key_path, platform::base64_encode(*key) + "\n", {});
+  if (access == StoreAccess::ReadOnly) {
+    if (!fs_.exists(key_path))
+      return fs_.exists(path_) ? Error{ErrorCode::NotFound, key_path, 0, "the device key is missing, so the stored secrets cannot be read"}
+                               : Error{ErrorCode::NotFound, dir_, 0, "nothing is stored here yet (no device key and no configuration)"};
+  } else {
+    Status st = fs_.make_private_dir(dir_);
     if (!st) return st;
-    log_.info("config", "created a new device key at " + key_path);
+    if (!fs_.exists(key_path)) {
+      auto key = entropy_.bytes(32);
+      if (!key) return key.error();
+      st = fs_.write_file_atomic(key_path, platform::base64_encode(*key) + "\n", {});
+      if (!st) return st;
+      log_.info("config", "created a new device key at " + key_path);
+    }
   }
   auto text = fs_.read_file(key_path, 1024);
   if (!text) return text.error();
@@ -43,6 +50,7 @@ Status ConfigStore::open() {
     return Error{ErrorCode::ConfigInvalid, key_path, 0,
                  "the device key is damaged (expected 32 bytes in base64); restore it from a backup"};
   box_ = SecretBox(*key);
+  if (access != StoreAccess::Agent) return ok_status();
   // A key or config someone made readable to others (a copy, a restore, chmod) is closed again.
   for (const std::string& f : {key_path, path_, path_ + ".bak"}) {
     if (!fs_.exists(f)) continue;
@@ -59,11 +67,12 @@ Status ConfigStore::open() {
 Result<Config> ConfigStore::read(const std::string& path) {
   auto text = fs_.read_file(path, kMaxConfigBytes + 1);
   if (!text) return text.error();
+  if (path == path_) disk_digest_ = platform::sha256(*text);
   auto decoded = decode_config(*text, box_);
   if (!decoded) {
     Error e = decoded.error();
     e.op = path + " " + e.op;
-    if (path == path_) keep_broken_copy(*text);
+    if (path == path_ && access_ != StoreAccess::ReadOnly) keep_broken_copy(*text);
     return e;
   }
   for (const auto& w : decoded->warnings) log_.warn("config", path + " " + w);
@@ -123,7 +132,13 @@ Status ConfigStore::save(const Config& config) {
   Status st = fs_.write_file_atomic(path_, *text, opts);
   if (!st) return st;
   main_is_good_ = true;
+  disk_digest_ = platform::sha256(*text);
   return ok_status();
+}
+
+bool ConfigStore::changed_on_disk() {
+  auto text = fs_.read_file(path_, kMaxConfigBytes + 1);
+  return (text ? platform::sha256(*text) : std::string()) != disk_digest_;
 }
 
 }  // namespace tracklight::firmware

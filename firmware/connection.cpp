@@ -1,5 +1,7 @@
 #include "firmware/connection.hpp"
 
+#include "platform/crypto.hpp"
+
 namespace tracklight::firmware {
 
 const StringField kStringFields[] = {
@@ -66,13 +68,15 @@ std::string settings_fingerprint(const Connection& c, bool with_board) {
   for (size_t i = 0; i < kSecretFieldCount; ++i) add(c.*kSecretFields[i].member);
   for (const auto& h : c.headers) add(h.name), add(h.value);
   add(std::to_string(c.check_interval_s) + (c.active ? "A" : "-") + (c.use_for_tfvc ? "T" : "-") + c.saved_status);
-  if (!with_board) return f;
-  const BoardSettings& b = c.board;
-  add(std::to_string(b.interval_s) + "/" + std::to_string(b.max_issues) + (b.enabled ? "E" : "-"));
-  add(b.branch);
-  add(b.jql);
-  for (const auto& p : b.pipelines) add(p);
-  return f;
+  if (with_board) {
+    const BoardSettings& b = c.board;
+    add(std::to_string(b.interval_s) + "/" + std::to_string(b.max_issues) + (b.enabled ? "E" : "-"));
+    add(b.branch);
+    add(b.jql);
+    for (const auto& p : b.pipelines) add(p);
+  }
+  // Kept by the monitor and the poller for the life of the agent: a digest, not the secrets.
+  return platform::sha256(f);
 }
 
 }  // namespace tracklight::firmware

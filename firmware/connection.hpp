@@ -89,8 +89,8 @@ bool valid_connection_id(const std::string& id);
 bool is_secret_field(const std::string& name);
 // "inactive" when switched off, else the status saved with the last Connect.
 std::string effective_status(const Connection& c);
-// Everything the background work depends on, secrets included, to notice a change of settings.
-// Kept in memory only, never logged.
+// A SHA-256 digest of everything the background work depends on, secrets included, to notice a
+// change of settings without keeping a second plaintext copy of every secret.
 std::string settings_fingerprint(const Connection& c, bool with_board);
 
 }  // namespace tracklight::firmware

@@ -1,6 +1,7 @@
 #include "firmware/connection_json.hpp"
 
 #include "firmware/connection_rules.hpp"
+#include "firmware/url.hpp"
 
 #include <ctime>
 
@@ -146,17 +147,42 @@ JsonFieldError decode_connection(const json& j, ConnectionInput& out) {
   return {};
 }
 
+namespace {
+
+const HeaderEntry* stored_header(const Connection& stored, const std::string& name) {
+  for (const auto& h : stored.headers)
+    if (iequals(h.name, name)) return &h;
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> secrets_not_carried(const ConnectionInput& in, const Connection* stored) {
+  std::vector<std::string> names;
+  if (!stored) return names;
+  const bool server_moved = !in.conn.server_url.empty() && !same_origin(in.conn.server_url, stored->server_url);
+  const bool proxy_moved = !in.conn.proxy_url.empty() && !same_origin(in.conn.proxy_url, stored->proxy_url);
+  for (size_t i = 0; i < kSecretFieldCount; ++i) {
+    const auto& f = kSecretFields[i];
+    const bool moved = f.member == &Connection::proxy_password ? proxy_moved : server_moved;
+    if (moved && !in.secrets_given.count(f.name) && !(stored->*f.member).empty()) names.push_back(f.name);
+  }
+  for (size_t i = 0; i < in.conn.headers.size() && server_moved; ++i) {
+    const HeaderEntry* old = stored_header(*stored, in.conn.headers[i].name);
+    if (!in.header_value_given[i] && old && !old->value.empty()) names.push_back("headers[" + std::to_string(i) + "].value");
+  }
+  return names;
+}
+
 JsonFieldError merge_stored_secrets(ConnectionInput& in, const Connection* stored) {
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const auto& f = kSecretFields[i];
     if (!in.secrets_given.count(f.name) && stored) in.conn.*f.member = stored->*f.member;
   }
+  if (!in.secrets_given.count("proxy_password") && in.conn.proxy_url.empty()) in.conn.proxy_password.clear();
   for (size_t i = 0; i < in.conn.headers.size(); ++i) {
     if (in.header_value_given[i]) continue;
-    const HeaderEntry* old = nullptr;
-    if (stored)
-      for (const auto& h : stored->headers)
-        if (iequals(h.name, in.conn.headers[i].name)) old = &h;
+    const HeaderEntry* old = stored ? stored_header(*stored, in.conn.headers[i].name) : nullptr;
     if (!old) return {"headers[" + std::to_string(i) + "].value", "enter a value for this new header"};
     in.conn.headers[i].value = old->value;
   }

@@ -22,7 +22,12 @@ struct JsonFieldError {
 
 // Returns "" on success. `j` must be an object.
 JsonFieldError decode_connection(const nlohmann::json& j, ConnectionInput& out);
-// Omitted secrets (and omitted header values) take the stored connection's values.
+// A stored secret is bound to where it was entered for (SPEC section 2): the omitted secrets
+// that a request would carry to another scheme, host or port of server_url (header values
+// included) or, for proxy_password, of proxy_url. Non-empty: refuse the request, naming them.
+std::vector<std::string> secrets_not_carried(const ConnectionInput& in, const Connection* stored);
+// Omitted secrets (and omitted header values) take the stored connection's values; a proxy
+// password is dropped when the proxy is removed. Call after secrets_not_carried found none.
 // Returns a field error when a header without a value has no stored value to keep.
 JsonFieldError merge_stored_secrets(ConnectionInput& in, const Connection* stored);
 nlohmann::json encode_connection(const Connection& c);

@@ -89,6 +89,16 @@ int64_t Monitor::tick() {
   }
 }
 
+void Monitor::record_test(const Connection& c, const Report& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(c.id);
+  if (it == entries_.end() || !watched(it->second.health.status) ||
+      it->second.fingerprint != settings_fingerprint(c, /*with_board=*/false))
+    return;
+  apply(it->second, r, clock_.monotonic_ms());
+  notify();
+}
+
 bool Monitor::health(const std::string& id, ConnectionHealth& out) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(id);

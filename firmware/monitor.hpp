@@ -44,6 +44,9 @@ class Monitor : public Periodic {
   // Runs every check that is due; returns the monotonic time the next one is due (INT64_MAX: none).
   int64_t tick() override;
   bool health(const std::string& id, ConnectionHealth& out) const;
+  // Connect has just run the full Test on `c` and saved it: the Test counts as its last check,
+  // and the next one is an interval later. Ignored when the settings changed again meanwhile.
+  void record_test(const Connection& c, const Report& r);
 
  private:
   struct Entry {

@@ -15,18 +15,22 @@ int64_t Periodic::jittered(int64_t ms) {
 void Periodic::run() {
   constexpr int64_t kHourMs = 3600000;
   while (!stopping_) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      woken_ = false;  // tick() sees every change made before this point
+    }
     const int64_t next = tick();
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) break;
     const int64_t wait = std::min<int64_t>(next == INT64_MAX ? kHourMs : next - clock_.monotonic_ms(), kHourMs);
-    if (wait > 0) wake_.wait_for(lock, std::chrono::milliseconds(wait));
+    if (wait > 0) wake_.wait_for(lock, std::chrono::milliseconds(wait), [&] { return woken_ || stopping_.load(); });
   }
 }
 
 void Periodic::stop() {
   stopping_ = true;
   std::lock_guard<std::mutex> lock(mu_);
-  wake_.notify_all();
+  notify();
 }
 
 }  // namespace tracklight::firmware

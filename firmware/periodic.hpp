@@ -21,9 +21,19 @@ class Periodic {
   virtual int64_t tick() = 0;
   void run();   // until stop()
   void stop();  // also raises the cancel flag a piece of work in flight watches
+  // Devices that boot together must not poll together: the agent seeds the jitter from its
+  // entropy source (tests keep the fixed default, which makes schedules repeatable).
+  void seed_jitter(uint64_t seed) {
+    if (seed) jitter_state_ = seed;  // xorshift never leaves 0
+  }
 
  protected:
-  void notify() { wake_.notify_all(); }  // caller holds mu_
+  // New work may be due sooner than run() planned; the wake-up is kept even when it arrives
+  // while tick() is still running. Caller holds mu_.
+  void notify() {
+    woken_ = true;
+    wake_.notify_all();
+  }
   // ms +-10 %: boards that booted together do not all poll at the same second.
   int64_t jittered(int64_t ms);
 
@@ -33,6 +43,7 @@ class Periodic {
 
  private:
   std::condition_variable wake_;
+  bool woken_ = false;  // notify() since run() last called tick(); guarded by mu_
   uint64_t jitter_state_ = 0x2545F4914F6CDD1DULL;
 };
 

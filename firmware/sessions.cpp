@@ -30,12 +30,15 @@ Result<std::string> SessionTable::create(platform::Entropy& entropy, int64_t now
     sessions_.erase(oldest);
   }
   std::string key = to_hex(*id);
-  sessions_[key] = Session{to_hex(*csrf), now_ms};
+  sessions_[platform::sha256(key)] = Session{to_hex(*csrf), now_ms};
   return key;
 }
 
+void SessionTable::remove(const std::string& id) { sessions_.erase(platform::sha256(id)); }
+
 const Session* SessionTable::find(const std::string& id, int64_t now_ms) {
-  auto it = sessions_.find(id);
+  if (id.empty()) return nullptr;
+  auto it = sessions_.find(platform::sha256(id));
   if (it == sessions_.end()) return nullptr;
   if (now_ms - it->second.last_used_ms > kIdleTimeoutMs) {
     sessions_.erase(it);
@@ -49,6 +52,12 @@ int64_t LoginThrottle::wait_ms(const std::string& client, int64_t now_ms) const 
   auto it = clients_.find(client);
   if (it == clients_.end()) return 0;
   return std::max<int64_t>(0, it->second.next_ms - now_ms);
+}
+
+int64_t LoginThrottle::begin(const std::string& client, int64_t now_ms) {
+  if (int64_t wait = wait_ms(client, now_ms)) return wait;
+  failed(client, now_ms);
+  return 0;
 }
 
 void LoginThrottle::failed(const std::string& client, int64_t now_ms) {

@@ -23,10 +23,13 @@ class SessionTable {
   Result<std::string> create(platform::Entropy& entropy, int64_t now_ms);  // returns the session id
   // The live session for this id (touching it), or nullptr.
   const Session* find(const std::string& id, int64_t now_ms);
-  void remove(const std::string& id) { sessions_.erase(id); }
+  void remove(const std::string& id);
   void clear() { sessions_.clear(); }
+  size_t size() const { return sessions_.size(); }
 
  private:
+  // Keyed by SHA-256 of the id: the map's comparisons then leak nothing about a live id's
+  // bytes to a client timing its guesses, and a memory dump holds no usable cookie.
   std::map<std::string, Session> sessions_;
 };
 
@@ -39,8 +42,14 @@ class LoginThrottle {
   static constexpr size_t kMaxClients = 1024;
 
   int64_t wait_ms(const std::string& client, int64_t now_ms) const;  // 0 = may try now
+  // Reserves an attempt before the (slow) password check: it counts as a failure until
+  // succeeded() clears it, so parallel guesses from one client cannot all pass through the
+  // free attempts while the first ones are still being hashed. Returns 0 when the attempt may
+  // go ahead, else how long the client must wait (nothing is reserved then).
+  int64_t begin(const std::string& client, int64_t now_ms);
   void failed(const std::string& client, int64_t now_ms);
   void succeeded(const std::string& client) { clients_.erase(client); }
+  size_t size() const { return clients_.size(); }
 
  private:
   struct Entry {

@@ -103,4 +103,10 @@ std::string parse_url(const std::string& text, Url& out) {
   return "";
 }
 
+bool same_origin(const std::string& a, const std::string& b) {
+  Url ua, ub;
+  if (!parse_url(a, ua).empty() || !parse_url(b, ub).empty()) return false;
+  return ua.scheme == ub.scheme && ua.host == ub.host && ua.port == ub.port;
+}
+
 }  // namespace tracklight::firmware

@@ -16,6 +16,8 @@ struct Url {
 // Returns "" and fills `out`, or returns why the text is not a usable URL.
 std::string parse_url(const std::string& text, Url& out);
 bool valid_host_name(const std::string& host);  // DNS name (not an IP literal)
+// Both parse and name the same scheme, host and port: where a stored secret may still be sent.
+bool same_origin(const std::string& a, const std::string& b);
 bool is_ipv4_literal(const std::string& host);
 bool is_ipv6_literal(const std::string& host);   // without brackets
 

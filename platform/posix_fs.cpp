@@ -158,11 +158,20 @@ Status PosixFs::make_private_dir(const std::string& path) {
 }
 
 Result<bool> PosixFs::make_private_file(const std::string& path) {
+  // Opened without following a symlink, and changed through the descriptor: a link planted in
+  // the state directory cannot redirect the chmod to a file elsewhere.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0 && errno == ELOOP)
+    return Error{ErrorCode::BadInput, "open " + path, ELOOP, "is a symbolic link; the state directory must hold the file itself"};
+  if (fd < 0) return sys_error("open", path, errno);
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return sys_error("stat", path, errno);
-  if ((st.st_mode & 077) == 0) return false;
-  if (::chmod(path.c_str(), st.st_mode & 0700) != 0) return sys_error("chmod", path, errno);
-  return true;
+  Result<bool> out = false;
+  if (::fstat(fd, &st) != 0) out = sys_error("stat", path, errno);
+  else if (!S_ISREG(st.st_mode)) out = Error{ErrorCode::BadInput, "open " + path, 0, "is not a regular file"};
+  else if ((st.st_mode & 077) != 0 && ::fchmod(fd, st.st_mode & 0700) != 0) out = sys_error("chmod", path, errno);
+  else out = (st.st_mode & 077) != 0;
+  ::close(fd);
+  return out;
 }
 
 }  // namespace tracklight::platform

@@ -15,6 +15,7 @@ enum class ErrorCode {
   CryptoFailed,   // sealing/unsealing or key derivation failed
   EntropyFailed,  // the kernel did not give random bytes
   BadInput,       // caller supplied malformed data
+  Conflict,       // the change no longer fits the current state (removed meanwhile, limit reached)
   // Outbound HTTPS, one per failure a person must tell apart.
   DnsFailed,
   ConnectRefused,

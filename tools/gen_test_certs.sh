@@ -8,11 +8,19 @@
 #   noip.pem/key          localhost only, no IP address SAN
 #   selfsigned.pem/key    localhost, signed by itself
 #   other-ca.pem          a CA the agent is never told about; untrusted.pem/key is signed by it
+#
+# The PKI appears whole or not at all: it is made in a private folder beside DIR and renamed
+# into place, so test processes started in parallel never read a half-written key. DIR/.done
+# holds this script's hash; a PKI made by another version of the script is made again.
 set -euo pipefail
 dir=${1:-build/test-pki}
-mkdir -p "$dir"
-cd "$dir"
-[ -f .done ] && exit 0
+stamp=$(sha256sum "$0" | cut -d' ' -f1)
+[ "$(cat "$dir/.done" 2>/dev/null)" = "$stamp" ] && exit 0
+mkdir -p "$(dirname "$dir")"
+dir=$(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")
+work=$(mktemp -d "$dir.new.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
 q() { "$@" >/dev/null 2>&1; }
 mkca() {  # NAME SUBJECT
   q openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 3650 -subj "/CN=$2" \
@@ -52,4 +60,12 @@ mkleaf untrusted other-ca "DNS:localhost,IP:127.0.0.1" 20250101000000Z 204501010
 q openssl req -x509 -newkey rsa:2048 -nodes -keyout selfsigned.key -out selfsigned.pem -days 3650 \
   -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1"
 rm -rf db ca.cnf
-touch .done
+echo "$stamp" > .done
+chmod 755 .
+# Another process may have won the race: then its PKI (same script, same shape) is kept.
+if [ "$(cat "$dir/.done" 2>/dev/null)" != "$stamp" ]; then
+  old=$(mktemp -d "$dir.old.XXXXXX")
+  [ -e "$dir" ] && mv -T "$dir" "$old/pki" 2>/dev/null || true
+  mv -T "$work" "$dir" 2>/dev/null || true
+  rm -rf "$old"
+fi

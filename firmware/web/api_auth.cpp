@@ -31,6 +31,25 @@ HttpResponse too_many(int64_t wait_ms) {
   return r;
 }
 
+// PBKDF2 holds a worker for a long moment by design; from many addresses at once, guesses could
+// take every worker. Beyond this many hashes in flight a login is answered "busy" instead.
+constexpr int kMaxConcurrentHashes = 2;
+
+HttpResponse busy() {
+  HttpResponse r = error_response(429, "busy", "the agent is checking other passwords; try again in a second");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+// A hash slot taken under s.mu; given back when the check is over.
+struct HashSlot {
+  AgentState& s;
+  ~HashSlot() {
+    std::lock_guard<std::mutex> lock(s.mu);
+    --s.hashing;
+  }
+};
+
 // Opens a session and answers with its cookie and CSRF token. Caller holds s.mu.
 HttpResponse open_session(AgentState& s) {
   auto id = s.sessions.create(s.entropy, s.clock.monotonic_ms());
@@ -60,23 +79,36 @@ HttpResponse handle_setup(AgentState& s, const HttpRequest& req, const std::stri
     if (!setup_code_matches(f["setup_code"], s.setup_code)) {
       s.throttle.failed(client, s.clock.monotonic_ms());
       s.log.warn("setup", "wrong setup code from " + req.remote_addr);
+      // Where the code is kept belongs in the log, not in an answer to an unauthenticated client.
       return error_response(403, "bad_setup_code",
-                            "the setup code is wrong; it is in the agent's log and in " + s.opts.state_dir + "/setup-code",
+                            "the setup code is wrong; it is in the agent's log and in the file setup-code in its state directory",
                             "setup_code");
     }
   }
   std::string problem = password_problem(f["password"]);
   if (!problem.empty()) return error_response(400, "bad_field", "password: " + problem, "password");
-  auto hash = s.opts.password_iterations ? hash_password(f["password"], s.entropy, s.opts.password_iterations)
-                                         : hash_password(f["password"], s.entropy);
-  if (!hash) return error_response(500, "internal_error", "could not hash the password: " + hash.error().message());
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.hashing >= kMaxConcurrentHashes) return busy();
+    ++s.hashing;
+  }
+  Result<std::string> hash = [&] {
+    HashSlot slot{s};
+    return s.opts.password_iterations ? hash_password(f["password"], s.entropy, s.opts.password_iterations)
+                                      : hash_password(f["password"], s.entropy);
+  }();
+  if (!hash) {
+    s.log.error("setup", "could not hash the password: " + hash.error().message());
+    return error_response(500, "internal_error", "could not hash the password; see the agent's log");
+  }
+  Status st = s.commit([&](Config& next) -> Status {
+    if (!next.agent.admin_password_hash.empty()) return Error{ErrorCode::Conflict, "", 0, "the admin password is already set"};
+    next.agent.admin_password_hash = *hash;
+    return ok_status();
+  });
+  if (!st && st.error().code == ErrorCode::Conflict) return error_response(403, "already_set_up", st.error().detail);
+  if (!st) return error_response(500, "save_failed", "could not save the configuration; see the agent's log");
   std::lock_guard<std::mutex> lock(s.mu);
-  if (!s.config.agent.admin_password_hash.empty())
-    return error_response(403, "already_set_up", "the admin password is already set");
-  Config next = s.config;
-  next.agent.admin_password_hash = *hash;
-  Status st = s.commit(std::move(next));
-  if (!st) return error_response(500, "save_failed", "could not save the configuration: " + st.error().message());
   s.setup_code.clear();
   (void)s.fs.remove(s.opts.state_dir + "/setup-code");
   s.throttle.succeeded(client);
@@ -93,13 +125,17 @@ HttpResponse handle_login(AgentState& s, const HttpRequest& req, const std::stri
     std::lock_guard<std::mutex> lock(s.mu);
     hash = s.config.agent.admin_password_hash;
     if (hash.empty()) return error_response(401, "setup_required", "set the admin password first");
-    if (int64_t wait = s.throttle.wait_ms(req.remote_addr, s.clock.monotonic_ms())) return too_many(wait);
+    if (s.hashing >= kMaxConcurrentHashes) return busy();
+    if (int64_t wait = s.throttle.begin(req.remote_addr, s.clock.monotonic_ms())) return too_many(wait);
+    ++s.hashing;
   }
-  const bool ok = verify_password(f["password"], hash);  // slow by design: outside the lock
+  const bool ok = [&] {
+    HashSlot slot{s};
+    return verify_password(f["password"], hash);  // slow by design: outside the lock
+  }();
   std::lock_guard<std::mutex> lock(s.mu);
   if (!ok) {
-    s.throttle.failed(req.remote_addr, s.clock.monotonic_ms());
-    s.log.warn("auth", "failed login from " + req.remote_addr);
+    s.log.warn("auth", "failed login from " + req.remote_addr);  // counted by throttle.begin
     return error_response(401, "bad_password", "wrong password", "password");
   }
   s.throttle.succeeded(req.remote_addr);

@@ -60,11 +60,11 @@ HttpResponse handle_rotate_board_key(AgentState& s, const HttpRequest& req, cons
   auto raw = s.entropy.bytes(20);
   if (!raw) return error_response(500, "entropy_failed", "no random bytes for the key: " + raw.error().message());
   const std::string key = to_hex(*raw);
-  std::lock_guard<std::mutex> lock(s.mu);
-  Config next = s.config;
-  next.agent.board_key_hash = board_key_hash(key);
-  Status st = s.commit(std::move(next));
-  if (!st) return save_failed(st);
+  Status st = s.commit([&](Config& next) {
+    next.agent.board_key_hash = board_key_hash(key);
+    return ok_status();
+  });
+  if (!st) return commit_failed(st);
   s.log.info("board", "board key rotated; links with the old key no longer work");
   return json_response(200, {{"key", key}, {"path", "/board?key=" + key}});
 }

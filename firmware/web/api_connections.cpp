@@ -37,6 +37,16 @@ nlohmann::json with_health(const AgentState& s, const Connection& c) {
   return j;
 }
 
+// 400 naming every stored secret the request would carry to a different server.
+HttpResponse not_carried(const std::vector<std::string>& names) {
+  std::string list;
+  for (size_t i = 0; i < names.size(); ++i) list += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  const bool one = names.size() == 1;
+  const std::string msg = "the server or proxy address changed (scheme, host or port), so the stored " + list +
+                          (one ? " is" : " are") + " not sent there: enter " + (one ? "it" : "them") + " again";
+  return json_response(400, {{"error", {{"code", "secret_not_carried"}, {"message", msg}, {"field", names.front()}, {"fields", names}}}});
+}
+
 HttpResponse invalid_report(const JsonFieldError& e) {
   Report r;
   r.status = "invalid";
@@ -77,6 +87,8 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
     std::lock_guard<std::mutex> lock(s.mu);
     const Connection* stored = s.config.find(id);
     existed = stored != nullptr;
+    const std::vector<std::string> bound = secrets_not_carried(in, stored);
+    if (!bound.empty()) return not_carried(bound);
     JsonFieldError missing = merge_stored_secrets(in, stored);
     if (!missing.field.empty()) return invalid_report(missing);
     if (stored) in.conn.unknown = stored->unknown;
@@ -89,26 +101,35 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
   if (!report.ok) return json_response(422, {{"report", report_to_json(report)}});
   in.conn.saved_status = report.status == "authorized" ? "authorized" : "not-verified";
   if (in.conn.project.empty() && !report.detected_project.empty()) in.conn.project = report.detected_project;
-  std::lock_guard<std::mutex> lock(s.mu);
-  Config next = s.config;
-  if (Connection* slot = next.find(id)) *slot = in.conn;
-  else next.connections.push_back(in.conn);
-  Status st = s.commit(std::move(next));
-  if (!st) return save_failed(st);
+  // The Test took seconds: decide again on the configuration as it is now, so a DELETE or
+  // another create meanwhile is neither undone nor pushed past the limit.
+  Status st = s.commit([&](Config& next) -> Status {
+    Connection* slot = next.find(id);
+    if (existed && !slot)
+      return Error{ErrorCode::Conflict, "", 0, "connection " + id + " was removed while it was being tested; nothing was saved"};
+    if (!existed && slot)
+      return Error{ErrorCode::Conflict, "", 0, "connection " + id + " was created by another request meanwhile; reload and try again"};
+    if (!slot && next.connections.size() >= kMaxConnections)
+      return Error{ErrorCode::Conflict, "", 0, "at most 32 connections; remove one first"};
+    if (slot) *slot = in.conn;
+    else next.connections.push_back(in.conn);
+    return ok_status();
+  });
+  if (!st) return commit_failed(st);
+  if (s.monitor && report.status == "authorized") s.monitor->record_test(in.conn, report);
   s.log.info("connections", std::string(existed ? "updated " : "added ") + in.conn.provider + " connection " + id +
                                 " (" + effective_status(in.conn) + ")");
-  return json_response(200, {{"connection", encode_connection(in.conn)}, {"report", report_to_json(report)}});
+  return json_response(200, {{"connection", with_health(s, in.conn)}, {"report", report_to_json(report)}});
 }
 
 HttpResponse handle_delete_connection(AgentState& s, const HttpRequest&, const std::string& id) {
-  std::lock_guard<std::mutex> lock(s.mu);
-  if (!s.config.find(id)) return error_response(404, "not_found", "no connection with id " + id);
-  Config next = s.config;
-  next.connections.erase(std::remove_if(next.connections.begin(), next.connections.end(),
-                                        [&](const Connection& c) { return c.id == id; }),
-                         next.connections.end());
-  Status st = s.commit(std::move(next));
-  if (!st) return save_failed(st);
+  Status st = s.commit([&](Config& next) -> Status {
+    auto it = std::find_if(next.connections.begin(), next.connections.end(), [&](const Connection& c) { return c.id == id; });
+    if (it == next.connections.end()) return Error{ErrorCode::NotFound, "", 0, "no connection with id " + id};
+    next.connections.erase(it);
+    return ok_status();
+  });
+  if (!st) return commit_failed(st);
   s.log.info("connections", "removed connection " + id);
   return json_response(200, {{"deleted", id}});
 }
@@ -119,6 +140,8 @@ HttpResponse handle_test_connection(AgentState& s, const HttpRequest& req, const
   if (!read_connection(req, in, refused)) return refused;
   std::unique_lock<std::mutex> lock(s.mu);
   const Connection* stored = in.conn.id.empty() ? nullptr : s.config.find(in.conn.id);
+  const std::vector<std::string> bound = secrets_not_carried(in, stored);
+  if (!bound.empty()) return not_carried(bound);
   JsonFieldError missing = merge_stored_secrets(in, stored);
   lock.unlock();
   if (!missing.field.empty()) {

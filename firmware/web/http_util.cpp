@@ -20,11 +20,13 @@ HttpResponse error_response(int status, const std::string& code, const std::stri
   return json_response(status, {{"error", err}});
 }
 
-HttpResponse save_failed(const Status& st) {
-  bool full = st.error().code == ErrorCode::NoSpace;
+HttpResponse commit_failed(const Status& st) {
+  const Error& e = st.error();
+  if (e.code == ErrorCode::Conflict) return error_response(409, "conflict", e.detail);
+  if (e.code == ErrorCode::NotFound && e.op.empty()) return error_response(404, "not_found", e.detail);
+  bool full = e.code == ErrorCode::NoSpace;
   return error_response(full ? 507 : 500, "save_failed",
-                        "could not save the configuration (" + st.error().message() +
-                            "); the previous configuration is unchanged");
+                        "could not save the configuration (" + e.message() + "); the previous configuration is unchanged");
 }
 
 std::string cookie_value(const HttpRequest& req, const std::string& name) {

@@ -12,8 +12,9 @@ using platform::HttpResponse;
 HttpResponse json_response(int status, const nlohmann::json& body);
 HttpResponse error_response(int status, const std::string& code, const std::string& message,
                             const std::string& field = "");
-// 507 when the disk is full, else 500; says that nothing changed.
-HttpResponse save_failed(const Status& st);
+// A failed AgentState::commit: the edit's own refusal (409 Conflict, 404), or a failed save
+// (507 when the disk is full, else 500), saying that nothing changed.
+HttpResponse commit_failed(const Status& st);
 std::string cookie_value(const HttpRequest& req, const std::string& name);
 constexpr const char* kSessionCookie = "tracklight_session";
 

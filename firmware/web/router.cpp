@@ -139,7 +139,9 @@ void add_security_headers(const HttpRequest& req, HttpResponse& r) {
   r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
-  if (req.path.rfind("/api/", 0) == 0 || req.path == "/healthz") r.headers.emplace_back("Cache-Control", "no-store");
+  // The board feeds are fetched with the board key in the URL: no cache may keep them either.
+  if (req.path.rfind("/api/", 0) == 0 || req.path == "/healthz" || req.path == "/cc.xml" || req.path == "/board")
+    r.headers.emplace_back("Cache-Control", "no-store");
 }
 
 HttpResponse dispatch(AgentState& s, const HttpRequest& req) {

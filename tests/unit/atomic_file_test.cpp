@@ -129,5 +129,21 @@ TEST_F(AtomicFileTest, MakePrivateFileClosesGroupAndOtherAccess) {
   EXPECT_FALSE(fs.make_private_file(path + ".missing").ok());
 }
 
+// A symlink planted as tracklight.conf must not turn the start-up repair into a chmod of the
+// file it points to (a 0644 file elsewhere stays 0644, and the link is refused by name).
+TEST_F(AtomicFileTest, MakePrivateFileDoesNotFollowSymlinks) {
+  PosixFs fs;
+  const std::string target = (dir / "elsewhere").string();
+  ASSERT_TRUE(fs.write_file_atomic(target, "not ours\n", {}).ok());
+  chmod(target.c_str(), 0644);
+  ASSERT_EQ(symlink(target.c_str(), path.c_str()), 0);
+  auto changed = fs.make_private_file(path);
+  ASSERT_FALSE(changed.ok());
+  EXPECT_NE(changed.error().message().find("symbolic link"), std::string::npos) << changed.error().message();
+  struct stat st {};
+  ASSERT_EQ(stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
 }  // namespace
 }  // namespace tracklight::platform

@@ -153,6 +153,11 @@ TEST_F(CodecTest, EveryErrorNamesItsLine) {
       {"version = 1\n[connection a]\njust words\n", "line 3", "key = value"},
       {"version = 1\n[connection a]\ncheck_interval_s = 5\n", "line 3", "from 10 to 86400"},
       {"version = 1\n[connection a]\ncheck_interval_s = ten\n", "line 3", "whole number"},
+      // 2^32 + 10: a 32-bit accumulator (long on armhf) wrapped this around to 10 and accepted it.
+      {"version = 1\n[connection a]\ncheck_interval_s = 4294967306\n", "line 3", "from 10 to 86400"},
+      {"version = 1\n[connection a]\ncheck_interval_s = 99999999999999999999999\n", "line 3", "from 10 to 86400"},
+      {"version = 1\n[connection a]\ncheck_interval_s = +60\n", "line 3", "from 10 to 86400"},
+      {"version = 1\n[connection a]\ncheck_interval_s = 60s\n", "line 3", "from 10 to 86400"},
       {"version = 1\n[connection a]\nactive = yes\n", "line 3", "true or false"},
       {"version = 1\n[connection a]\ntoken = plain-text\n", "line 3", "must be stored sealed"},
       {"version = 1\n[connection a]\ntoken = sealed:@@@\n", "line 3", "damaged"},

@@ -107,5 +107,91 @@ TEST_F(ConfigStoreTest, DamagedDeviceKeyIsRefused) {
   EXPECT_NE(st.error().detail.find("device key is damaged"), std::string::npos);
 }
 
+// Records every change an offline command makes to the state directory.
+struct WatchedFs : test::MemoryFs {
+  std::vector<std::string> changes;
+  Status write_file_atomic(const std::string& p, const std::string& d, const platform::AtomicWriteOptions& o) override {
+    changes.push_back("write " + p);
+    return MemoryFs::write_file_atomic(p, d, o);
+  }
+  Status copy_file(const std::string& from, const std::string& to) override {
+    changes.push_back("copy " + to);
+    return MemoryFs::copy_file(from, to);
+  }
+  Status remove(const std::string& p) override {
+    changes.push_back("remove " + p);
+    return MemoryFs::remove(p);
+  }
+  Status make_private_dir(const std::string& p) override {
+    changes.push_back("mkdir " + p);
+    return MemoryFs::make_private_dir(p);
+  }
+  Result<bool> make_private_file(const std::string& p) override {
+    changes.push_back("chmod " + p);
+    return false;
+  }
+};
+
+// `tracklight test` next to a running agent: no key made, no mode changed, the agent's
+// half-written temporary file left alone, no copy of a broken file made.
+TEST(OfflineStore, ReadOnlyChangesNothing) {
+  WatchedFs fs;
+  test::CountingEntropy entropy;
+  platform::MemoryLogger log;
+  {
+    ConfigStore empty(fs, entropy, log, "state");
+    Status st = empty.open(StoreAccess::ReadOnly);
+    EXPECT_FALSE(st.ok());
+    EXPECT_NE(st.error().message().find("nothing is stored"), std::string::npos) << st.error().message();
+  }
+  EXPECT_TRUE(fs.changes.empty());
+  EXPECT_FALSE(fs.exists("state/device.key"));
+  {
+    ConfigStore agent(fs, entropy, log, "state");
+    ASSERT_TRUE(agent.open().ok());
+    ASSERT_TRUE(agent.save(ConfigStoreTest::with_connection("a")).ok());
+  }
+  fs.files["state/tracklight.conf.tmp"] = "the running agent is saving";
+  fs.changes.clear();
+  ConfigStore tool(fs, entropy, log, "state");
+  ASSERT_TRUE(tool.open(StoreAccess::ReadOnly).ok());
+  EXPECT_EQ(tool.load().config.connections.size(), 1u);
+  fs.files["state/tracklight.conf"] = "version = 1\n[broken\n";
+  EXPECT_FALSE(tool.load().problem.empty());
+  EXPECT_TRUE(fs.changes.empty()) << fs.changes.front();
+  EXPECT_TRUE(fs.exists("state/tracklight.conf.tmp"));
+}
+
+TEST(OfflineStore, PasswdLeavesTheRunningAgentsFilesAlone) {
+  WatchedFs fs;
+  test::CountingEntropy entropy;
+  platform::MemoryLogger log;
+  {
+    ConfigStore agent(fs, entropy, log, "state");
+    ASSERT_TRUE(agent.open().ok());
+  }
+  fs.files["state/tracklight.conf.tmp"] = "the running agent is saving";
+  fs.changes.clear();
+  ConfigStore tool(fs, entropy, log, "state");
+  ASSERT_TRUE(tool.open(StoreAccess::Edit).ok());
+  for (const auto& c : fs.changes) EXPECT_EQ(c.find("chmod"), std::string::npos) << c;
+  for (const auto& c : fs.changes) EXPECT_EQ(c.find("remove"), std::string::npos) << c;
+  EXPECT_TRUE(fs.exists("state/tracklight.conf.tmp"));
+}
+
+TEST_F(ConfigStoreTest, NoticesAChangeOnDisk) {
+  ConfigStore s = open_store();
+  s.load();
+  EXPECT_FALSE(s.changed_on_disk());
+  ASSERT_TRUE(s.save(with_connection("a")).ok());
+  EXPECT_FALSE(s.changed_on_disk()) << "its own save is not a change";
+  ConfigStore other = open_store();
+  other.load();
+  ASSERT_TRUE(other.save(with_connection("b")).ok());
+  EXPECT_TRUE(s.changed_on_disk());
+  ASSERT_TRUE(s.reload().ok());
+  EXPECT_FALSE(s.changed_on_disk());
+}
+
 }  // namespace
 }  // namespace tracklight::firmware
