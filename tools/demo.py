@@ -7,9 +7,11 @@ import argparse
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -75,9 +77,23 @@ def check_board(api, procs):
     return 1
 
 
+def listening_port(agent):
+    """The port the agent says it listens on (--port 0 lets it pick a free one, so nothing can
+    take the port between choosing it and binding it); its log keeps going to stderr."""
+    port = 0
+    for line in agent.stderr:
+        sys.stderr.write(line)
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
+        if m:
+            port = int(m.group(1))
+            break
+    threading.Thread(target=lambda: [sys.stderr.write(l) for l in agent.stderr], daemon=True).start()
+    return port
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--port", type=int, default=8080, help="0: any free port")
     ap.add_argument("--fresh", action="store_true", help="leave the setup and the dialog to you")
     ap.add_argument("--check", action="store_true",
                     help="wait until the board is populated from both fakes, print it, stop (tools/test runs this)")
@@ -105,8 +121,14 @@ def main():
                                           "expected_authorization": basic("", ADO_PAT), "projects": ["Fiber"],
                                           "pipelines": 6, "pipeline_names": ["CI", "Nightly", "Deploy", "Docs", "Mobile", "Release"]}, procs)
     agent = subprocess.Popen([os.path.join(TOP, "build", "tracklight"), "--listen", "127.0.0.1:%d" % args.port,
-                              "--state-dir", state])
+                              "--state-dir", state], stderr=subprocess.PIPE, text=True)
     procs.append(agent)
+    port = listening_port(agent)
+    if not port:
+        print("demo: the agent did not start", file=sys.stderr)
+        for p in procs:
+            p.terminate()
+        return 1
     code_file = os.path.join(state, "setup-code")
     for _ in range(100):
         if os.path.exists(code_file):
@@ -117,7 +139,7 @@ def main():
             "board": {"enabled": True, "jql": "project = TL ORDER BY priority DESC", "max_issues": 6, "interval_s": 15}}
     ado = {"name": "Fabrikam builds", "provider": "azure-devops", "server_url": "https://localhost:%d/tfs" % ado_port,
            "auth": "pat", "token": ADO_PAT, "ca_cert": ca, "board": {"enabled": True, "interval_s": 15}}
-    page = "http://127.0.0.1:%d/" % args.port
+    page = "http://127.0.0.1:%d/" % port
     if args.fresh:
         print("\nDemo running (fresh state). Open %s and enter the setup code from %s, then in the dialog:" % (page, code_file))
         print("  Jira:  Server URL %s  Auth API key  Username %s  API key %s" % (jira["server_url"], JIRA_EMAIL, JIRA_TOKEN))
@@ -126,7 +148,7 @@ def main():
     else:
         with open(code_file) as f:
             code = f.read().strip()
-        api = Api(args.port)
+        api = Api(port)
         status, body = api.call("POST", "/api/v1/setup", {"setup_code": code, "password": PASSWORD})
         if status != 200:
             print("demo: setup failed:", body, file=sys.stderr)

@@ -1,6 +1,9 @@
 // The real binary on a loopback port, driven as a client would drive it.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <random>
 
 #include "tests/integration/agent_process.hpp"
@@ -14,7 +17,7 @@ const char* kPassword = "correct horse battery";
 json jira_connection(const std::string& name = "Team Jira") {
   return {{"name", name}, {"provider", "jira"}, {"server_url", "https://example.atlassian.net"},
           {"auth", "api-key"}, {"username", "mia@example.com"}, {"api_key", "CANARY-API-KEY-7f3a"},
-          {"proxy_url", "http://proxy.example:3128"}, {"proxy_username", "p"}, {"proxy_password", "CANARY-PROXY-PW-19c2"},
+          {"proxy_url", "http://127.0.0.1:1"}, {"proxy_username", "p"}, {"proxy_password", "CANARY-PROXY-PW-19c2"},
           {"headers", json::array({{{"name", "X-Service-Token"}, {"value", "CANARY-HEADER-d41d"}}})}};
 }
 
@@ -322,6 +325,46 @@ TEST_F(AgentTest, PasswdCommandAndSighupReload) {
   ApiClient fresh(agent->port());
   EXPECT_FALSE(fresh.login(kPassword));
   EXPECT_TRUE(fresh.login("a brand new password"));
+}
+
+// Without the SIGHUP the README asks for, the next save from the page used to write the old
+// password back. Now the agent notices the file changed under it and builds on it.
+TEST_F(AgentTest, PasswdWithoutReloadIsNotUndoneByTheNextSave) {
+  start();
+  ApiClient c = admin();
+  std::string cmd = std::string("echo 'a brand new password' | ") + TRACKLIGHT_BINARY + " passwd --state-dir " + state + " >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  auto put = c.send("PUT", "/api/v1/connections/jira?verify=false", jira_connection().dump());
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 200) << put->body;
+  EXPECT_NE(agent->log().find("changed outside the agent"), std::string::npos) << agent->log();
+  agent->stop();
+  start();
+  ApiClient fresh(agent->port());
+  EXPECT_FALSE(fresh.login(kPassword));
+  EXPECT_TRUE(fresh.login("a brand new password"));
+  EXPECT_EQ(fresh.send("GET", "/api/v1/connections/jira")->status, 200) << "the page's save was kept too";
+}
+
+// `tracklight test` beside a running agent only reads: no key, no mode change, no temp file removed.
+TEST_F(AgentTest, OfflineTestChangesNothingInTheStateDirectory) {
+  const std::string empty = tmp.path() + "/never-used";
+  std::string cmd = std::string(TRACKLIGHT_BINARY) + " test --state-dir " + empty + " 2>/dev/null";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_FALSE(std::filesystem::exists(empty)) << "tracklight test created the state directory";
+  start();
+  ApiClient c = admin();
+  ASSERT_EQ(c.send("PUT", "/api/v1/connections/jira?verify=false", jira_connection().dump())->status, 200);
+  agent->stop();
+  const std::string conf = state + "/tracklight.conf";
+  { std::ofstream(conf + ".tmp") << "a save in progress"; }
+  chmod(conf.c_str(), 0640);  // as someone left it; only the agent itself repairs this
+  cmd = std::string(TRACKLIGHT_BINARY) + " test jira --state-dir " + state + " >/dev/null 2>&1";
+  (void)std::system(cmd.c_str());
+  EXPECT_TRUE(std::filesystem::exists(conf + ".tmp"));
+  struct stat st {};
+  ASSERT_EQ(stat(conf.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
 }
 
 }  // namespace

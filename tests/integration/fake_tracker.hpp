@@ -96,7 +96,19 @@ class FakeTracker {
 // A real forward proxy (Debian's tinyproxy) on 127.0.0.1 with Basic authentication.
 class Tinyproxy {
  public:
+  // tinyproxy cannot be told to pick a free port itself, so a port is chosen and, when another
+  // process took it in between (tinyproxy then exits), chosen again.
   Tinyproxy(const std::string& dir, const std::string& user, const std::string& password) {
+    for (int attempt = 0; attempt < 5 && !port_; ++attempt) start(dir, user, password);
+  }
+  ~Tinyproxy() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+ private:
+  void start(const std::string& dir, const std::string& user, const std::string& password) {
     int probe = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -104,11 +116,11 @@ class Tinyproxy {
     bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
     socklen_t len = sizeof a;
     getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    const int port = ntohs(a.sin_port);
     close(probe);
     const std::string conf = dir + "/tinyproxy.conf";
     std::ofstream f(conf, std::ios::trunc);
-    f << "Port " << port_ << "\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nMaxClients 20\n"
+    f << "Port " << port << "\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nMaxClients 20\n"
       << "BasicAuth " << user << " " << password << "\n";
     if (geteuid() == 0) f << "User nobody\nGroup nogroup\n";  // tinyproxy will not run as root
     f.close();
@@ -120,23 +132,33 @@ class Tinyproxy {
       _exit(127);
     }
     for (int i = 0; i < 500; ++i) {  // up to 5 s for it to listen
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) break;  // it exited: the port was taken
       int s = socket(AF_INET, SOCK_STREAM, 0);
-      a.sin_port = htons(static_cast<uint16_t>(port_));
+      a.sin_port = htons(static_cast<uint16_t>(port));
       bool up = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
       close(s);
-      if (up) return;
+      // Listening, and still alive a moment later: the listener is tinyproxy, not a stranger.
+      if (up) {
+        usleep(50000);
+        if (waitpid(pid_, nullptr, WNOHANG) == 0) {
+          port_ = port;
+          return;
+        }
+        break;
+      }
       usleep(10000);
     }
-    port_ = 0;
-  }
-  ~Tinyproxy() {
-    if (pid_ > 0) {
+    if (waitpid(pid_, nullptr, WNOHANG) == 0) {
       kill(pid_, SIGTERM);
       waitpid(pid_, nullptr, 0);
     }
+    pid_ = -1;
   }
+
+ public:
   int port() const { return port_; }
 
+ private:
  private:
   pid_t pid_ = -1;
   int port_ = 0;

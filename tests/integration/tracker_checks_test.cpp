@@ -310,9 +310,8 @@ TEST_F(TrackerTest, NetworkFailuresAreNamed) {
   Report r = test(c, 3000);
   EXPECT_EQ(check(r, "tcp")->result, "fail") << dump(r);
   EXPECT_NE(check(r, "tcp")->message.find("refused"), std::string::npos);
-  c.server_url = "https://no-such-host.invalid";
-  r = test(c, 3000);
-  EXPECT_EQ(check(r, "dns")->result, "fail") << dump(r);
+  // A DNS failure is reported from the connector's error (tests/unit/checks_test.cpp): a test
+  // here would depend on the machine's resolver and its time-outs.
 }
 
 }  // namespace

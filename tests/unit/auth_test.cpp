@@ -54,8 +54,11 @@ TEST(LoginThrottle, DelaysGrowPerClientAndOthersAreFree) {
 TEST(LoginThrottle, MemoryStaysBounded) {
   LoginThrottle t;
   for (size_t i = 0; i < LoginThrottle::kMaxClients + 50; ++i) t.failed("c" + std::to_string(i), static_cast<int64_t>(i));
+  EXPECT_EQ(t.size(), LoginThrottle::kMaxClients);
   for (int i = 0; i < 10; ++i) t.failed("c-last", 1 << 20);
+  EXPECT_EQ(t.size(), LoginThrottle::kMaxClients);
   EXPECT_GT(t.wait_ms("c-last", 1 << 20), 0);
+  EXPECT_EQ(t.wait_ms("c0", 1 << 20), 0) << "the oldest client was the one dropped";
 }
 
 TEST(Sessions, ExpireWhenIdleAndAreBounded) {

@@ -52,16 +52,37 @@ TEST(Checks, EveryRequestCarriesTheAuthMethodsHeaderAndTheCustomHeaders) {
   }
 }
 
-TEST(Checks, NothingIsSentWhenTheConnectionFails) {
-  test::FakeClock clock;
-  test::FakeHttps https;
-  https.fail_open = true;
-  https.open_error = Error{ErrorCode::CertUntrusted, "TLS certificate", 8, "the certificate is issued by CN=x, which is not a trusted CA"};
-  TestEnv env{clock, https};
-  Report r = run_test(jira("api-key"), env);
-  EXPECT_TRUE(https.requests.empty());
-  EXPECT_EQ(r.status, "interrupted");
-  EXPECT_EQ(r.checks.back().id, "tls");
+// Each connector failure is reported as the step it stopped at, with that step's fix. (That no
+// credential is sent before TLS passed is proven over real TLS: tracker_checks_test.cpp counts
+// the Authorization headers the fake server saw for every certificate failure.)
+TEST(Checks, ConnectionFailuresNameTheirStep) {
+  struct Case {
+    ErrorCode code;
+    const char* op;
+    const char* step;
+    const char* hint;
+  };
+  const Case cases[] = {
+      {ErrorCode::DnsFailed, "dns", "dns", "DNS"},
+      {ErrorCode::ConnectRefused, "connect", "tcp", "port"},
+      {ErrorCode::ProxyAuthRequired, "proxy", "tcp", "Proxy Password"},
+      {ErrorCode::Timeout, "connect", "tcp", "did not answer"},
+      {ErrorCode::Timeout, "TLS handshake", "tls", "stopped answering"},
+      {ErrorCode::CertUntrusted, "TLS certificate", "tls", "Credentials were not sent"},
+      {ErrorCode::CertExpired, "TLS certificate", "tls", "renew"},
+  };
+  for (const auto& k : cases) {
+    test::FakeClock clock;
+    test::FakeHttps https;
+    https.fail_open = true;
+    https.open_error = Error{k.code, k.op, 1, "it failed"};
+    TestEnv env{clock, https};
+    Report r = run_test(jira("api-key"), env);
+    EXPECT_EQ(r.status, "interrupted") << k.step;
+    EXPECT_EQ(r.checks.back().id, k.step) << k.op;
+    EXPECT_EQ(r.checks.back().result, "fail");
+    EXPECT_NE(r.checks.back().hint.find(k.hint), std::string::npos) << k.op << ": " << r.checks.back().hint;
+  }
 }
 
 TEST(Checks, ClockNotSetIsSaidPlainly) {
