@@ -21,7 +21,7 @@ HttpResponse read_string_fields(const HttpRequest& req, std::initializer_list<co
     if (!v.is_string()) return error_response(400, "bad_field", key + " must be a string", key);
     out[key] = v.get<std::string>();
   }
-  return HttpResponse{0, "", "", {}};
+  return HttpResponse{0, "", "", {}, ""};
 }
 
 HttpResponse too_many(int64_t wait_ms) {
