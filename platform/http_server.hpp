@@ -1,9 +1,11 @@
 // The local HTTP server. The application sees plain HttpRequest/HttpResponse values and one
 // handler function; cpp-httplib stays inside httplib_server.cpp.
 //
-// Limits enforced here: request line and header lines (cpp-httplib, 8 KiB each), the whole
-// request (header block + body) in bytes and in time (a slow client cannot pin a worker),
-// body size (413), a fixed worker pool whose queue, when full, stops accepting connections.
+// Limits enforced here: the request line (414) and header block (431) at 8 KiB each, 100
+// headers, body size (413), strict framing (400, see http_framing.hpp), deadlines for the head
+// and the whole request counted from their first byte (408), a bound on open connections in
+// total and per client address. Only complete requests reach the fixed worker pool, so slow or
+// idle clients cannot hold it. Refusals are logged through a RefusalLog (rate-limited).
 #pragma once
 #include <functional>
 #include <memory>
@@ -37,6 +39,7 @@ struct HttpResponse {
   std::string content_type;
   std::string body;
   HeaderList headers;
+  std::string refused_by;  // a refusal rule (CSRF, Origin, Host...): the server logs it, rate-limited
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -47,9 +50,11 @@ struct HttpServerOptions {
   size_t max_body_bytes = 64 * 1024;
   size_t max_header_bytes = 8 * 1024;
   size_t workers = 4;
-  size_t queue = 32;               // accepted connections waiting for a worker
-  int read_timeout_s = 3;          // silence while a request is being read
-  int request_deadline_s = 10;     // a whole request must arrive within this
+  size_t max_connections = 128;            // open at once; the longest-waiting one makes room
+  size_t max_connections_per_client = 16;  // per address, except loopback (bounded by the total)
+  int header_deadline_s = 5;       // request line and headers must arrive within this
+  int request_deadline_s = 10;     // the whole request must arrive within this
+  int write_timeout_s = 5;         // a client that does not read its answer
   int keepalive_timeout_s = 5;
   size_t keepalive_max_requests = 100;
   HeaderList error_headers;        // added to the errors cpp-httplib answers by itself

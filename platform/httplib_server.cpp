@@ -1,6 +1,8 @@
-// The only translation unit that owns cpp-httplib's server. It adds what 0.11.4 lacks: a
-// per-request byte and time budget (slowloris), a bounded worker queue (accepting stops while it
-// is full), and an idle keep-alive wait that sleeps in poll() instead of spinning.
+// The only translation unit that owns cpp-httplib's server. cpp-httplib parses and dispatches;
+// it never reads a socket here. The intake (http_intake.hpp) buffers each request until it is
+// complete and decides where it ends; a worker then lets cpp-httplib parse exactly those bytes
+// from memory and write the answer to the socket. A slow client therefore never holds a worker,
+// and bytes after a request's end can never be taken for part of it.
 #include "platform/http_server.hpp"
 
 // cpp-httplib includes <iostream> but never uses the standard streams. With libstdc++ that
@@ -11,195 +13,184 @@
 #include <httplib.h>
 #include <poll.h>
 
-#include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <strings.h>
 #include <thread>
+
+#include "platform/http_intake.hpp"
 
 namespace tracklight::platform {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
+// Set by the post-routing hook for the answer a worker is writing: that answer ends the connection.
+thread_local bool t_close_after_answer = false;
 
-int64_t ms_until(SteadyClock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t - SteadyClock::now()).count();
-}
-
-bool poll_one(int fd, short events, int timeout_ms) {
-  pollfd p{fd, events, 0};
-  for (;;) {
-    int rc = ::poll(&p, 1, timeout_ms);
-    if (rc < 0 && errno == EINTR) continue;
-    return rc > 0 && (p.revents & (events | POLLHUP | POLLERR));
+// Answers after which the rest of the connection is not trusted: refusals made before the
+// handler looked at the body, and everything cpp-httplib refuses itself.
+bool closes_connection(int status) {
+  switch (status) {
+    case 400: case 401: case 403: case 405: case 413: case 414: case 415: case 421: case 431: return true;
+    default: return false;
   }
 }
 
-// A socket stream whose reads stop at a deadline and after a byte budget per request.
-class BudgetStream : public httplib::Stream {
+// One request from memory (the intake holds all of its bytes; the end of them is the end of the
+// stream), its answer to the socket.
+class RequestStream : public httplib::Stream {
  public:
-  BudgetStream(int sock, int read_timeout_ms) : sock_(sock), read_timeout_ms_(read_timeout_ms) {}
+  RequestStream(Connection& c, int write_timeout_ms) : c_(c), write_timeout_ms_(write_timeout_ms) {}
+  bool write_failed() const { return write_failed_; }
 
-  void begin_request(SteadyClock::time_point deadline, size_t byte_budget) {
-    deadline_ = deadline;
-    budget_ = byte_budget;
+  bool is_readable() const override { return off_ < c_.request_bytes; }
+  bool is_writable() const override {
+    pollfd p{c_.fd, POLLOUT, 0};
+    int rc;
+    while ((rc = ::poll(&p, 1, write_timeout_ms_)) < 0 && errno == EINTR) {
+    }
+    return rc > 0 && (p.revents & POLLOUT);
   }
-  bool has_buffered() const { return off_ < len_; }
-  bool read_failed() const { return read_failed_; }
-
-  bool is_readable() const override {
-    return has_buffered() || poll_one(sock_, POLLIN, wait_ms());
-  }
-  bool is_writable() const override { return poll_one(sock_, POLLOUT, read_timeout_ms_); }
-
   ssize_t read(char* ptr, size_t size) override {
-    if (!has_buffered() && !fill()) return -1;
-    size_t n = std::min(size, len_ - off_);
-    std::memcpy(ptr, buf_ + off_, n);
+    size_t n = std::min(size, c_.request_bytes - off_);
+    std::memcpy(ptr, c_.in.data() + off_, n);
     off_ += n;
     return static_cast<ssize_t>(n);
   }
-
   ssize_t write(const char* ptr, size_t size) override {
-    if (!is_writable()) return -1;
-    return ::send(sock_, ptr, size, MSG_NOSIGNAL);
+    static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    // The whole body is here already (the intake sent 100 Continue if the client waited for it).
+    if (!wrote_ && size == sizeof kContinue - 1 && std::memcmp(ptr, kContinue, size) == 0) return static_cast<ssize_t>(size);
+    wrote_ = true;
+    if (write_failed_ || !is_writable()) return fail();
+    ssize_t n = ::send(c_.fd, ptr, size, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+    return n < 0 ? fail() : n;
   }
-
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    httplib::detail::get_remote_ip_and_port(sock_, ip, port);
+    ip = c_.client;
+    port = c_.client_port;
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    httplib::detail::get_local_ip_and_port(sock_, ip, port);
+    httplib::detail::get_local_ip_and_port(c_.fd, ip, port);
   }
-  socket_t socket() const override { return sock_; }
+  socket_t socket() const override { return c_.fd; }
 
  private:
-  int wait_ms() const {
-    return static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(read_timeout_ms_, ms_until(deadline_))));
+  ssize_t fail() {
+    write_failed_ = true;
+    return -1;
   }
-
-  bool fill() {
-    read_failed_ = true;  // until data arrives: timed out, over budget, or closed
-    if (budget_ == 0) return false;  // request larger than any we accept: drop the connection
-    int wait = wait_ms();
-    if (wait <= 0 || !poll_one(sock_, POLLIN, wait)) return false;
-    ssize_t n = ::recv(sock_, buf_, std::min(sizeof buf_, budget_), 0);
-    if (n <= 0) return false;
-    read_failed_ = false;
-    budget_ -= static_cast<size_t>(n);
-    off_ = 0;
-    len_ = static_cast<size_t>(n);
-    return true;
-  }
-
-  int sock_;
-  int read_timeout_ms_;
-  SteadyClock::time_point deadline_ = SteadyClock::now();
-  size_t budget_ = 0;
-  char buf_[4096];
-  size_t off_ = 0, len_ = 0;
-  bool read_failed_ = false;
+  Connection& c_;
+  int write_timeout_ms_;
+  size_t off_ = 0;
+  bool wrote_ = false;
+  bool write_failed_ = false;
 };
 
-// Fixed workers; enqueue blocks while the queue is full, which stops the accept loop.
-class BoundedPool : public httplib::TaskQueue {
+// Fixed workers over a queue of complete requests (bounded by the intake's connection limit).
+class Workers {
  public:
-  BoundedPool(size_t workers, size_t max_queue, std::atomic<size_t>& waiting)
-      : max_queue_(max_queue), waiting_(waiting) {
-    for (size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+  Workers(size_t count, std::function<void(Connection&)> work) : work_(std::move(work)) {
+    for (size_t i = 0; i < count; ++i) threads_.emplace_back([this] { loop(); });
   }
-  void enqueue(std::function<void()> fn) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    space_.wait(lock, [&] { return jobs_.size() < max_queue_ || shutdown_; });
-    if (shutdown_) return;
-    jobs_.push_back(std::move(fn));
-    waiting_ = jobs_.size();
+  ~Workers() { shutdown(); }
+  void push(Connection& c) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(&c);
+    }
     ready_.notify_one();
   }
-  void shutdown() override {
+  // Finishes the requests being served; queued ones are dropped with their connections.
+  void shutdown() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       shutdown_ = true;
     }
     ready_.notify_all();
-    space_.notify_all();
     for (auto& t : threads_) t.join();
+    threads_.clear();
   }
 
  private:
-  void work() {
+  void loop() {
     for (;;) {
-      std::function<void()> fn;
+      Connection* c;
       {
         std::unique_lock<std::mutex> lock(mu_);
         ready_.wait(lock, [&] { return !jobs_.empty() || shutdown_; });
-        if (shutdown_ && jobs_.empty()) return;
-        fn = std::move(jobs_.front());
+        if (shutdown_) return;
+        c = jobs_.front();
         jobs_.pop_front();
-        waiting_ = jobs_.size();
-        space_.notify_one();
       }
-      fn();
+      work_(*c);
     }
   }
-  size_t max_queue_;
-  std::atomic<size_t>& waiting_;  // connections accepted but not yet given a worker
+  std::function<void(Connection&)> work_;
   std::mutex mu_;
-  std::condition_variable ready_, space_;
-  std::deque<std::function<void()>> jobs_;
+  std::condition_variable ready_;
+  std::deque<Connection*> jobs_;
   std::vector<std::thread> threads_;
   bool shutdown_ = false;
 };
 
 class GuardedServer : public httplib::Server {
  public:
-  explicit GuardedServer(const HttpServerOptions& o) : o_(o) {
-    new_task_queue = [this] { return new BoundedPool(o_.workers, o_.queue, waiting_); };
+  GuardedServer(const HttpServerOptions& o, RefusalLog& refusals) : o_(o), refusals_(refusals) {}
+
+  void serve_forever() {
+    Workers workers(o_.workers, [this](Connection& c) { serve(c); });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (halted_) return;
+      intake_ = std::make_unique<Intake>(svr_sock_, intake_options(), refusals_,
+                                         [&workers](Connection& c) { workers.push(c); });
+    }
+    intake_->run();
+    workers.shutdown();
+    std::lock_guard<std::mutex> lock(mu_);
+    intake_.reset();  // closes every connection
+    socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
+    if (sock != INVALID_SOCKET) httplib::detail::close_socket(sock);
+  }
+
+  void halt() {
+    std::lock_guard<std::mutex> lock(mu_);
+    halted_ = true;
+    if (intake_) intake_->stop();
   }
 
  private:
-  bool process_and_close_socket(socket_t sock) override {
-    BudgetStream strm(sock, o_.read_timeout_s * 1000);
-    const size_t budget = 8192 /* request line */ + o_.max_header_bytes + o_.max_body_bytes + 1024;
-    bool ret = false;
-    for (size_t left = o_.keepalive_max_requests; left > 0; --left) {
-      if (!strm.has_buffered() && !wait_for_next_request(sock)) break;
-      strm.begin_request(SteadyClock::now() + std::chrono::seconds(o_.request_deadline_s), budget);
-      bool closed = false;
-      ret = process_request(strm, left == 1, closed, nullptr);
-      if (!ret || closed || strm.read_failed()) break;  // a client that stalled mid-request is dropped
-    }
-    httplib::detail::shutdown_socket(sock);
-    httplib::detail::close_socket(sock);
-    return ret;
+  IntakeOptions intake_options() const {
+    IntakeOptions i;
+    i.framing.max_header_bytes = o_.max_header_bytes;
+    i.framing.max_body = o_.max_body_bytes;
+    i.max_connections = o_.max_connections;
+    i.max_per_client = o_.max_connections_per_client;
+    i.header_deadline_ms = o_.header_deadline_s * 1000;
+    i.request_deadline_ms = o_.request_deadline_s * 1000;
+    i.keepalive_ms = o_.keepalive_timeout_s * 1000;
+    i.error_headers = o_.error_headers;
+    return i;
   }
 
-  // Idle keep-alive: sleep in poll, waking every 100 ms to notice a stop(). While another
-  // connection waits for a worker, an idle one gets only a short grace for its next request
-  // (a busy client sends it within a round trip) and then gives its worker up: browsers keep
-  // idle connections open and would otherwise hold every worker.
-  bool wait_for_next_request(int sock) {
-    auto until = SteadyClock::now() + std::chrono::seconds(o_.keepalive_timeout_s);
-    auto grace = SteadyClock::now() + std::chrono::milliseconds(20);
-    while (svr_sock_ != INVALID_SOCKET) {
-      int64_t left = ms_until(until);
-      if (left <= 0) return false;
-      int step = static_cast<int>(std::min<int64_t>(left, 100));
-      if (waiting_ > 0) {
-        int64_t g = ms_until(grace);
-        if (g <= 0) return false;
-        step = static_cast<int>(std::min<int64_t>(step, g));
-      }
-      if (poll_one(sock, POLLIN, step)) return true;
-    }
-    return false;
+  void serve(Connection& c) {
+    RequestStream strm(c, o_.write_timeout_s * 1000);
+    t_close_after_answer = false;
+    bool last = ++c.served >= o_.keepalive_max_requests;
+    bool closed = false;
+    bool ok = process_request(strm, last, closed, nullptr);
+    c.in.erase(0, c.request_bytes);
+    c.request_bytes = 0;
+    intake_->give_back(c, ok && !closed && !last && !t_close_after_answer && !strm.write_failed());
   }
 
   HttpServerOptions o_;
-  std::atomic<size_t> waiting_{0};
+  RefusalLog& refusals_;
+  std::mutex mu_;
+  bool halted_ = false;
+  std::unique_ptr<Intake> intake_;
 };
 
 HttpRequest to_request(const httplib::Request& r) {
@@ -237,25 +228,24 @@ struct HttpServer::Impl {
   HttpServerOptions opts;
   HttpHandler handler;
   Logger& log;
+  PosixClock clock;
+  RefusalLog refusals{log, clock};
   GuardedServer server;
-  std::atomic<bool> stopped{false};
   Impl(HttpServerOptions o, HttpHandler h, Logger& l)
-      : opts(std::move(o)), handler(std::move(h)), log(l), server(opts) {}
+      : opts(std::move(o)), handler(std::move(h)), log(l), server(opts, refusals) {}
 };
 
 HttpServer::HttpServer(HttpServerOptions opts, HttpHandler handler, Logger& log)
     : impl_(std::make_unique<Impl>(std::move(opts), std::move(handler), log)) {
   auto& s = impl_->server;
   const auto& o = impl_->opts;
-  s.set_tcp_nodelay(true);  // headers and body go out in two writes: avoid the delayed-ACK stall
   s.set_payload_max_length(o.max_body_bytes);
-  s.set_read_timeout(o.read_timeout_s, 0);
-  s.set_write_timeout(o.read_timeout_s, 0);
   s.set_keep_alive_timeout(o.keepalive_timeout_s);
   s.set_keep_alive_max_count(o.keepalive_max_requests);
   Impl* impl = impl_.get();
   auto route = [impl](const httplib::Request& req, httplib::Response& res) {
     HttpResponse out = impl->handler(to_request(req));
+    if (!out.refused_by.empty()) impl->refusals.refused(out.refused_by, req.remote_addr, req.method + " " + req.path);
     res.status = out.status;
     for (auto& h : out.headers) res.set_header(h.first.c_str(), h.second);
     if (!out.body.empty() || !out.content_type.empty())
@@ -278,6 +268,13 @@ HttpServer::HttpServer(HttpServerOptions opts, HttpHandler handler, Logger& log)
                     "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
+  s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!closes_connection(res.status)) return;
+    res.headers.erase("Keep-Alive");
+    res.headers.erase("Connection");
+    res.set_header("Connection", "close");
+    t_close_after_answer = true;
+  });
   s.set_exception_handler([impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
     impl->log.error("http", "internal error while handling " + req.method + " " + req.path);
     res.status = 500;
@@ -303,10 +300,7 @@ Result<int> HttpServer::bind() {
   return port;
 }
 
-void HttpServer::run() { impl_->server.listen_after_bind(); }
-void HttpServer::stop() {
-  // cpp-httplib asserts on a second stop(); signal handling and a failed listen can both ask.
-  if (!impl_->stopped.exchange(true)) impl_->server.stop();
-}
+void HttpServer::run() { impl_->server.serve_forever(); }
+void HttpServer::stop() { impl_->server.halt(); }
 
 }  // namespace tracklight::platform

@@ -3,9 +3,12 @@
 // (URLs cannot carry user info: field validation refuses it).
 // Thread-safe.
 #pragma once
+#include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
+#include "platform/clock.hpp"
 
 namespace tracklight::platform {
 
@@ -40,6 +43,34 @@ class MemoryLogger : public Logger {
  private:
   std::mutex mu_;
   std::vector<std::string> lines_;
+};
+
+// Requests the agent refused (framing, Host, Origin, CSRF...): one line each, at most
+// `per_minute` lines per rule in a minute, then one "suppressed" line with the count when that
+// minute is over, so a flood cannot fill the disk. Rules are names from our code, never client
+// input; callers pass the client address and what was asked (method and path, never header
+// values or the query, which can carry the board key). Thread-safe.
+class RefusalLog {
+ public:
+  RefusalLog(Logger& log, Clock& clock, int per_minute = 10) : log_(log), clock_(clock), per_minute_(per_minute) {}
+  void refused(const std::string& rule, const std::string& client, const std::string& what);
+  // Writes the "suppressed" lines of the minutes that are over.
+  void flush();
+  // When flush() next has something to write (monotonic ms), or -1 if it has nothing.
+  int64_t next_flush_ms();
+
+ private:
+  struct Window {
+    int64_t start = 0;
+    int logged = 0;
+    int suppressed = 0;
+  };
+  void flush_locked(int64_t now);
+  Logger& log_;
+  Clock& clock_;
+  int per_minute_;
+  std::mutex mu_;
+  std::map<std::string, Window> windows_;
 };
 
 }  // namespace tracklight::platform

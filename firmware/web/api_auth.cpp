@@ -11,6 +11,11 @@ namespace {
 // Reads a body of string fields only; any other field is an error naming it.
 HttpResponse read_string_fields(const HttpRequest& req, std::initializer_list<const char*> names,
                                 std::map<std::string, std::string>& out) {
+  if (req.body.empty()) {
+    std::string wanted;
+    for (const char* n : names) wanted += std::string(wanted.empty() ? "" : ", ") + n;
+    return error_response(400, "body_required", "the request has no body; send a JSON object with " + wanted);
+  }
   nlohmann::json j;
   std::string why = parse_json_body(req.body, j);
   if (!why.empty()) return error_response(400, "bad_json", why);
@@ -21,7 +26,7 @@ HttpResponse read_string_fields(const HttpRequest& req, std::initializer_list<co
     if (!v.is_string()) return error_response(400, "bad_field", key + " must be a string", key);
     out[key] = v.get<std::string>();
   }
-  return HttpResponse{0, "", "", {}};
+  return HttpResponse{0, "", "", {}, ""};
 }
 
 HttpResponse too_many(int64_t wait_ms) {

@@ -9,6 +9,11 @@ namespace {
 
 // Decodes a connection body; on failure `refused` carries the 400 answer.
 bool read_connection(const HttpRequest& req, ConnectionInput& in, HttpResponse& refused) {
+  if (req.body.empty()) {
+    refused = error_response(400, "body_required",
+                             "the request has no body; send the connection as a JSON object (name, provider, server_url, auth and its secrets)");
+    return false;
+  }
   nlohmann::json j;
   std::string why = parse_json_body(req.body, j);
   if (!why.empty()) {

@@ -37,6 +37,13 @@ bool path_matches(const std::string& pattern, const std::string& path, std::stri
   return pattern == path;
 }
 
+// A refusal that the server logs, rate-limited, with the client address and this rule.
+HttpResponse refusal(int status, const char* rule, const std::string& message) {
+  HttpResponse r = error_response(status, rule, message);
+  r.refused_by = rule;
+  return r;
+}
+
 bool is_write(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
 
 // DNS-rebinding defence: a page on attacker.example that resolves to this device must not be
@@ -78,17 +85,17 @@ bool host_allowed(const AgentState& s, const std::string& host_header) {
 HttpResponse check_write_origin(const HttpRequest& req) {
   const std::string* site = req.header("Sec-Fetch-Site");
   if (site && *site == "cross-site")
-    return error_response(403, "cross_site", "cross-site requests are refused");
+    return refusal(403, "cross_site", "cross-site requests are refused");
   const std::string* origin = req.header("Origin");
   const std::string* host = req.header("Host");
   if (origin && host && !(iequals(*origin, "http://" + *host) || iequals(*origin, "https://" + *host)))
-    return error_response(403, "origin_refused", "the request came from another site (Origin " + *origin + ")");
+    return refusal(403, "origin_refused", "the request came from another site (Origin " + *origin + ")");
   if (!req.body.empty()) {
     const std::string* ct = req.header("Content-Type");
     if (!ct || lower(ct->substr(0, ct->find(';'))) != "application/json")
       return error_response(415, "unsupported_media_type", "send the body as application/json");
   }
-  return HttpResponse{0, "", "", {}};
+  return HttpResponse{0, "", "", {}, ""};
 }
 
 HttpResponse check_admin(AgentState& s, const HttpRequest& req) {
@@ -100,9 +107,9 @@ HttpResponse check_admin(AgentState& s, const HttpRequest& req) {
   if (is_write(req.method)) {
     const std::string* token = req.header("X-CSRF-Token");
     if (!token || !platform::constant_time_equal(*token, session->csrf_token))
-      return error_response(403, "csrf_token_invalid", "missing or wrong X-CSRF-Token header; reload the page");
+      return refusal(403, "csrf_token_invalid", "missing or wrong X-CSRF-Token header; reload the page");
   }
-  return HttpResponse{0, "", "", {}};
+  return HttpResponse{0, "", "", {}, ""};
 }
 
 bool is_loopback(const std::string& addr) {
@@ -112,13 +119,13 @@ bool is_loopback(const std::string& addr) {
 // The wall screen in the office has no login: the device itself, a logged-in admin, or the
 // board key. A wrong key is refused like no key.
 HttpResponse check_board(AgentState& s, const HttpRequest& req) {
-  if (is_loopback(req.remote_addr)) return HttpResponse{0, "", "", {}};
+  if (is_loopback(req.remote_addr)) return HttpResponse{0, "", "", {}, ""};
   std::lock_guard<std::mutex> lock(s.mu);
-  if (s.sessions.find(cookie_value(req, kSessionCookie), s.clock.monotonic_ms())) return HttpResponse{0, "", "", {}};
+  if (s.sessions.find(cookie_value(req, kSessionCookie), s.clock.monotonic_ms())) return HttpResponse{0, "", "", {}, ""};
   const std::string* key = req.query_param("key");
   if (key && !s.config.agent.board_key_hash.empty() &&
       platform::constant_time_equal(board_key_hash(*key), s.config.agent.board_key_hash))
-    return HttpResponse{0, "", "", {}};
+    return HttpResponse{0, "", "", {}, ""};
   HttpResponse r = error_response(401, key ? "board_key_invalid" : "board_key_required",
                                   key ? "this board key is not valid (it may have been rotated); ask the admin for the new link"
                                       : "open the board from the device, log in on the main page, or use the board link with its key");
@@ -145,11 +152,11 @@ void add_security_headers(const HttpRequest& req, HttpResponse& r) {
 }
 
 HttpResponse dispatch(AgentState& s, const HttpRequest& req) {
-  if (req.header_count("Host") != 1) return error_response(400, "bad_host", "exactly one Host header is required");
+  if (req.header_count("Host") != 1) return refusal(400, "bad_host", "exactly one Host header is required");
   {
     std::lock_guard<std::mutex> lock(s.mu);
     if (!host_allowed(s, *req.header("Host")))
-      return error_response(421, "host_not_allowed",
+      return refusal(421, "host_not_allowed",
                             "this device does not answer to that name; use its IP address or an allowed host name");
   }
   if (req.header_block_bytes() > 8 * 1024) return error_response(431, "headers_too_large", "request headers exceed 8 KiB");
@@ -168,7 +175,7 @@ HttpResponse dispatch(AgentState& s, const HttpRequest& req) {
     }
     HttpResponse refused = r->access == Access::Admin   ? check_admin(s, req)
                            : r->access == Access::Board ? check_board(s, req)
-                                                        : HttpResponse{0, "", "", {}};
+                                                        : HttpResponse{0, "", "", {}, ""};
     if (refused.status) return refused;
     return r->handler(s, req, id);
   }

@@ -99,6 +99,7 @@ class AgentProcess {
   void signal(int sig) { ::kill(pid_, sig); }
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string log() const { return read_text(log_path_); }
   const std::string& state_dir() const { return state_dir_; }
 
