@@ -128,7 +128,7 @@ bool myself(const Connection& c, Probe& p, const std::string& base, bool cloud, 
   }
   user = {j.string("displayName"), j.string("emailAddress"), j.string("accountId"), j.string("name")};
   if (!p.decoded("sign-in", path, doc)) return false;
-  p.report.user = {{"name", user.display}, {"email", user.email}, {"account", cloud ? user.account : user.name}};
+  p.report.user = {{"name", user.display}, {"email", user.email}, {"account", user.account.empty() ? user.name : user.account}};
   p.add("sign-in", "pass", "Signed in as " + user.display);
   return true;
 }
@@ -206,6 +206,7 @@ void run_jira_checks(const Connection& c, Probe& p, const std::string& base) {
   if (p.failed()) return;
   JiraUser user;
   if (!myself(c, p, base, cloud, user)) return;
+  if (!known) cloud = !user.account.empty();  // only Cloud accounts have an accountId
   user_matches(c, p, cloud, user);
   permissions(p, base);
   token_expiry(c, p);
