@@ -1,5 +1,6 @@
 #include "firmware/config_codec.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -233,6 +234,12 @@ bool Decoder::board_setting(Connection& c, const std::string& key, const std::st
   if (key == "pipeline") {
     if (b.pipelines.size() >= kMaxPipelines) return fail("more than 50 board.pipeline lines");
     if (value.empty() || value.size() > kMaxPipelineNameLen) return fail("board.pipeline must be 1-256 characters");
+    // Earlier agents saved a name listed twice; dropping the repeat keeps such a file
+    // loading (validation refuses it now), and the board is the same.
+    if (std::find(b.pipelines.begin(), b.pipelines.end(), value) != b.pipelines.end()) {
+      out_.warnings.push_back("line " + std::to_string(line_no_) + ": board.pipeline '" + value + "' repeats an earlier line; left out");
+      return true;
+    }
     b.pipelines.push_back(value);
     return true;
   }

@@ -217,9 +217,19 @@ void Checker::numbers_and_board() {
   if (b.interval_s < 15 || b.interval_s > 86400) add("board.interval_s", "must be from 15 to 86400 seconds");
   if (b.max_issues < 1 || b.max_issues > 50) add("board.max_issues", "must be from 1 to 50");
   if (b.pipelines.size() > kMaxPipelines) add("board.pipelines", "at most 50 pipeline names");
-  for (size_t i = 0; i < b.pipelines.size() && i < kMaxPipelines; ++i)
-    if (b.pipelines[i].empty() || b.pipelines[i].size() > kMaxPipelineNameLen || has_control(b.pipelines[i]))
-      add("board.pipelines[" + std::to_string(i) + "]", "must be 1-256 characters without control characters");
+  for (size_t i = 0; i < b.pipelines.size() && i < kMaxPipelines; ++i) {
+    const std::string field = "board.pipelines[" + std::to_string(i) + "]";
+    if (b.pipelines[i].empty() || b.pipelines[i].size() > kMaxPipelineNameLen || has_control(b.pipelines[i])) {
+      add(field, "must be 1-256 characters without control characters");
+      continue;
+    }
+    // Each name is one tile; the same name twice would be one pipeline shown twice.
+    for (size_t j = 0; j < i; ++j)
+      if (b.pipelines[j] == b.pipelines[i]) {
+        add(field, "repeats board.pipelines[" + std::to_string(j) + "] (" + b.pipelines[i] + "): list each pipeline once");
+        break;
+      }
+  }
   if (b.branch.size() > 256 || has_control(b.branch)) add("board.branch", "must be at most 256 characters on one line");
   if (b.jql.size() > 2048 || has_control(b.jql)) add("board.jql", "must be at most 2048 characters on one line");
 }

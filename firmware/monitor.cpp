@@ -10,7 +10,7 @@ bool watched(const std::string& status) { return status == "authorized" || statu
 }  // namespace
 
 Monitor::Monitor(platform::Clock& clock, platform::HttpsConnector& https, platform::Logger& log, int64_t test_timeout_ms)
-    : Periodic(clock), https_(https), log_(log), timeout_ms_(test_timeout_ms) {}
+    : Periodic(clock, log, "monitor"), https_(https), log_(log), timeout_ms_(test_timeout_ms) {}
 
 void Monitor::sync(const std::vector<Connection>& connections, bool at_startup) {
   std::lock_guard<std::mutex> lock(mu_);

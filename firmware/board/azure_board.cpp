@@ -12,12 +12,12 @@ namespace {
 using nlohmann::json;
 
 // One word a wall screen can show next to the colour.
-std::string state_of(const json& build) {
-  const std::string status = str_at(build, "status");
+std::string state_of(const JsonNode& build) {
+  const std::string status = build.string("status");
   if (status == "inProgress") return "in-progress";
   if (status == "notStarted" || status == "postponed") return "queued";
   if (status == "cancelling") return "canceling";
-  const std::string result = str_at(build, "result");
+  const std::string result = build.string("result");
   if (result == "succeeded") return "succeeded";
   if (result == "partiallySucceeded") return "partially-succeeded";
   if (result == "failed") return "failed";
@@ -37,21 +37,57 @@ std::string short_branch(const std::string& ref) {
 // Orders pipelines by name, ignoring case, as the Azure DevOps pipeline list does.
 std::string order_key(const std::string& name) { return lower(name) + '\0' + name; }
 
-json tile_of(const json& build) {
-  const json* who = build.contains("requestedFor") ? &build["requestedFor"] : nullptr;
-  std::string url;
-  if (build.contains("_links") && build["_links"].is_object() && build["_links"].contains("web"))
-    url = str_at(build["_links"]["web"], "href");
+json tile_of(const std::string& name, const JsonNode& build) {
+  std::string url = build.object("_links").object("web").string("href");
   if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) url.clear();
-  return {{"name", clip_utf8(str_at(build["definition"], "name"), 256)},
+  return {{"name", clip_utf8(name, 256)},
           {"state", state_of(build)},
           {"last_result", nullptr},
-          {"build_number", clip_utf8(str_at(build, "buildNumber"), 128)},
-          {"branch", clip_utf8(short_branch(str_at(build, "sourceBranch")), 256)},
-          {"requested_by", who ? clip_utf8(str_at(*who, "displayName"), 128) : ""},
-          {"queued_at", clip_utf8(str_at(build, "queueTime"), 40)},
-          {"finished_at", clip_utf8(str_at(build, "finishTime"), 40)},
+          {"build_number", clip_utf8(build.string("buildNumber"), 128)},
+          {"branch", clip_utf8(short_branch(build.string("sourceBranch")), 256)},
+          {"requested_by", clip_utf8(build.object("requestedFor").string("displayName"), 128)},
+          {"queued_at", clip_utf8(build.string("queueTime"), 40)},
+          {"finished_at", clip_utf8(build.string("finishTime"), 40)},
           {"url", clip_utf8(url, 2048)}};
+}
+
+bool wanted(const Connection& c, const std::string& name) {
+  return c.board.pipelines.empty() ||
+         std::find(c.board.pipelines.begin(), c.board.pipelines.end(), name) != c.board.pipelines.end();
+}
+
+// Newest first: the first build of a definition is its tile; the first finished one gives the
+// last result while a newer build runs.
+void add_builds(const Connection& c, const JsonNode& builds, std::map<std::string, json>& latest) {
+  for (size_t i = 0; i < builds.size(); ++i) {
+    const JsonNode build = builds.item(i).as_object();
+    const std::string name = build.object("definition").string("name");
+    if (name.empty() || !wanted(c, name)) continue;
+    auto it = latest.find(order_key(name));
+    if (it == latest.end()) {
+      if (latest.size() >= kBoardMaxPipelines) continue;
+      it = latest.emplace(order_key(name), tile_of(name, build)).first;
+    }
+    json& tile = it->second;
+    const std::string state = state_of(build);
+    if (tile["last_result"].is_null() && finished(state)) tile["last_result"] = state;
+  }
+}
+
+// In the order the person chose, each name once; else by name.
+json tiles_of(const Connection& c, std::map<std::string, json>& latest) {
+  json tiles = json::array();
+  if (c.board.pipelines.empty()) {
+    for (auto& kv : latest) tiles.push_back(std::move(kv.second));
+    return tiles;
+  }
+  for (const auto& name : c.board.pipelines) {
+    auto it = latest.find(order_key(name));
+    if (it == latest.end()) continue;
+    tiles.push_back(std::move(it->second));
+    latest.erase(it);  // a name listed twice gets one tile, never a moved-from null
+  }
+  return tiles;
 }
 
 }  // namespace
@@ -73,51 +109,28 @@ void fetch_azure_board(const Connection& c, BoardClient& client, const std::stri
   std::map<std::string, json> latest;  // by order_key(definition name)
   std::string continuation;
   for (int page = 0; page < kBoardMaxPages; ++page) {
-    json body;
+    const std::string page_path = path + (continuation.empty() ? "" : "&continuationToken=" + query_value(continuation));
     platform::HttpsResponse raw;
-    if (!client.get_json(path + (continuation.empty() ? "" : "&continuationToken=" + query_value(continuation)), body, &raw)) {
+    if (!client.get_json(page_path, raw)) {
       if (out.http_status == 404) {  // TF200016
         out.error = "the project '" + c.project + "' does not exist on this server (HTTP 404): check the Project";
         out.needs_settings = true;
       }
       return;
     }
-    const json& value = body.contains("value") ? body["value"] : json();
-    if (!value.is_array()) {
+    JsonDoc doc(raw);
+    const JsonNode builds = doc.root().array("value");
+    add_builds(c, builds, latest);
+    if (!client.decoded(page_path, doc)) return;
+    if (!builds.present()) {
       out.error = "the builds answer has no list of builds";
       return;
-    }
-    for (const json& build : value) {
-      if (!build.is_object() || !build.contains("definition")) continue;
-      const std::string name = str_at(build["definition"], "name");
-      if (name.empty()) continue;
-      if (!c.board.pipelines.empty() &&
-          std::find(c.board.pipelines.begin(), c.board.pipelines.end(), name) == c.board.pipelines.end())
-        continue;
-      // Newest first: the first build of a definition is its tile; the first finished one
-      // gives the last result while a newer build runs.
-      auto it = latest.find(order_key(name));
-      if (it == latest.end()) {
-        if (latest.size() >= kBoardMaxPipelines) continue;
-        it = latest.emplace(order_key(name), tile_of(build)).first;
-      }
-      json& tile = it->second;
-      const std::string state = state_of(build);
-      if (tile["last_result"].is_null() && finished(state)) tile["last_result"] = state;
     }
     const std::string* next = raw.header("x-ms-continuationtoken");
     if (!next || next->empty()) break;
     continuation = *next;
   }
-  json tiles = json::array();
-  if (!c.board.pipelines.empty()) {
-    for (const auto& name : c.board.pipelines) {
-      auto it = latest.find(order_key(name));
-      if (it != latest.end()) tiles.push_back(std::move(it->second));
-    }
-  } else {
-    for (auto& kv : latest) tiles.push_back(std::move(kv.second));
-  }
+  json tiles = tiles_of(c, latest);
   out.data = {{"pipelines", std::move(tiles)}};
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 
 #include "firmware/connection_rules.hpp"
 #include "platform/process.hpp"
@@ -35,26 +36,11 @@ void note_rate_headers(const platform::HttpsResponse& r, BoardFetch& out) {
   }
 }
 
-std::string without_query(const std::string& path) { return path.substr(0, path.find('?')); }
-
 }  // namespace
 
 std::string query_value(const std::string& text) { return path_segment(text); }
 
-std::string clip_utf8(const std::string& s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // not inside a sequence
-  return s.substr(0, n) + "\u2026";
-}
-
-std::string str_at(const nlohmann::json& j, const char* key) {
-  if (!j.is_object()) return "";
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-bool BoardClient::get_json(const std::string& path, nlohmann::json& body, platform::HttpsResponse* raw) {
+bool BoardClient::get_json(const std::string& path, platform::HttpsResponse& answer) {
   out.requests++;
   auto res = conn.get(path, headers);
   if (!res) {
@@ -63,7 +49,7 @@ bool BoardClient::get_json(const std::string& path, nlohmann::json& body, platfo
   }
   const platform::HttpsResponse& r = *res;
   note_rate_headers(r, out);
-  const std::string what = "GET " + without_query(path);
+  const std::string what = request_name(path);
   if (r.status != 200) out.http_status = r.status;
   if (r.status == 401 || r.status == 403 || r.status == 203) {
     out.needs_settings = true;
@@ -80,18 +66,26 @@ bool BoardClient::get_json(const std::string& path, nlohmann::json& body, platfo
     out.error = what + " answered HTTP " + std::to_string(r.status);
     return false;
   }
-  body = json_object(r);
-  if (body.is_null()) {
+  if (!is_json(r)) {
     // A sign-in page instead of JSON is how Azure DevOps answers an expired PAT.
-    out.needs_settings = !is_json(r);
-    out.error = what + " did not answer with JSON" + (out.needs_settings ? " (a sign-in page?): check the credentials" : "");
+    out.needs_settings = true;
+    out.error = what + " did not answer with JSON (a sign-in page?): check the credentials";
     return false;
   }
-  if (raw) *raw = std::move(*res);
+  answer = std::move(*res);
   return true;
 }
 
-BoardFetch fetch_board(const Connection& c, TestEnv& env, std::string& jira_flavour) {
+bool BoardClient::decoded(const std::string& path, const JsonDoc& doc) {
+  if (!doc.parsed()) out.error = request_name(path) + " answered with damaged JSON";
+  else if (doc.failed()) out.error = unexpected_answer(path, doc);
+  else return true;
+  return false;
+}
+
+namespace {
+
+BoardFetch fetch_once(const Connection& c, TestEnv& env, std::string& jira_flavour) {
   BoardFetch out;
   std::vector<FieldError> bad = validate_connection(c);
   if (!bad.empty()) {
@@ -116,6 +110,23 @@ BoardFetch fetch_board(const Connection& c, TestEnv& env, std::string& jira_flav
   platform::return_free_memory();  // the CA chain and the answers are gone; give the pages back
   out.ok = out.error.empty();
   if (!out.ok) out.data = nullptr;
+  return out;
+}
+
+}  // namespace
+
+// A fault inside the agent (out of memory, a bug) costs this fetch, not the poller thread.
+BoardFetch fetch_board(const Connection& c, TestEnv& env, std::string& jira_flavour) {
+  std::string why;
+  try {
+    return fetch_once(c, env, jira_flavour);
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "an unknown error";
+  }
+  BoardFetch out;
+  out.error = "the fetch stopped inside the agent: " + why;
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include "firmware/checks/tester.hpp"
 #include "firmware/connection.hpp"
+#include "firmware/tracker/json_read.hpp"
 
 namespace tracklight::firmware {
 
@@ -44,16 +45,15 @@ struct BoardClient {
   platform::HttpsConnection& conn;
   const platform::HeaderList& headers;
   BoardFetch& out;
-  // A GET whose answer must be 200 with a JSON object; anything else is described in
+  // A GET whose answer must be 200 and say it is JSON; anything else is described in
   // out.error. Rate-limit headers are read from every answer.
-  bool get_json(const std::string& path, nlohmann::json& body, platform::HttpsResponse* raw = nullptr);
+  bool get_json(const std::string& path, platform::HttpsResponse& answer);
+  // After reading `doc`, the answer to `path`: false, with out.error naming the field, when it
+  // was not a JSON object or a field had an unexpected type.
+  bool decoded(const std::string& path, const JsonDoc& doc);
 };
 
 std::string query_value(const std::string& text);  // percent-encodes a query parameter value
-// `s` cut to at most `max` bytes without splitting a UTF-8 sequence.
-std::string clip_utf8(const std::string& s, size_t max);
-// A string member of a JSON object, or "" when absent or not a string.
-std::string str_at(const nlohmann::json& j, const char* key);
 
 void fetch_azure_board(const Connection& c, BoardClient& client, const std::string& base_path);
 void fetch_jira_board(const Connection& c, BoardClient& client, const std::string& base_path, std::string& flavour);

@@ -15,19 +15,22 @@ const char* kRebootReason = "last known state from before the agent started; wai
 
 BoardPoller::BoardPoller(platform::Clock& clock, platform::HttpsConnector& https, platform::Fs& fs,
                          platform::Logger& log, std::string cache_path, int64_t timeout_ms)
-    : Periodic(clock), https_(https), fs_(fs), log_(log), cache_path_(std::move(cache_path)), timeout_ms_(timeout_ms) {}
+    : Periodic(clock, log, "board"), https_(https), fs_(fs), log_(log), cache_path_(std::move(cache_path)), timeout_ms_(timeout_ms) {}
 
 void BoardPoller::load_cache() {
   if (!fs_.exists(cache_path_)) return;
   auto text = fs_.read_file(cache_path_, kMaxCacheBytes);
   std::vector<BoardSource> list;
+  std::vector<std::string> dropped;
   std::string why;
   if (!text) why = text.error().message();
-  else if (!decode_board_cache(*text, list, why)) list.clear();
+  else if (!decode_board_cache(*text, list, why, &dropped)) list.clear();
   if (!why.empty()) {
     log_.warn("board", "ignoring the board cache " + cache_path_ + ": " + why + "; the board fills again from the trackers");
     return;
   }
+  for (const auto& d : dropped)
+    log_.warn("board", "board cache " + cache_path_ + ": leaving out damaged " + d + "; that board fills again from its tracker");
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& s : list) cached_[s.id] = std::move(s);
 }

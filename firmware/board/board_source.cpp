@@ -1,6 +1,9 @@
 #include "firmware/board/board_source.hpp"
 
+#include <optional>
+
 #include "firmware/connection_json.hpp"
+#include "firmware/tracker/json_read.hpp"
 
 namespace tracklight::firmware {
 namespace {
@@ -18,35 +21,66 @@ json source_json(const BoardSource& s) {
   return j;
 }
 
-bool all_strings_or_null(const json& o, std::initializer_list<const char*> keys) {
-  if (!o.is_object()) return false;
-  for (const char* k : keys)
-    if (!o.contains(k) || !(o[k].is_string() || o[k].is_null())) return false;
-  return true;
+const char* const kTileKeys[] = {"name", "state", "last_result", "build_number", "branch", "requested_by",
+                                 "queued_at", "finished_at", "url"};
+const char* const kIssueKeys[] = {"key", "summary", "status", "category", "assignee", "priority", "url"};
+const char* const kCategories[] = {"new", "indeterminate", "done", "undefined"};
+
+// The listed members, each a string or null (absent: null), as a new object.
+template <size_t N>
+json strings_of(const JsonNode& o, const char* const (&keys)[N]) {
+  json out = json::object();
+  for (const char* k : keys) {
+    const JsonNode v = o.member(k);
+    out[k] = v.present() ? json(v.as_string()) : json();
+  }
+  return out;
 }
 
-// The shapes board_json publishes; anything else in a cache file is dropped.
-bool valid_data(const json& d) {
-  if (!d.is_object() || d.size() != 1) return false;
-  if (d.contains("pipelines")) {
-    if (!d["pipelines"].is_array()) return false;
-    for (const json& t : d["pipelines"])
-      if (!all_strings_or_null(t, {"name", "state", "last_result", "build_number", "branch", "requested_by", "queued_at",
-                                   "finished_at", "url"}))
-        return false;
-    return true;
+// The shapes board_json publishes, rebuilt from what the file holds, so that nothing else it
+// holds reaches the board. `why` says what required part is not there.
+json data_of(const JsonNode& d, std::string& why) {
+  if (d.member("pipelines").present()) {
+    const JsonNode tiles = d.array("pipelines");
+    json list = json::array();
+    for (size_t i = 0; i < tiles.size(); ++i) list.push_back(strings_of(tiles.item(i).as_object(), kTileKeys));
+    return {{"pipelines", std::move(list)}};
   }
-  if (!d.contains("jira")) return false;
-  const json& j = d["jira"];
-  if (!j.is_object() || !j.contains("jql") || !j["jql"].is_string() || !j.contains("total") ||
-      !j["total"].is_number_integer() || !j.contains("complete") || !j["complete"].is_boolean() ||
-      !j.contains("counts") || !j["counts"].is_object() || !j.contains("issues") || !j["issues"].is_array())
-    return false;
-  for (auto it = j["counts"].begin(); it != j["counts"].end(); ++it)
-    if (!it.value().is_number_integer()) return false;
-  for (const json& i : j["issues"])
-    if (!all_strings_or_null(i, {"key", "summary", "status", "category", "assignee", "priority", "url"})) return false;
-  return true;
+  const JsonNode j = d.object("jira");
+  const std::optional<int64_t> total = j.int64("total");
+  const std::optional<bool> complete = j.boolean("complete");
+  const JsonNode counts = j.object("counts"), issues = j.array("issues");
+  if (!j.present()) {
+    why = "field " + d.path() + " has neither pipelines nor jira";
+    return json();
+  }
+  if (!total || !complete || !counts.present() || !issues.present()) {
+    why = "field " + j.path() + " lacks total, complete, counts or issues";
+    return json();
+  }
+  json c = json::object();
+  for (const char* k : kCategories) c[k] = counts.int64(k).value_or(0);
+  json list = json::array();
+  for (size_t i = 0; i < issues.size(); ++i) list.push_back(strings_of(issues.item(i).as_object(), kIssueKeys));
+  return {{"jira",
+           {{"jql", j.string("jql")}, {"total", *total}, {"complete", *complete}, {"counts", std::move(c)}, {"issues", std::move(list)}}}};
+}
+
+// One cache entry; "" or why it is damaged.
+std::string entry_of(const JsonDoc& doc, const JsonNode& item, BoardSource& s) {
+  const size_t errors_before = doc.error_count();
+  const JsonNode e = item.as_object();
+  s.id = e.string("id");
+  s.provider = e.string("provider");
+  s.server_url = e.string("server_url");
+  const std::optional<int64_t> at = e.int64("fetched_at");
+  std::string why;
+  s.data = data_of(e.object("data"), why);
+  if (doc.error_count() > errors_before) return doc.error(errors_before);
+  if (s.id.empty() || !at) return "it has no id or no fetched_at";
+  if (!why.empty()) return why;
+  s.fetched_at_s = *at;
+  return "";
 }
 
 std::string xml_attr(const std::string& s) {
@@ -75,7 +109,8 @@ const char* cctray_status(const std::string& result) {
 
 std::string text_of(const json& tile, const char* key) {
   auto it = tile.find(key);
-  return it != tile.end() && it->is_string() ? it->get<std::string>() : "";
+  const auto* s = it != tile.end() ? it->get_ptr<const json::string_t*>() : nullptr;
+  return s ? *s : "";
 }
 
 }  // namespace
@@ -114,25 +149,20 @@ std::string encode_board_cache(const std::vector<BoardSource>& sources) {
   return dump(json{{"version", 1}, {"sources", std::move(list)}}) + "\n";
 }
 
-bool decode_board_cache(const std::string& text, std::vector<BoardSource>& out, std::string& why) {
-  json j = json::parse(text, nullptr, false);
-  if (!j.is_object() || !j.contains("version") || j["version"] != 1 || !j.contains("sources") || !j["sources"].is_array()) {
+bool decode_board_cache(const std::string& text, std::vector<BoardSource>& out, std::string& why,
+                        std::vector<std::string>* dropped) {
+  JsonDoc doc(text);
+  const JsonNode root = doc.root();
+  const JsonNode sources = root.array("sources");
+  if (root.int64("version") != 1 || !sources.present()) {
     why = "not a version 1 board cache";
     return false;
   }
-  for (const json& e : j["sources"]) {
+  for (size_t i = 0; i < sources.size(); ++i) {
     BoardSource s;
-    if (!e.is_object() || !e.contains("id") || !e["id"].is_string() || !e.contains("fetched_at") ||
-        !e["fetched_at"].is_number_integer() || !e.contains("data") || !valid_data(e["data"])) {
-      why = "entry " + std::to_string(out.size() + 1) + " is damaged";
-      return false;
-    }
-    s.id = e["id"].get<std::string>();
-    s.provider = text_of(e, "provider");
-    s.server_url = text_of(e, "server_url");
-    s.fetched_at_s = e["fetched_at"].get<int64_t>();
-    s.data = e["data"];
-    out.push_back(std::move(s));
+    const std::string damage = entry_of(doc, sources.item(i), s);
+    if (damage.empty()) out.push_back(std::move(s));
+    else if (dropped) dropped->push_back("entry " + std::to_string(i + 1) + (s.id.empty() ? "" : " (connection " + s.id + ")") + ": " + damage);
   }
   return true;
 }

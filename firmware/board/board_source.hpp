@@ -23,9 +23,12 @@ std::string board_json(const std::vector<BoardSource>& sources);
 // CCTray (cctray.xml as CCMenu, Nevergreen and build lights read it): one Project per pipeline.
 std::string cctray_xml(const std::vector<BoardSource>& sources);
 
-// The cache file: the last good data per source. Decoding accepts only the shapes board_json
-// writes (the file may be damaged or edited), and reports what was wrong.
+// The cache file: the last good data per source. Decoding keeps only the shapes board_json
+// writes (the file may be damaged or edited): a damaged entry is left out and named in
+// `dropped` ("entry 2 (connection ado): field data.pipelines[1] is null, expected an object"),
+// the others are kept. False, with `why`, when the file as a whole is not a board cache.
 std::string encode_board_cache(const std::vector<BoardSource>& sources);
-bool decode_board_cache(const std::string& text, std::vector<BoardSource>& out, std::string& why);
+bool decode_board_cache(const std::string& text, std::vector<BoardSource>& out, std::string& why,
+                        std::vector<std::string>* dropped = nullptr);
 
 }  // namespace tracklight::firmware

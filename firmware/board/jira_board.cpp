@@ -2,6 +2,9 @@
 // Cloud removed /rest/api/{2,3}/search (410 Gone) in favour of /rest/api/3/search/jql, which
 // pages with nextPageToken and has no total; Data Center keeps /rest/api/2/search with startAt
 // and total (reference/tracker-apis.md section 5). The flavour is learnt from the first answer.
+#include <map>
+#include <optional>
+
 #include "firmware/board/board_fetch.hpp"
 
 namespace tracklight::firmware {
@@ -12,31 +15,53 @@ using nlohmann::json;
 const char* kFields = "summary,status,assignee,priority";
 
 struct Tally {
-  json counts = {{"new", 0}, {"indeterminate", 0}, {"done", 0}, {"undefined", 0}};
+  std::map<std::string, int64_t> counts = {{"new", 0}, {"indeterminate", 0}, {"done", 0}, {"undefined", 0}};
   json issues = json::array();
   int64_t seen = 0;
 };
 
 // Colour and logic key on statusCategory.key: the status names are localised.
-void add_issues(const json& list, const Connection& c, const std::string& browse, Tally& t) {
-  for (const json& issue : list) {
-    if (!issue.is_object()) continue;
+void add_issues(const JsonNode& list, const Connection& c, const std::string& browse, Tally& t) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    const JsonNode issue = list.item(i).as_object();
+    if (!issue.present()) continue;
     t.seen++;
-    const json& fields = issue.contains("fields") && issue["fields"].is_object() ? issue["fields"] : json::object();
-    const json& status = fields.contains("status") ? fields["status"] : json();
-    std::string category = status.is_object() && status.contains("statusCategory") ? str_at(status["statusCategory"], "key") : "";
+    const JsonNode fields = issue.object("fields");
+    const JsonNode status = fields.object("status");
+    std::string category = status.object("statusCategory").string("key");
     if (category != "new" && category != "indeterminate" && category != "done") category = "undefined";
-    t.counts[category] = t.counts[category].get<int64_t>() + 1;
+    t.counts[category]++;
     if (static_cast<int>(t.issues.size()) >= c.board.max_issues) continue;
-    const std::string key = clip_utf8(str_at(issue, "key"), 64);
+    const std::string key = clip_utf8(issue.string("key"), 64);
     t.issues.push_back({{"key", key},
-                        {"summary", clip_utf8(str_at(fields, "summary"), 200)},
-                        {"status", clip_utf8(str_at(status, "name"), 64)},
+                        {"summary", clip_utf8(fields.string("summary"), 200)},
+                        {"status", clip_utf8(status.string("name"), 64)},
                         {"category", category},
-                        {"assignee", fields.contains("assignee") ? clip_utf8(str_at(fields["assignee"], "displayName"), 128) : ""},
-                        {"priority", fields.contains("priority") ? clip_utf8(str_at(fields["priority"], "name"), 32) : ""},
+                        {"assignee", clip_utf8(fields.object("assignee").string("displayName"), 128)},
+                        {"priority", clip_utf8(fields.object("priority").string("name"), 32)},
                         {"url", key.empty() ? "" : browse + query_value(key)}});
   }
+}
+
+// One page of a search: its issues are added to the tally. False when it failed (out.error says why).
+bool search_page(BoardClient& client, const std::string& path, const Connection& c, const std::string& browse,
+                 Tally& t, std::string& next_token, bool& last, int64_t& total) {
+  platform::HttpsResponse raw;
+  if (!client.get_json(path, raw)) return false;
+  JsonDoc doc(raw);
+  const JsonNode body = doc.root();
+  const JsonNode issues = body.array("issues");
+  add_issues(issues, c, browse, t);
+  next_token = body.string("nextPageToken");
+  const std::optional<bool> is_last = body.boolean("isLast");
+  total = body.int64("total").value_or(0);
+  if (!client.decoded(path, doc)) return false;
+  if (!issues.present()) {
+    client.out.error = "the search answer has no list of issues";
+    return false;
+  }
+  last = issues.size() == 0 || is_last.value_or(next_token.empty());
+  return true;
 }
 
 // Cloud: nextPageToken until isLast. Returns false on failure; `complete` says whether every
@@ -47,16 +72,12 @@ bool search_cloud(BoardClient& client, const std::string& base, const std::strin
   const std::string path = base + "/rest/api/3/search/jql?jql=" + query_value(jql) +
                            "&maxResults=" + std::to_string(kBoardPageSize) + "&fields=" + kFields;
   for (int page = 0; page < kBoardMaxPages; ++page) {
-    json body;
-    if (!client.get_json(path + (token.empty() ? "" : "&nextPageToken=" + query_value(token)), body)) return false;
-    if (!body.contains("issues") || !body["issues"].is_array()) {
-      client.out.error = "the search answer has no list of issues";
+    bool last = false;
+    int64_t total = 0;
+    if (!search_page(client, path + (token.empty() ? "" : "&nextPageToken=" + query_value(token)), c, browse, t, token,
+                     last, total))
       return false;
-    }
-    add_issues(body["issues"], c, browse, t);
-    token = str_at(body, "nextPageToken");
-    const bool last = body.contains("isLast") && body["isLast"].is_boolean() ? body["isLast"].get<bool>() : token.empty();
-    if (last || token.empty() || body["issues"].empty()) return complete = true;
+    if (last || token.empty()) return complete = true;
   }
   complete = false;
   return true;
@@ -68,15 +89,11 @@ bool search_dc(BoardClient& client, const std::string& base, const std::string& 
   const std::string path = base + "/rest/api/2/search?jql=" + query_value(jql) +
                            "&maxResults=" + std::to_string(kBoardPageSize) + "&fields=" + kFields;
   for (int page = 0; page < kBoardMaxPages; ++page) {
-    json body;
-    if (!client.get_json(path + "&startAt=" + std::to_string(t.seen), body)) return false;
-    if (!body.contains("issues") || !body["issues"].is_array()) {
-      client.out.error = "the search answer has no list of issues";
-      return false;
-    }
-    total = body.contains("total") && body["total"].is_number_integer() ? body["total"].get<int64_t>() : 0;
-    add_issues(body["issues"], c, browse, t);
-    if (body["issues"].empty() || t.seen >= total) return complete = true;
+    std::string token;
+    bool last = false;
+    const int64_t before = t.seen;
+    if (!search_page(client, path + "&startAt=" + std::to_string(t.seen), c, browse, t, token, last, total)) return false;
+    if (t.seen == before || t.seen >= total) return complete = true;
   }
   complete = false;
   return true;
@@ -117,7 +134,7 @@ void fetch_jira_board(const Connection& c, BoardClient& client, const std::strin
   if (total < t.seen) total = t.seen;
   client.out.data = {{"jira",
                       {{"jql", jql}, {"total", total}, {"complete", complete && total == t.seen},
-                       {"counts", std::move(t.counts)}, {"issues", std::move(t.issues)}}}};
+                       {"counts", t.counts}, {"issues", std::move(t.issues)}}}};
 }
 
 }  // namespace tracklight::firmware

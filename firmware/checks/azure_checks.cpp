@@ -1,7 +1,5 @@
 // Azure DevOps: collection URL -> connectionData (who am I) -> projects (with auto-detect) ->
 // builds readable -> TFVC readable. Shapes and codes: reference/tracker-apis.md, sections 7-10.
-#include <nlohmann/json.hpp>
-
 #include "firmware/checks/tester.hpp"
 #include "firmware/connection_rules.hpp"
 #include "firmware/url.hpp"
@@ -9,43 +7,44 @@
 namespace tracklight::firmware {
 namespace {
 
-using nlohmann::json;
 using platform::HttpsResponse;
 
-const platform::HeaderList kSuppressRedirect = {{"X-TFS-FedAuthRedirect", "Suppress"}};
+constexpr int kProjectPageSize = 100;
+constexpr int kMaxProjectPages = 10;  // bounds the requests of one check, whatever the server says
 
-std::string server_message(const json& j) {
-  return j.is_object() && j.contains("message") && j["message"].is_string() ? j["message"].get<std::string>() : "";
+// The message of an error answer, when it has one. Decoration only: the status decides.
+std::string server_message(const HttpsResponse& r) {
+  JsonDoc doc(r);
+  return doc.root().string("message");
 }
 
 // An organisation with public projects answers a bad PAT as the anonymous user instead of 401.
 // Markers of that identity (the exact shape is not documented; any one of them is enough).
-bool anonymous(const json& user) {
-  if (!user.is_object()) return true;
-  const std::string id = user.value("id", "");
-  const std::string descriptor = user.value("descriptor", "");
-  const std::string name = user.value("providerDisplayName", "");
+bool anonymous(const std::string& id, const std::string& descriptor, const std::string& name) {
   return id.empty() || id == "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa" || id == "00000000-0000-0000-0000-000000000000" ||
          descriptor.find("UnauthenticatedIdentity") != std::string::npos ||
          descriptor.find("System:PublicAccess") != std::string::npos || iequals(name, "Anonymous");
 }
 
+void bad_pat(Probe& p, const std::string& message) {
+  p.add("sign-in", "fail", message,
+        "Create a new personal access token (User settings > Personal access tokens) with Build (Read), Project and Team (Read) and, for TFVC, Code (Read).");
+  p.report.status = "not-authorized";
+}
+
 bool sign_in(Probe& p, const std::string& col) {
+  const std::string path = col + "/_apis/connectionData?api-version=7.1-preview.1";
   HttpsResponse r;
-  if (!p.get("sign-in", col + "/_apis/connectionData?api-version=7.1-preview.1", r, kSuppressRedirect)) return false;
+  if (!p.get("sign-in", path, r)) return false;
   const std::string* loc = r.header("Location");
   const bool sign_in_page = r.status == 203 || (r.status >= 300 && r.status < 400 && loc && lower(*loc).find("signin") != std::string::npos) ||
                             (r.status == 200 && !is_json(r));
-  json j = json_object(r);
-  std::string msg = server_message(j);
   if (sign_in_page || r.status == 401) {
-    bool expired = lower(msg).find("expired") != std::string::npos;
-    p.add("sign-in", "fail",
-          expired ? "The personal access token has expired"
-                  : sign_in_page ? "Azure DevOps answered with a sign-in page: the personal access token is wrong or expired"
-                                 : "Azure DevOps refused the personal access token" + (msg.empty() ? "" : " (" + msg + ")"),
-          "Create a new personal access token (User settings > Personal access tokens) with Build (Read), Project and Team (Read) and, for TFVC, Code (Read).");
-    p.report.status = "not-authorized";
+    const std::string msg = server_message(r);
+    bad_pat(p, lower(msg).find("expired") != std::string::npos
+                   ? "The personal access token has expired"
+                   : sign_in_page ? "Azure DevOps answered with a sign-in page: the personal access token is wrong or expired"
+                                  : "Azure DevOps refused the personal access token" + (msg.empty() ? "" : " (" + msg + ")"));
     return false;
   }
   if (r.status == 404) {
@@ -55,60 +54,109 @@ bool sign_in(Probe& p, const std::string& col) {
     return false;
   }
   if (!common_http_outcome(p, "sign-in", r)) return false;
-  if (r.status != 200 || j.is_null()) {
-    p.add("sign-in", "fail", "Unexpected answer from connectionData (HTTP " + std::to_string(r.status) + ")", "Check the Server URL.");
-    p.report.status = "interrupted";
+  JsonDoc doc(r);
+  const JsonNode j = r.status == 200 ? doc.root() : JsonNode();
+  if (!j.present()) {
+    p.unexpected("sign-in", path, doc, r.status);
     return false;
   }
-  const json user = j.value("authenticatedUser", json());
-  if (anonymous(user)) {
+  const JsonNode user = j.object("authenticatedUser");
+  const std::string id = user.string("id"), descriptor = user.string("descriptor");
+  const std::string provider_name = user.string("providerDisplayName"), custom_name = user.string("customDisplayName");
+  if (!p.decoded("sign-in", path, doc)) return false;
+  if (anonymous(id, descriptor, provider_name)) {
     p.add("sign-in", "fail", "Azure DevOps answered as the anonymous user: the personal access token was not accepted",
           "Organisations with public projects do this for a wrong or expired token: create a new one.");
     p.report.status = "not-authorized";
     return false;
   }
-  const std::string name = user.value("providerDisplayName", user.value("customDisplayName", std::string("the token's user")));
-  p.report.user = {{"name", name}, {"id", user.value("id", "")}};
+  const std::string name = !provider_name.empty() ? provider_name : !custom_name.empty() ? custom_name : "the token's user";
+  p.report.user = {{"name", name}, {"id", id}};
   p.add("sign-in", "pass", "Signed in as " + name);
   return true;
 }
 
-// Returns the project to use ("" when the check failed).
-std::string project(const Connection& c, Probe& p, const std::string& col) {
-  HttpsResponse r;
-  if (!p.get("project", col + "/_apis/projects?api-version=7.1&$top=500", r)) return "";
-  if (r.status == 401 || r.status == 403) {
-    p.add("project", "fail", "The token may not list projects (HTTP " + std::to_string(r.status) + ")",
-          "Give the token the Project and Team (Read) scope.");
-    p.report.status = "not-authorized";
-    return "";
+bool projects_refused(Probe& p, const HttpsResponse& r) {
+  if (r.status != 401 && r.status != 403 && r.status != 203) return false;
+  p.add("project", "fail", "The token may not read projects (HTTP " + std::to_string(r.status) + ")",
+        "Give the token the Project and Team (Read) scope.");
+  p.report.status = "not-authorized";
+  return true;
+}
+
+// Project names the token sees, a page at a time (the x-ms-continuationtoken response header
+// names the next page), until `enough` are known or the list ends. False when a failure was
+// reported.
+bool project_names(Probe& p, const std::string& col, size_t enough, std::vector<std::string>& names) {
+  std::string next;
+  for (int page = 0; page < kMaxProjectPages && names.size() < enough; ++page) {
+    const std::string path = col + "/_apis/projects?api-version=7.1&$top=" + std::to_string(kProjectPageSize) +
+                             (next.empty() ? "" : "&continuationToken=" + path_segment(next));
+    HttpsResponse r;
+    if (!p.get("project", path, r)) return false;
+    if (projects_refused(p, r) || !common_http_outcome(p, "project", r)) return false;
+    JsonDoc doc(r);
+    const JsonNode list = r.status == 200 ? doc.root().array("value") : JsonNode();
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string name = list.item(i).string("name");
+      if (!name.empty()) names.push_back(name);
+    }
+    if (!p.decoded("project", path, doc)) return false;
+    if (!list.present()) {
+      p.unexpected("project", path, doc, r.status, "value");
+      return false;
+    }
+    const std::string* token = r.header("x-ms-continuationtoken");
+    if (!token || token->empty() || list.size() == 0) return true;
+    next = *token;
   }
-  if (!common_http_outcome(p, "project", r)) return "";
-  json j = json_object(r);
-  std::vector<std::string> names;
-  if (j.contains("value") && j["value"].is_array())
-    for (const auto& v : j["value"])
-      if (v.is_object() && v.contains("name") && v["name"].is_string()) names.push_back(v["name"].get<std::string>());
+  return true;
+}
+
+std::string some_of(const std::vector<std::string>& names) {
   std::string list;
   for (size_t i = 0; i < names.size() && i < 10; ++i) list += (i ? ", " : "") + names[i];
   if (names.size() > 10) list += ", ...";
-  if (!c.project.empty()) {
-    for (const auto& n : names)
-      if (iequals(n, c.project)) {
-        p.add("project", "pass", "Project " + n + " found");
-        return n;
-      }
-    p.add("project", "fail", "Project " + c.project + " was not found" + (list.empty() ? "" : "; the token sees: " + list),
+  return list;
+}
+
+// A named project: one direct lookup (404: no such project, or the token cannot see it).
+std::string named_project(const Connection& c, Probe& p, const std::string& col) {
+  const std::string path = col + "/_apis/projects/" + path_segment(c.project) + "?api-version=7.1";
+  HttpsResponse r;
+  if (!p.get("project", path, r)) return "";
+  if (projects_refused(p, r)) return "";
+  if (r.status == 404) {
+    std::vector<std::string> seen;
+    if (!project_names(p, col, 11, seen)) return "";
+    p.add("project", "fail", "Project " + c.project + " was not found" + (seen.empty() ? "" : "; the token sees: " + some_of(seen)),
           "Correct the Project Name (or leave it empty to pick the only one).");
     p.report.status = "invalid";
     return "";
   }
+  if (!common_http_outcome(p, "project", r)) return "";
+  JsonDoc doc(r);
+  const std::string name = r.status == 200 ? doc.root().string("name") : "";
+  if (!p.decoded("project", path, doc)) return "";
+  if (name.empty()) {
+    p.unexpected("project", path, doc, r.status, "name");
+    return "";
+  }
+  p.add("project", "pass", "Project " + name + " found");
+  return name;
+}
+
+// Returns the project to use ("" when the check failed).
+std::string project(const Connection& c, Probe& p, const std::string& col) {
+  if (!c.project.empty()) return named_project(c, p, col);
+  std::vector<std::string> names;
+  if (!project_names(p, col, 11, names)) return "";  // enough to list ten in the message
   if (names.size() == 1) {
     p.add("project", "pass", "Using the only project the token sees: " + names[0]);
     p.report.detected_project = names[0];
     return names[0];
   }
-  p.add("project", "fail", names.empty() ? "The token sees no projects" : "The token sees several projects: " + list,
+  p.add("project", "fail", names.empty() ? "The token sees no projects" : "The token sees several projects: " + some_of(names),
         names.empty() ? "Check the token's organisation and scopes." : "Enter one of them as the Project Name.");
   p.report.status = "invalid";
   return "";
@@ -118,13 +166,17 @@ void readable(Probe& p, const std::string& id, const std::string& path, const st
   HttpsResponse r;
   if (!p.get(id, path, r)) return;
   if (r.status == 200 && is_json(r)) {
-    p.add(id, "pass", what + " are readable");
+    JsonDoc doc(r);
+    const JsonNode list = doc.root().array("value");
+    if (!p.decoded(id, path, doc)) return;
+    if (list.present()) p.add(id, "pass", what + " are readable");
+    else p.unexpected(id, path, doc, r.status, "value");
   } else if (r.status == 401 || r.status == 403 || r.status == 203) {
     p.add(id, "fail", what + " are not readable with this token (HTTP " + std::to_string(r.status) + ")",
           "Give the token the " + scope + " scope.");
     p.report.status = "not-authorized";
   } else if (common_http_outcome(p, id, r)) {
-    const std::string why = server_message(json_object(r));
+    const std::string why = server_message(r);
     p.add(id, "fail", what + " could not be read (HTTP " + std::to_string(r.status) + ")" + (why.empty() ? "" : ": " + why),
           id == "tfvc" ? "Check that the project uses TFVC, or untick the TFVC option." : "Check the project's settings.");
     p.report.status = "invalid";

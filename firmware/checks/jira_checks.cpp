@@ -1,6 +1,6 @@
 // Jira: serverInfo -> myself -> the user matches -> mypermissions -> token expiry.
 // Shapes and status codes: reference/tracker-apis.md, Jira sections 1-4 and 6.
-#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "firmware/checks/tester.hpp"
 #include "firmware/connection_rules.hpp"
@@ -8,7 +8,6 @@
 namespace tracklight::firmware {
 namespace {
 
-using nlohmann::json;
 using platform::HttpsResponse;
 
 struct Permission {
@@ -21,11 +20,6 @@ const Permission kNeeded[] = {
     {"CREATE_ATTACHMENTS", "Create attachments"}, {"ADD_COMMENTS", "Add comments"},
     {"DELETE_ALL_COMMENTS", "Delete all comments"}, {"USER_PICKER", "Browse users and groups"},
 };
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 // X-Seraph-LoginReason carries a refusal even on a 2xx from older Server releases.
 bool seraph_refused(const HttpsResponse& r) {
@@ -42,25 +36,39 @@ std::string bad_credentials_hint(const Connection& c, bool cloud) {
                : "Check the user name and password.";
 }
 
-bool server_info(const Connection& c, Probe& p, const std::string& base, bool& cloud, std::vector<int>& version) {
+// `known` says whether serverInfo told the deployment (it may be refused before sign-in).
+bool server_info(const Connection& c, Probe& p, const std::string& base, bool& known, bool& cloud,
+                 std::vector<int>& version) {
+  const std::string path = base + "/rest/api/2/serverInfo";
   HttpsResponse r;
-  if (!p.get("server", base + "/rest/api/2/serverInfo", r)) return false;
+  if (!p.get("server", path, r)) return false;
   if (!common_http_outcome(p, "server", r)) return false;
-  json j = json_object(r);
-  if (r.status == 404 || (r.status == 200 && j.is_null())) {
+  JsonDoc doc(r);
+  if (r.status == 404 || (r.status == 200 && !doc.parsed())) {
     p.add("server", "fail", "No Jira REST API at " + c.server_url + " (HTTP " + std::to_string(r.status) + ")",
           "Check the Server URL, including any context path such as /jira.");
     p.report.status = "invalid";
     return false;
   }
-  if (r.status == 401 || r.status == 403 || r.status != 200) return true;  // SSO may hide it; myself decides
-  cloud = str(j, "deploymentType") == "Cloud";
-  if (j.contains("versionNumbers") && j["versionNumbers"].is_array())
-    for (const auto& v : j["versionNumbers"])
-      if (v.is_number_integer()) version.push_back(v.get<int>());
-  p.report.server = {{"deployment", cloud ? "Cloud" : "Server/Data Center"}, {"version", str(j, "version")},
-                     {"title", str(j, "serverTitle")}, {"tls", p.report.server.value("tls", json::object())}};
-  p.add("server", "pass", std::string("Jira ") + (cloud ? "Cloud" : "Server/Data Center ") + (cloud ? "" : str(j, "version")));
+  if (r.status != 200) return true;  // 401/403: SSO may hide it; myself decides
+  const JsonNode j = doc.root();
+  if (!j.present()) {
+    p.unexpected("server", path, doc, r.status);
+    return false;
+  }
+  cloud = j.string("deploymentType") == "Cloud";
+  const JsonNode numbers = j.array("versionNumbers");
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const std::optional<int64_t> v = numbers.item(i).as_int64();
+    if (v && *v >= 0 && *v <= 1000000) version.push_back(static_cast<int>(*v));
+  }
+  const std::string number = j.string("version"), title = j.string("serverTitle");
+  if (!p.decoded("server", path, doc)) return false;
+  known = true;
+  p.report.server["deployment"] = cloud ? "Cloud" : "Server/Data Center";
+  p.report.server["version"] = number;
+  p.report.server["title"] = title;
+  p.add("server", "pass", std::string("Jira ") + (cloud ? "Cloud" : "Server/Data Center ") + (cloud ? "" : number));
   return true;
 }
 
@@ -78,9 +86,15 @@ void auth_fits_version(const Connection& c, Probe& p, bool cloud, const std::vec
     p.add("auth-method", "fail", "Personal access tokens need Jira 8.14 or newer", "Use Password authentication on this server.");
 }
 
-bool myself(const Connection& c, Probe& p, const std::string& base, bool cloud, json& user) {
+// The signed-in account, as far as Jira shows it (a privacy setting may hide the email).
+struct JiraUser {
+  std::string display, email, account, name;
+};
+
+bool myself(const Connection& c, Probe& p, const std::string& base, bool cloud, JiraUser& user) {
+  const std::string path = base + "/rest/api/2/myself";
   HttpsResponse r;
-  if (!p.get("sign-in", base + "/rest/api/2/myself", r)) return false;
+  if (!p.get("sign-in", path, r)) return false;
   const std::string* denied = r.header("X-Authentication-Denied-Reason");
   if (denied && denied->find("CAPTCHA") != std::string::npos) {
     std::string login = denied->find("login-url=") != std::string::npos ? denied->substr(denied->find("login-url=") + 10) : c.server_url;
@@ -100,22 +114,28 @@ bool myself(const Connection& c, Probe& p, const std::string& base, bool cloud, 
     return false;
   }
   if (!common_http_outcome(p, "sign-in", r)) return false;
-  user = json_object(r);
-  if (r.status != 200 || user.is_null()) {
+  JsonDoc doc(r);
+  if (r.status != 200 || !doc.parsed()) {
     p.add("sign-in", "fail", "Jira answered HTTP " + std::to_string(r.status) + " without the user (a login page instead of JSON?)",
           "Check the Server URL; a single sign-on proxy in front of Jira may need a custom header.");
     p.report.status = "not-authorized";
     return false;
   }
-  p.report.user = {{"name", str(user, "displayName")}, {"email", str(user, "emailAddress")},
-                   {"account", cloud ? str(user, "accountId") : str(user, "name")}};
-  p.add("sign-in", "pass", "Signed in as " + str(user, "displayName"));
+  const JsonNode j = doc.root();
+  if (!j.present()) {
+    p.unexpected("sign-in", path, doc, r.status);
+    return false;
+  }
+  user = {j.string("displayName"), j.string("emailAddress"), j.string("accountId"), j.string("name")};
+  if (!p.decoded("sign-in", path, doc)) return false;
+  p.report.user = {{"name", user.display}, {"email", user.email}, {"account", user.account.empty() ? user.name : user.account}};
+  p.add("sign-in", "pass", "Signed in as " + user.display);
   return true;
 }
 
-void user_matches(const Connection& c, Probe& p, bool cloud, const json& user) {
+void user_matches(const Connection& c, Probe& p, bool cloud, const JiraUser& user) {
   if (c.username.empty()) return;
-  const std::string have = cloud ? str(user, "emailAddress") : str(user, "name");
+  const std::string& have = cloud ? user.email : user.name;
   if (have.empty()) {
     p.add("user", "warn", "Jira does not show this account's " + std::string(cloud ? "email address" : "user name"),
           "The account's profile visibility hides it; the sign-in itself worked.");
@@ -130,20 +150,23 @@ void user_matches(const Connection& c, Probe& p, bool cloud, const json& user) {
 void permissions(Probe& p, const std::string& base) {
   std::string keys;
   for (const auto& k : kNeeded) keys += (keys.empty() ? "" : ",") + std::string(k.key);
+  const std::string path = base + "/rest/api/2/mypermissions?permissions=" + keys;
   HttpsResponse r;
-  if (!p.get("permissions", base + "/rest/api/2/mypermissions?permissions=" + keys, r)) return;
+  if (!p.get("permissions", path, r)) return;
   if (!common_http_outcome(p, "permissions", r)) return;
-  json j = json_object(r);
-  if (r.status != 200 || j.is_null() || !j.contains("permissions") || !j["permissions"].is_object()) {
+  JsonDoc doc(r);
+  const JsonNode granted = r.status == 200 ? doc.root().object("permissions") : JsonNode();
+  if (!p.decoded("permissions", path, doc)) return;
+  if (!granted.present()) {
     p.add("permissions", "fail", "Jira did not list the account's permissions (HTTP " + std::to_string(r.status) + ")",
           "Check that the account can use the Jira REST API.");
     return;
   }
   std::string missing;
-  for (const auto& k : kNeeded) {
-    const json& e = j["permissions"].value(k.key, json::object());
-    if (!(e.is_object() && e.value("havePermission", false))) missing += (missing.empty() ? "" : ", ") + std::string(k.label);
-  }
+  for (const auto& k : kNeeded)
+    if (!granted.object(k.key).boolean("havePermission").value_or(false))
+      missing += (missing.empty() ? "" : ", ") + std::string(k.label);
+  if (!p.decoded("permissions", path, doc)) return;
   if (missing.empty()) p.add("permissions", "pass", "The account has every permission tracklight needs");
   else p.add("permissions", "fail", "Missing permissions: " + missing, "Ask a Jira admin to grant them to this account (or its group) in the projects you use.");
 }
@@ -176,13 +199,14 @@ void token_expiry(const Connection& c, Probe& p) {
 }  // namespace
 
 void run_jira_checks(const Connection& c, Probe& p, const std::string& base) {
-  bool cloud = false;
+  bool known = false, cloud = false;
   std::vector<int> version;
-  if (!server_info(c, p, base, cloud, version)) return;
-  auth_fits_version(c, p, cloud, version);
+  if (!server_info(c, p, base, known, cloud, version)) return;
+  if (known) auth_fits_version(c, p, cloud, version);  // a refused serverInfo tells no deployment
   if (p.failed()) return;
-  json user;
+  JiraUser user;
   if (!myself(c, p, base, cloud, user)) return;
+  if (!known) cloud = !user.account.empty();  // only Cloud accounts have an accountId
   user_matches(c, p, cloud, user);
   permissions(p, base);
   token_expiry(c, p);

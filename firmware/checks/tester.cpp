@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <exception>
 
 #include "firmware/connection_rules.hpp"
 #include "firmware/url.hpp"
@@ -95,6 +96,7 @@ TrackerEndpoint tracker_endpoint(const Connection& c) {
     t.proxy_password = c.proxy_password;
   }
   e.headers = {{"Authorization", auth_header(c)}, {"Accept", "application/json"}};
+  if (c.provider == "azure-devops") e.headers.emplace_back("X-TFS-FedAuthRedirect", "Suppress");
   for (const auto& h : c.headers) e.headers.emplace_back(h.name, h.value);
   return e;
 }
@@ -117,12 +119,9 @@ bool Probe::failed() const {
   return false;
 }
 
-bool Probe::get(const std::string& id, const std::string& path, platform::HttpsResponse& out,
-                const platform::HeaderList& extra) {
-  platform::HeaderList h = auth;
-  h.insert(h.end(), extra.begin(), extra.end());
+bool Probe::get(const std::string& id, const std::string& path, platform::HttpsResponse& out) {
   int64_t t0 = clock.monotonic_ms();
-  auto res = conn.get(path, h);
+  auto res = conn.get(path, auth);
   if (!res) {
     const Error& e = res.error();
     std::string hint = e.code == ErrorCode::Timeout ? "The server is too slow or stalled; try again later."
@@ -136,15 +135,24 @@ bool Probe::get(const std::string& id, const std::string& path, platform::HttpsR
   return true;
 }
 
-bool is_json(const platform::HttpsResponse& r) {
-  const std::string* ct = r.header("Content-Type");
-  return ct && lower(*ct).find("json") != std::string::npos;
+bool Probe::decoded(const std::string& id, const std::string& path, const JsonDoc& doc) {
+  if (!doc.failed()) return true;
+  unexpected(id, path, doc, 200);
+  return false;
 }
 
-nlohmann::json json_object(const platform::HttpsResponse& r) {
-  if (!is_json(r)) return nlohmann::json();
-  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
-  return j.is_object() ? j : nlohmann::json();
+void Probe::unexpected(const std::string& id, const std::string& path, const JsonDoc& doc, int status,
+                       const char* missing) {
+  std::string what = unexpected_answer(path, doc);  // names the field when a type was wrong
+  what[0] = 'U';
+  if (!doc.failed())
+    what += status != 200   ? " (HTTP " + std::to_string(status) + ")"
+            : !doc.parsed() ? std::string(" (not JSON)")
+                            : std::string(": it has no ") + missing;
+  add(id, "fail", what,
+      "The server does not answer as the tracker's API documents: check the Server URL (a proxy or another "
+      "service may be answering); if it is right, the tracker's answer is the problem.");
+  report.status = "interrupted";
 }
 
 std::string path_segment(const std::string& text) {
@@ -184,7 +192,9 @@ bool common_http_outcome(Probe& p, const std::string& id, const platform::HttpsR
   return true;
 }
 
-Report run_test(const Connection& c, TestEnv& env, bool network) {
+namespace {
+
+Report run_checks(const Connection& c, TestEnv& env, bool network) {
   const int64_t start = env.clock.monotonic_ms();
   Report r;
   r.checks.push_back(field_check(validate_connection(c)));
@@ -245,6 +255,28 @@ Report run_test(const Connection& c, TestEnv& env, bool network) {
   conn->reset();  // closes the connection and frees the CA chain before the memory is returned
   platform::return_free_memory();
   return finish();
+}
+
+// The report of a Test that a fault inside the agent stopped (out of memory, a bug): whoever
+// runs Tests (an HTTP worker, the monitor thread, `tracklight test`) gets an answer and goes on.
+Report stopped_by(const std::string& why) {
+  Report r;
+  r.status = "interrupted";
+  r.checks.push_back(Check{"internal", "fail", "The Test stopped inside the agent: " + why,
+                           "Try again; if it keeps happening, report this message as a bug.", 0, {}});
+  return r;
+}
+
+}  // namespace
+
+Report run_test(const Connection& c, TestEnv& env, bool network) {
+  try {
+    return run_checks(c, env, network);
+  } catch (const std::exception& e) {
+    return stopped_by(e.what());
+  } catch (...) {
+    return stopped_by("an unknown error");
+  }
 }
 
 }  // namespace tracklight::firmware

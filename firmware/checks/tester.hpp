@@ -8,6 +8,7 @@
 #include <string>
 #include "firmware/connection.hpp"
 #include "firmware/report.hpp"
+#include "firmware/tracker/json_read.hpp"
 #include "platform/clock.hpp"
 #include "platform/https_client.hpp"
 
@@ -24,7 +25,9 @@ struct TestEnv {
 Report run_test(const Connection& c, TestEnv& env, bool network = true);
 
 // Where a connection's settings point and what every request to it carries: Authorization,
-// Accept and the connection's custom headers. The fields must have passed validation.
+// Accept, for Azure DevOps X-TFS-FedAuthRedirect: Suppress (a refused credential then answers
+// 401, not a redirect to a sign-in page), and the connection's custom headers. The fields must
+// have passed validation.
 struct TrackerEndpoint {
   platform::HttpsTarget target;
   std::string base_path;  // the Server URL's path without a trailing '/'
@@ -42,14 +45,18 @@ struct Probe {
   Check& add(const std::string& id, const std::string& result, const std::string& message,
              const std::string& hint = "", int64_t ms = 0);
   // A GET; false when the transport failed, which is then already reported as failed check `id`.
-  bool get(const std::string& id, const std::string& path, platform::HttpsResponse& out,
-           const platform::HeaderList& extra = {});
+  bool get(const std::string& id, const std::string& path, platform::HttpsResponse& out);
+  // Reports check `id` as failed when the answer to `path` had a field of an unexpected type
+  // (status interrupted: the settings may be right, the server answered what we cannot read).
+  // Returns false when it did.
+  bool decoded(const std::string& id, const std::string& path, const JsonDoc& doc);
+  // The same for an answer that is not what the endpoint documents: not JSON, another status,
+  // or without the member `missing`.
+  void unexpected(const std::string& id, const std::string& path, const JsonDoc& doc, int status,
+                  const char* missing = "");
   bool failed() const;
 };
 
-bool is_json(const platform::HttpsResponse& r);
-// The body as a JSON object, or null when it is not JSON (a login page, an error text).
-nlohmann::json json_object(const platform::HttpsResponse& r);
 std::string path_segment(const std::string& text);  // percent-encodes one URL path segment
 std::string retry_after_text(const platform::HttpsResponse& r);
 // Reports the answers every tracker gives the same way (5xx, 429, redirects, HTML). Returns

@@ -5,7 +5,9 @@ Python's ssl module (OpenSSL), so the agent's mbedTLS client talks to a differen
 Responses follow reference/tracker-apis.md: serverInfo, myself (401 AUTHENTICATED_FAILED,
 CAPTCHA 403), mypermissions (400 without `permissions`), /rest/api/3 404 on Data Center;
 connectionData (401 with X-TFS-FedAuthRedirect: Suppress, else a 302 to a sign-in page; 203
-sign-in page; anonymous identity), projects, builds, TFVC changesets, TF200016 404.
+sign-in page; anonymous identity), projects (paged through the x-ms-continuationtoken response
+header; "projects_page_size" caps a page) and the direct lookup projects/{name}, builds, TFVC
+changesets, TF200016 404.
 Board data (section 5 and 8): Cloud /rest/api/3/search/jql (nextPageToken, isLast, no total,
 fields default to id only) and the removed Cloud /rest/api/2/search (410 Gone); Data Center
 /rest/api/2/search (startAt, total); Azure DevOps builds with maxBuildsPerDefinition, branchName
@@ -16,7 +18,8 @@ make the board endpoints answer e.g. 429 with Retry-After, or 200 with X-RateLim
 
 prints "listening PORT" when ready. The scenario file is re-read on every request, so a test can
 change the server's behaviour between requests. Every request is appended to the log as JSON:
-method, path, and whether Authorization / Proxy-Authorization headers were present.
+method, path, whether Authorization / Proxy-Authorization headers were present, and the values
+of the X-* headers (e.g. X-TFS-FedAuthRedirect) under "custom".
 """
 import argparse
 import json
@@ -277,10 +280,9 @@ class Handler(BaseHTTPRequestHandler):
                                    "authorizedUser": {"id": "8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10"},
                                    "instanceId": "e3f1", "deploymentType": "hosted"})
         if rest == "/_apis/projects":
-            names = s.get("projects", ["Fiber"])
-            return self.send(200, {"count": len(names), "value": [
-                {"id": "eb6e4656-77fc-42a1-9181-4c6d8e9da5d%d" % i, "name": n, "state": "wellFormed",
-                 "url": "https://dev.azure.com/fabrikam/_apis/projects/%d" % i} for i, n in enumerate(names)]})
+            return self.azure_projects(s, query)
+        if rest.startswith("/_apis/projects/"):
+            return self.azure_project(s, rest[len("/_apis/projects/"):])
         parts = rest.split("/")  # "", project, "_apis", area, resource
         if len(parts) >= 5 and parts[2] == "_apis":
             from urllib.parse import unquote
@@ -304,6 +306,39 @@ class Handler(BaseHTTPRequestHandler):
                                  if status == 200 else {"message": "TF10158: no TFVC repository"})
         return self.send(404, {"message": "not in this fake"})
 
+
+    @staticmethod
+    def project_json(i, name):
+        return {"id": "eb6e4656-77fc-42a1-9181-4c6d8e9da5%02d" % i, "name": name, "state": "wellFormed",
+                "revision": 411, "visibility": "private", "lastUpdateTime": "2026-11-02T09:12:44.28Z",
+                "url": "https://dev.azure.com/fabrikam/_apis/projects/eb6e4656-77fc-42a1-9181-4c6d8e9da5%02d" % i}
+
+    def azure_projects(self, s, query):
+        """The list in pages: $top per page (the server's own cap "projects_page_size"), the next
+        page named by the x-ms-continuationtoken response header, asked for with continuationToken."""
+        names = s.get("projects", ["Fiber"])
+        top = min(int(query.get("$top", ["100"])[0]), s.get("projects_page_size", 1000))
+        start = int(query.get("continuationToken", ["0"])[0])
+        page = [self.project_json(start + i, n) for i, n in enumerate(names[start:start + top])]
+        headers = {"x-ms-continuationtoken": str(start + top)} if start + top < len(names) else None
+        return self.send(200, {"count": len(page), "value": page}, headers)
+
+    def azure_project(self, s, name_or_id):
+        """The direct lookup by name (ignoring case, as Azure DevOps does) or id."""
+        from urllib.parse import unquote
+        wanted = unquote(name_or_id)
+        for i, n in enumerate(s.get("projects", ["Fiber"])):
+            p = self.project_json(i, n)
+            if n.lower() == wanted.lower() or p["id"] == wanted:
+                p["_links"] = {"self": {"href": p["url"]}, "web": {"href": "https://dev.azure.com/fabrikam/" + n}}
+                p["defaultTeam"] = {"id": "66df9be7-3586-467b-9c5f-425b29afedfd", "name": n + " Team"}
+                return self.send(200, p)
+        return self.send(404, {"$id": "1", "innerException": None,
+                               "message": "TF200016: The following project does not exist: %s. Verify that the name of the "
+                                          "project is correct and that the project exists on the specified Azure DevOps Server." % wanted,
+                               "typeName": "Microsoft.TeamFoundation.Core.WebApi.ProjectDoesNotExistWithNameException, "
+                                           "Microsoft.TeamFoundation.Core.WebApi",
+                               "typeKey": "ProjectDoesNotExistWithNameException", "errorCode": 0, "eventId": 3000})
 
     def azure_board(self, s, col, project, query):
         if self.board_refusal(s):

@@ -2,9 +2,13 @@
 // (damaged, edited, or from another version). Odd bytes: every GET of a board fetch is answered
 // from the input (status, rate-limit headers, continuation token, body), for Jira Cloud, Jira
 // Data Center and Azure DevOps. Whatever happens: no crash, the board still encodes as JSON and
-// CCTray, what the agent itself produced always passes its own cache check, and no secret
-// appears unless the server sent it.
+// CCTray, what the agent itself produced always passes its own cache check, no tile is null,
+// no exception escapes, and no secret appears unless the server sent it. Seeds:
+// tests/fuzz/make_seeds.py.
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <string>
 
 #include "firmware/board/board_fetch.hpp"
@@ -19,20 +23,47 @@ namespace {
 const char* kHeaders[] = {"Retry-After", "X-RateLimit-Delay", "X-RateLimit-Remaining", "X-RateLimit-Limit",
                           "x-ms-continuationtoken", "X-RateLimit-NearLimit"};
 
+// The answers the fetch decides on (the Data Center 404, Cloud's 410, JQL 400, rate limits).
+const int kStatuses[] = {203, 302, 400, 401, 403, 404, 410, 429, 500, 503};
+
 void check_outputs(const std::vector<firmware::BoardSource>& sources) {
   firmware::board_json(sources);
   firmware::cctray_xml(sources);
 }
 
+int one_input(const uint8_t* data, size_t size);
+
 }  // namespace
 
+// An invariant of its own: hostile answers or a hostile cache never surface as an exception.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  try {
+    return one_input(data, size);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "an exception escaped the board code: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "an exception escaped the board code\n");
+  }
+  std::abort();
+}
+
+namespace {
+
+int one_input(const uint8_t* data, size_t size) {
   test::FuzzReader in{data, size};
   const uint8_t mode = in.byte();
   if (mode % 2 == 0) {
     std::vector<firmware::BoardSource> cached;
+    std::vector<std::string> dropped;
     std::string why;
-    if (firmware::decode_board_cache(in.take(in.n), cached, why)) check_outputs(cached);
+    if (firmware::decode_board_cache(in.take(in.n), cached, why, &dropped)) {
+      check_outputs(cached);
+      // What survives decoding is what the agent writes: it must decode again, unchanged.
+      std::vector<firmware::BoardSource> again;
+      dropped.clear();
+      if (!firmware::decode_board_cache(firmware::encode_board_cache(cached), again, why, &dropped) || !dropped.empty())
+        __builtin_trap();
+    }
     return 0;
   }
   test::FakeClock clock;
@@ -41,10 +72,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   https.respond = [&](const std::string&) {
     platform::HttpsResponse r;
     const uint8_t s = in.byte();
-    r.status = s < 200 ? 200 : 100 + s;
+    r.status = s < 200 ? 200 : kStatuses[s % 10];
     r.headers.emplace_back("Content-Type", in.byte() % 8 ? "application/json" : "text/html");
-    for (int h = in.byte() % 3; h > 0; --h) r.headers.emplace_back(kHeaders[in.byte() % 6], in.take(in.byte() % 32));
-    r.body = in.take(in.byte() << 4 | in.byte() % 16);
+    for (int h = in.byte() % 3; h > 0; --h) {
+      const char* name = kHeaders[in.byte() % 6];
+      r.headers.emplace_back(name, in.take(in.byte() % 32));
+    }
+    r.body = in.take(in.length());
     for (const auto& h : r.headers) served += h.second + "\n";
     served += r.body + "\n";
     return r;
@@ -69,6 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     c.token = "CANARY-SECRET";
     c.project = "Fiber";
     if (mode & 4) c.board.pipelines = {"CI", "Nightly"};
+    if (mode & 16) c.board.pipelines = {"CI", "CI"};  // refused by validation, never a null tile
     if (mode & 8) c.board.branch = "main";
   }
   firmware::TestEnv env{clock, https, 20000};
@@ -76,6 +111,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (f.ok != f.error.empty()) __builtin_trap();
   if (f.requests > 2 * firmware::kBoardMaxPages) __builtin_trap();  // bounded, whatever the server says
   if (f.wait_s < 0 || f.wait_s > 3600) __builtin_trap();
+  if (f.ok && f.data.contains("pipelines"))
+    for (const auto& tile : f.data["pipelines"])
+      if (!tile.is_object()) __builtin_trap();
   firmware::BoardSource src;
   src.id = c.id;
   src.provider = c.provider;
@@ -90,3 +128,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     __builtin_trap();
   return 0;
 }
+
+}  // namespace

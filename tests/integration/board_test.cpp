@@ -80,6 +80,8 @@ TEST_F(BoardTest, AzureDevOpsLatestBuildPerPipelineInOneRequestPerPoll) {
   EXPECT_GE(polls, 5u);
   EXPECT_LE(polls, 6u);
   EXPECT_EQ(fake.requests().size(), polls) << "one request per project per poll, nothing per pipeline";
+  for (const auto& req : fake.requests())  // a refused PAT answers 401, not a sign-in redirect
+    EXPECT_EQ(req["custom"].value("X-TFS-FedAuthRedirect", ""), "Suppress") << req["path"];
 }
 
 TEST_F(BoardTest, AzureDevOpsPagesFiltersByNameAndBranch) {

@@ -109,3 +109,56 @@ TEST_F(ConnectTest, SigtermStopsPromptlyDuringABackgroundCheck) {
 
 }  // namespace
 }  // namespace tracklight::test
+
+namespace tracklight::test {
+namespace {
+
+// A Jira answer with a field of the wrong type made nlohmann::json throw: `tracklight test`
+// died in std::terminate, and the agent itself aborted a few seconds after every start when
+// its monitor checked the connection (under systemd, a restart loop). Now both report an
+// unexpected answer naming the endpoint and the field, and the agent keeps running.
+TEST_F(ConnectTest, AWrongTypeInAnAnswerIsReportedAndNothingCrashes) {
+  ASSERT_FALSE(pki_dir().empty());
+  FakeTracker fake(tmp.path(), scenario);
+  {
+    AgentProcess agent(state);
+    ASSERT_TRUE(agent.start()) << agent.log();
+    set_up_and_connect(agent, fake);
+    agent.stop();
+  }
+  scenario["overrides"]["/rest/api/2/mypermissions"] = {
+      {"status", 200}, {"body", {{"permissions", {{"BROWSE_PROJECTS", {{"havePermission", "yes"}}}}}}}};
+  fake.set(scenario);
+  const std::string field = "field permissions.BROWSE_PROJECTS.havePermission is a string, expected true or false";
+
+  std::string cmd = std::string(TRACKLIGHT_BINARY) + " test jira --state-dir " + state + " > " + tmp.path() + "/out.txt 2>&1";
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc)) << "tracklight test was killed by a signal: " << read_text(tmp.path() + "/out.txt");
+  EXPECT_EQ(WEXITSTATUS(rc), 1);
+  const std::string out = read_text(tmp.path() + "/out.txt");
+  EXPECT_NE(out.find("jira (jira): interrupted"), std::string::npos) << out;
+  EXPECT_NE(out.find("Unexpected answer from GET /rest/api/2/mypermissions: " + field), std::string::npos) << out;
+
+  // The running agent: its background check (about 5 s after start-up) meets the same answer.
+  AgentProcess agent(state);
+  ASSERT_TRUE(agent.start()) << agent.log();
+  ApiClient c(agent.port());
+  ASSERT_TRUE(c.login("correct horse battery"));
+  json status;
+  for (int i = 0; i < 1500; ++i) {  // at most 15 s
+    auto r = c.send("GET", "/api/v1/status");
+    ASSERT_TRUE(r) << "the agent stopped answering: " << agent.log();
+    status = json::parse(r->body)["connections"][0];
+    if (status["status"] == "interrupted") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status["status"], "interrupted") << status.dump();
+  EXPECT_NE(status["last_error"].get<std::string>().find(field), std::string::npos) << status.dump();
+  auto health = c.send("GET", "/healthz");
+  ASSERT_TRUE(health) << agent.log();
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(agent.stop(), 0) << agent.log();
+}
+
+}  // namespace
+}  // namespace tracklight::test

@@ -113,6 +113,19 @@ TEST_F(TrackerTest, JiraDataCenterPatIsSentAsBearerAndVersionIsChecked) {
   EXPECT_NE(check(r, "auth-method")->message.find("8.14"), std::string::npos) << dump(r);
 }
 
+// A serverInfo refused before sign-in (anonymous access off, an SSO proxy) tells nothing about
+// the deployment; the Test must not warn that API tokens are for Jira Cloud.
+TEST_F(TrackerTest, JiraRefusedServerInfoSaysNothingAboutTheAuthMethod) {
+  for (int status : {401, 403}) {
+    json s = jira_cloud();
+    s["overrides"]["/rest/api/2/serverInfo"] = {{"status", status}, {"body", {{"errorMessages", {"Not allowed"}}}}};
+    FakeTracker fake(tmp.path(), s);
+    Report r = test(jira(fake.port()));  // an API token: right for Cloud, which serverInfo did not say
+    EXPECT_TRUE(r.ok) << status << dump(r);
+    EXPECT_EQ(check(r, "auth-method"), nullptr) << status << dump(r);
+  }
+}
+
 TEST_F(TrackerTest, JiraTokenExpiry) {
   FakeTracker fake(tmp.path(), jira_cloud());
   Connection c = jira(fake.port());
@@ -170,6 +183,41 @@ TEST_F(TrackerTest, AzureDevOpsAllChecksPassAndProjectIsDetected) {
   c.server_url += "/DefaultCollection";
   EXPECT_TRUE(test(c).ok);
   for (const auto& req : fake.requests()) EXPECT_EQ(req["path"].get<std::string>().find("DefaultCollection/DefaultCollection"), std::string::npos);
+  // Every request, not only connectionData, asks for a 401 instead of a sign-in redirect.
+  c.project = "Fiber";
+  EXPECT_TRUE(test(c).ok);
+  ASSERT_EQ(fake.requests().size(), 12u);
+  for (const auto& req : fake.requests())
+    EXPECT_EQ(req["custom"].value("X-TFS-FedAuthRedirect", ""), "Suppress") << req["path"];
+}
+
+// The project list comes in pages (x-ms-continuationtoken). Reading only the first one reported
+// a project on page 2 as missing, and picked the one project of page 1 as "the only one".
+TEST_F(TrackerTest, AzureDevOpsProjectsArePagedAndANamedOneIsLookedUpDirectly) {
+  json s = ado();
+  s["projects"] = {"Copper", "Fiber"};
+  s["projects_page_size"] = 1;  // the server's own cap on a page
+  FakeTracker fake(tmp.path(), s);
+  Connection c = azure(fake.port());
+  Report r = test(c);
+  EXPECT_EQ(check(r, "project")->message, "The token sees several projects: Copper, Fiber") << dump(r);
+  EXPECT_EQ(r.status, "invalid");
+  std::vector<std::string> pages;
+  for (const auto& req : fake.requests())
+    if (req["path"].get<std::string>().find("/_apis/projects?") != std::string::npos) pages.push_back(req["path"]);
+  ASSERT_EQ(pages.size(), 2u);
+  EXPECT_NE(pages[1].find("&continuationToken=1"), std::string::npos) << pages[1];
+
+  // A named project on the second page is found by one direct lookup, in the server's spelling.
+  const size_t before = fake.requests().size();
+  c.project = "fiber";
+  r = test(c);
+  EXPECT_TRUE(r.ok) << dump(r);
+  EXPECT_EQ(check(r, "project")->message, "Project Fiber found");
+  std::vector<std::string> paths;
+  for (size_t i = before; i < fake.requests().size(); ++i) paths.push_back(fake.requests()[i]["path"]);
+  ASSERT_EQ(paths.size(), 3u);  // connectionData, the project, builds
+  EXPECT_EQ(paths[1], "/tfs/DefaultCollection/_apis/projects/fiber?api-version=7.1");
 }
 
 TEST_F(TrackerTest, AzureDevOpsBadPatInEveryDisguise) {

@@ -33,14 +33,74 @@ TEST(BoardSourceTest, CacheRoundTripsAndRefusesWhatTheAgentNeverWrites) {
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].data, pipelines_source().data);
   EXPECT_EQ(back[0].fetched_at_s, 1795000000);
-  for (const char* bad : {"", "[]", "{\"version\":2,\"sources\":[]}",
-                          "{\"version\":1,\"sources\":[{\"id\":\"a\",\"fetched_at\":1,\"data\":{\"pipelines\":[{\"name\":5}]}}]}",
-                          "{\"version\":1,\"sources\":[{\"id\":\"a\",\"fetched_at\":1,\"data\":{\"script\":\"<x>\"}}]}",
-                          "{\"version\":1,\"sources\":[{\"id\":\"a\",\"fetched_at\":\"1\",\"data\":{\"pipelines\":[]}}]}"}) {
+  for (const char* bad : {"", "[]", "{\"version\":2,\"sources\":[]}", "{\"version\":\"1\",\"sources\":[]}",
+                          "{\"version\":1,\"sources\":{}}"}) {
     back.clear();
     EXPECT_FALSE(decode_board_cache(bad, back, why)) << bad;
     EXPECT_FALSE(why.empty());
   }
+  // Entries the agent never writes are left out one by one, each named with what is wrong.
+  struct Case {
+    const char* entry;
+    const char* why;
+  };
+  for (const Case& k : {Case{R"({"id":"a","fetched_at":1,"data":{"pipelines":[{"name":5}]}})",
+                             "entry 1 (connection a): field sources[0].data.pipelines[0].name is an integer, expected a string"},
+                        Case{R"({"id":"a","fetched_at":1,"data":{"script":"<x>"}})", "entry 1 (connection a): field sources[0].data has neither pipelines nor jira"},
+                        Case{R"({"id":"a","fetched_at":"1","data":{"pipelines":[]}})",
+                             "entry 1 (connection a): field sources[0].fetched_at is a string, expected an integer"},
+                        Case{R"({"id":"a","fetched_at":1,"data":{"pipelines":[null]}})",
+                             "entry 1 (connection a): field sources[0].data.pipelines[0] is null, expected an object"},
+                        Case{R"("x")", "entry 1: field sources[0] is a string, expected an object"}}) {
+    back.clear();
+    std::vector<std::string> dropped;
+    const std::string text = std::string(R"({"version":1,"sources":[)") + k.entry + "]}";
+    EXPECT_TRUE(decode_board_cache(text, back, why, &dropped)) << k.entry;
+    EXPECT_TRUE(back.empty()) << k.entry;
+    ASSERT_EQ(dropped.size(), 1u) << k.entry;
+    EXPECT_EQ(dropped[0].rfind(k.why, 0), 0u) << dropped[0];
+  }
+}
+
+// A cache written by an agent that kept a null tile for a pipeline listed twice: only that
+// entry is lost, the other boards show their last state at once.
+TEST(BoardSourceTest, ADamagedEntryCostsThatEntryNotTheWholeCache) {
+  BoardSource jira;
+  jira.id = "jira";
+  jira.provider = "jira";
+  jira.fetched_at_s = 1795000001;
+  jira.data = {{"jira", {{"jql", "x"}, {"total", 1}, {"complete", true},
+                         {"counts", {{"new", 1}, {"indeterminate", 0}, {"done", 0}, {"undefined", 0}}},
+                         {"issues", {{{"key", "A-1"}, {"summary", "s"}, {"status", "To Do"}, {"category", "new"},
+                                      {"assignee", nullptr}, {"priority", ""}, {"url", ""}}}}}}};
+  json file = json::parse(encode_board_cache({pipelines_source(), jira}));
+  file["sources"][0]["data"]["pipelines"].push_back(nullptr);  // what the duplicate-name bug wrote
+  test::MemoryFs fs;
+  test::FakeClock clock;
+  test::FakeHttps https;
+  platform::MemoryLogger log;
+  fs.files["state/board-cache.json"] = file.dump();
+  BoardPoller poller(clock, https, fs, log, "state/board-cache.json", 20000);
+  poller.load_cache();
+  Connection a, j;
+  a.id = "ado";
+  a.provider = "azure-devops";
+  a.server_url = "https://dev.azure.com/org";
+  a.board.enabled = true;
+  j.id = "jira";
+  j.provider = "jira";
+  j.board.enabled = true;
+  poller.sync({a, j});
+  const auto sources = poller.sources();
+  ASSERT_EQ(sources.size(), 2u);
+  EXPECT_TRUE(sources[0].data.is_null()) << "the damaged entry was kept";
+  EXPECT_EQ(sources[1].data, jira.data) << "an intact entry was dropped with the damaged one";
+  EXPECT_EQ(sources[1].fetched_at_s, 1795000001);
+  size_t named = 0;
+  for (const auto& line : log.lines())
+    named += line.find("entry 1 (connection ado): field sources[0].data.pipelines[1] is null, expected an object") !=
+             std::string::npos;
+  EXPECT_EQ(named, 1u);
 }
 
 TEST(BoardSourceTest, CctrayEscapesNamesAndMapsStates) {

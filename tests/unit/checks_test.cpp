@@ -1,6 +1,9 @@
 // The Test checks with an in-memory HTTPS connector: what is sent, and URL handling.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <stdexcept>
+
 #include "firmware/checks/tester.hpp"
 #include "platform/https_client.hpp"
 #include "tests/support/fakes.hpp"
@@ -124,6 +127,177 @@ TEST(Checks, VerifyFalseChecksFieldsOnly) {
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.status, "not-verified");
   EXPECT_TRUE(https.requests.empty());
+}
+
+Connection azure() {
+  Connection c;
+  c.id = "a";
+  c.name = "A";
+  c.provider = "azure-devops";
+  c.server_url = "https://dev.azure.com/fabrikam";
+  c.auth = "pat";
+  c.token = "PAT";
+  c.project = "Fiber";
+  c.use_for_tfvc = true;
+  return c;
+}
+
+// Azure DevOps Services where the token sees one project, Fiber.
+platform::HttpsResponse happy_azure(const std::string& path) {
+  platform::HttpsResponse r;
+  r.status = 200;
+  r.headers = {{"Content-Type", "application/json; charset=utf-8"}};
+  if (path.find("/_apis/connectionData") != std::string::npos)
+    r.body = R"({"authenticatedUser":{"id":"8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10","providerDisplayName":"Mia"}})";
+  else if (path.find("/_apis/projects/") != std::string::npos)
+    r.body = R"({"id":"eb6e4656-77fc-42a1-9181-4c6d8e9da5d0","name":"Fiber","state":"wellFormed"})";
+  else if (path.find("/_apis/projects") != std::string::npos)
+    r.body = R"({"count":1,"value":[{"id":"eb6e4656-77fc-42a1-9181-4c6d8e9da5d0","name":"Fiber"}]})";
+  else if (path.find("/_apis/build/builds") != std::string::npos || path.find("/_apis/tfvc/") != std::string::npos)
+    r.body = R"({"count":1,"value":[{"id":7}]})";
+  else
+    r.status = 404;
+  return r;
+}
+
+// Every answer as the happy tracker gives it, except `body` for the request whose path holds `part`.
+std::function<platform::HttpsResponse(const std::string&)> with_answer(
+    platform::HttpsResponse (*happy)(const std::string&), std::string part, std::string body) {
+  return [=](const std::string& path) {
+    platform::HttpsResponse r = happy(path);
+    if (path.find(part) != std::string::npos) r.body = body;
+    return r;
+  };
+}
+
+const Check* failed_check(const Report& r) {
+  for (const auto& c : r.checks)
+    if (c.result == "fail") return &c;
+  return nullptr;
+}
+
+// A field of another type than the API documents (which made nlohmann::json throw, and the
+// agent abort) is an unexpected answer naming the endpoint and the field.
+TEST(Checks, AWrongTypeInAnyAnswerIsAnUnexpectedAnswerNamingEndpointAndField) {
+  struct Case {
+    bool jira;
+    const char* part;
+    const char* body;
+    const char* check;
+    const char* message;
+  };
+  const Case cases[] = {
+      {true, "serverInfo", R"({"deploymentType":"Server","versionNumbers":["8"]})", "server",
+       "Unexpected answer from GET /jira/rest/api/2/serverInfo: field versionNumbers[0] is a string, expected an integer"},
+      {true, "serverInfo", R"({"deploymentType":{"x":1}})", "server",
+       "Unexpected answer from GET /jira/rest/api/2/serverInfo: field deploymentType is an object, expected a string"},
+      {true, "myself", R"({"displayName":5,"emailAddress":"mia@example.com"})", "sign-in",
+       "Unexpected answer from GET /jira/rest/api/2/myself: field displayName is an integer, expected a string"},
+      {true, "myself", R"(["mia"])", "sign-in",
+       "Unexpected answer from GET /jira/rest/api/2/myself: the answer is an array, expected an object"},
+      {true, "mypermissions", R"({"permissions":{"BROWSE_PROJECTS":{"havePermission":"yes"}}})", "permissions",
+       "Unexpected answer from GET /jira/rest/api/2/mypermissions: field permissions.BROWSE_PROJECTS.havePermission is a "
+       "string, expected true or false"},
+      {true, "mypermissions", R"({"permissions":[]})", "permissions",
+       "Unexpected answer from GET /jira/rest/api/2/mypermissions: field permissions is an array, expected an object"},
+      {false, "connectionData", R"({"authenticatedUser":{"id":5}})", "sign-in",
+       "Unexpected answer from GET /fabrikam/_apis/connectionData: field authenticatedUser.id is an integer, expected a string"},
+      {false, "connectionData", R"({"authenticatedUser":"mia"})", "sign-in",
+       "Unexpected answer from GET /fabrikam/_apis/connectionData: field authenticatedUser is a string, expected an object"},
+      {false, "/_apis/projects/", R"({"name":["Fiber"]})", "project",
+       "Unexpected answer from GET /fabrikam/_apis/projects/Fiber: field name is an array, expected a string"},
+      {false, "/_apis/build/builds", R"({"value":{"id":7}})", "builds",
+       "Unexpected answer from GET /fabrikam/Fiber/_apis/build/builds: field value is an object, expected an array"},
+      {false, "/_apis/tfvc/", R"({"value":"none"})", "tfvc",
+       "Unexpected answer from GET /fabrikam/Fiber/_apis/tfvc/changesets: field value is a string, expected an array"},
+  };
+  for (const Case& k : cases) {
+    test::FakeClock clock;
+    test::FakeHttps https;
+    https.respond = with_answer(k.jira ? test::happy_jira_cloud : happy_azure, k.part, k.body);
+    TestEnv env{clock, https};
+    Report r;
+    ASSERT_NO_THROW(r = run_test(k.jira ? jira("api-key") : azure(), env)) << k.body;
+    EXPECT_EQ(r.status, "interrupted") << k.body;
+    const Check* f = failed_check(r);
+    ASSERT_NE(f, nullptr) << k.body;
+    EXPECT_EQ(f->id, k.check) << k.body;
+    EXPECT_EQ(f->message, k.message);
+    EXPECT_NE(f->hint.find("Server URL"), std::string::npos);
+  }
+  // Auto-detect reads the project list: a list element of another type is named as well.
+  test::FakeClock clock;
+  test::FakeHttps https;
+  https.respond = with_answer(happy_azure, "/_apis/projects?", R"({"count":2,"value":[{"name":"Fiber"},{"name":false}]})");
+  TestEnv env{clock, https};
+  Connection detect = azure();
+  detect.project.clear();
+  Report r = run_test(detect, env);
+  EXPECT_EQ(r.status, "interrupted");
+  ASSERT_NE(failed_check(r), nullptr);
+  EXPECT_EQ(failed_check(r)->message,
+            "Unexpected answer from GET /fabrikam/_apis/projects: field value[1].name is a boolean, expected a string");
+}
+
+// Whatever goes wrong inside a Test, whoever runs it (an HTTP worker, the monitor thread,
+// `tracklight test`) gets a report back instead of an exception.
+TEST(Checks, AFaultInsideATestIsAReportNotAnException) {
+  test::FakeClock clock;
+  test::FakeHttps https;
+  https.respond = [](const std::string&) -> platform::HttpsResponse { throw std::runtime_error("simulated fault"); };
+  TestEnv env{clock, https};
+  Report r;
+  ASSERT_NO_THROW(r = run_test(jira("api-key"), env));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.status, "interrupted");
+  ASSERT_FALSE(r.checks.empty());
+  EXPECT_EQ(r.checks.back().id, "internal");
+  EXPECT_EQ(r.checks.back().message, "The Test stopped inside the agent: simulated fault");
+}
+
+TEST(Checks, EveryAzureDevOpsRequestSuppressesTheSignInRedirect) {
+  test::FakeClock clock;
+  test::FakeHttps https;
+  https.respond = happy_azure;
+  TestEnv env{clock, https};
+  Connection detect = azure();
+  detect.project.clear();
+  for (const Connection& c : {azure(), detect}) {
+    Report r = run_test(c, env);
+    EXPECT_TRUE(r.ok) << report_to_json(r).dump(1);
+  }
+  ASSERT_EQ(https.requests.size(), 8u);  // connectionData, project, builds, tfvc; then with the list
+  for (const auto& req : https.requests) {
+    const std::string* h = header(req.headers, "X-TFS-FedAuthRedirect");
+    ASSERT_NE(h, nullptr) << req.path;
+    EXPECT_EQ(*h, "Suppress") << req.path;
+  }
+  EXPECT_EQ(tracker_endpoint(jira("api-key")).headers.size(), 3u) << "Jira gets no Azure DevOps header";
+}
+
+// serverInfo may be refused before sign-in (an SSO proxy, anonymous access off): then the
+// deployment is unknown, and nothing may be said about which auth method fits it.
+TEST(Checks, ARefusedServerInfoDoesNotGuessTheDeployment) {
+  for (int status : {401, 403}) {
+    test::FakeClock clock;
+    test::FakeHttps https;
+    https.respond = [status](const std::string& path) {
+      platform::HttpsResponse r = test::happy_jira_cloud(path);
+      if (path.find("serverInfo") != std::string::npos) {
+        r.status = status;
+        r.body = R"({"errorMessages":["You are not authorized"]})";
+      }
+      return r;
+    };
+    TestEnv env{clock, https};
+    Report r = run_test(jira("api-key"), env);
+    EXPECT_TRUE(r.ok) << status << report_to_json(r).dump(1);
+    for (const auto& c : r.checks) EXPECT_NE(c.id, "auth-method") << status << ": " << c.message;
+    // myself still tells a Cloud account (accountId): the user is matched by email address.
+    bool matched = false;
+    for (const auto& c : r.checks) matched = matched || (c.id == "user" && c.result == "pass");
+    EXPECT_TRUE(matched) << report_to_json(r).dump(1);
+  }
 }
 
 }  // namespace

@@ -199,6 +199,22 @@ TEST_F(CodecTest, DecodeAppliesFieldValidation) {
   EXPECT_EQ(e.op, "line 7");  // the [connection] header line
 }
 
+// A file an earlier agent saved with a pipeline listed twice still loads (validation now
+// refuses the repeat): the repeated line is left out and reported, the board is the same.
+TEST_F(CodecTest, ARepeatedPipelineLineFromAnEarlierAgentIsLeftOut) {
+  std::string text = encoded_jira();
+  const size_t at = text.find("board.pipeline = ");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string line = text.substr(at, text.find('\n', at) - at + 1);
+  text.insert(at, line);  // the first pipeline twice
+  auto back = decode_config(text, box);
+  ASSERT_TRUE(back.ok()) << back.error().message();
+  EXPECT_EQ(back->config.connections[0].board.pipelines, full_jira().board.pipelines);
+  bool reported = false;
+  for (const auto& w : back->warnings) reported = reported || w.find("repeats an earlier line") != std::string::npos;
+  EXPECT_TRUE(reported);
+}
+
 TEST(ConfigValue, QuotingRoundTrips) {
   for (std::string v : {std::string("plain"), std::string(" edge "), std::string("\"quoted\""),
                         std::string("a\\b"), std::string("line\nbreak\r\t"), std::string("\x01\x7f", 2),

@@ -129,5 +129,14 @@ TEST(Dates, CalendarIsChecked) {
   EXPECT_FALSE(valid_date("27-01-01"));
 }
 
+TEST(ConnectionRules, APipelineListedTwiceIsRefusedByItsPosition) {
+  Connection c = jira();
+  c.board.pipelines = {"CI", "Nightly", "CI"};
+  EXPECT_EQ(first_error_for(c, "board.pipelines[2]"), "repeats board.pipelines[0] (CI): list each pipeline once");
+  EXPECT_EQ(validate_connection(c).size(), 1u);
+  c.board.pipelines = {"CI", "ci"};  // the board matches names exactly: two different pipelines
+  EXPECT_TRUE(validate_connection(c).empty());
+}
+
 }  // namespace
 }  // namespace tracklight::firmware

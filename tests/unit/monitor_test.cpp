@@ -14,6 +14,7 @@ struct MonitorTest : ::testing::Test {
   platform::MemoryLogger log;
   Monitor monitor{clock, https, log, 20000};
   int answer = 200;  // what the fake Jira answers to myself
+  std::string permissions_body;  // when set, the body of mypermissions
 
   void SetUp() override {
     https.respond = [this](const std::string& path) {
@@ -22,6 +23,7 @@ struct MonitorTest : ::testing::Test {
         r.status = answer;
         r.body = "{}";
       }
+      if (path.find("mypermissions") != std::string::npos && !permissions_body.empty()) r.body = permissions_body;
       return r;
     };
   }
@@ -146,6 +148,24 @@ TEST_F(MonitorTest, ExpiredTokenIsNotAuthorizedAndASoonExpiringOneWarns) {
   ASSERT_TRUE(checked_within(300000));
   EXPECT_EQ(status(), "not-authorized");
   EXPECT_NE(health().last_error.find("expired"), std::string::npos);
+}
+
+// An answer of the wrong type threw out of tick() and ended the monitor thread with
+// std::terminate a few seconds after every start. Now it is an interruption like any other:
+// retried with backoff, logged once, and back to authorized when the tracker answers properly.
+TEST_F(MonitorTest, AWrongTypeInAnAnswerIsAnInterruptionAndTheMonitorKeepsGoing) {
+  monitor.sync({jira()}, true);
+  permissions_body = R"({"permissions":{"BROWSE_PROJECTS":{"havePermission":"yes"}}})";
+  ASSERT_NO_THROW(ASSERT_TRUE(checked_within(5000)));
+  EXPECT_EQ(status(), "interrupted");
+  EXPECT_NE(health().last_error.find("field permissions.BROWSE_PROJECTS.havePermission is a string"), std::string::npos)
+      << health().last_error;
+  ASSERT_NO_THROW(ASSERT_TRUE(checked_within(10000)));  // retried like a 5xx
+  EXPECT_EQ(status(), "interrupted");
+  EXPECT_EQ(monitor_log_lines(), 1u);
+  permissions_body.clear();
+  ASSERT_TRUE(checked_within(20000));
+  EXPECT_EQ(status(), "authorized");
 }
 
 }  // namespace
