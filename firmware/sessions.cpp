@@ -54,10 +54,23 @@ int64_t LoginThrottle::wait_ms(const std::string& client, int64_t now_ms) const 
   return std::max<int64_t>(0, it->second.next_ms - now_ms);
 }
 
+int64_t LoginThrottle::delay_ms(int failures) {
+  const int shift = std::min(failures - kFreeAttempts, 20);
+  return std::min<int64_t>(1000LL << shift, kMaxDelayMs);
+}
+
 int64_t LoginThrottle::begin(const std::string& client, int64_t now_ms) {
   if (int64_t wait = wait_ms(client, now_ms)) return wait;
   failed(client, now_ms);
   return 0;
+}
+
+void LoginThrottle::failed_after_check(const std::string& client, int64_t now_ms) {
+  auto it = clients_.find(client);
+  if (it == clients_.end() || it->second.failures < kFreeAttempts) return;
+  Entry& e = it->second;
+  e.last_ms = now_ms;
+  e.next_ms = std::max(e.next_ms, now_ms + delay_ms(e.failures));
 }
 
 void LoginThrottle::failed(const std::string& client, int64_t now_ms) {
@@ -70,10 +83,7 @@ void LoginThrottle::failed(const std::string& client, int64_t now_ms) {
   Entry& e = clients_[client];
   e.failures++;
   e.last_ms = now_ms;
-  if (e.failures >= kFreeAttempts) {
-    int shift = std::min(e.failures - kFreeAttempts, 20);
-    e.next_ms = now_ms + std::min<int64_t>(1000LL << shift, kMaxDelayMs);
-  }
+  if (e.failures >= kFreeAttempts) e.next_ms = now_ms + delay_ms(e.failures);
 }
 
 Result<std::string> make_setup_code(platform::Entropy& entropy) {

@@ -47,11 +47,15 @@ class LoginThrottle {
   // free attempts while the first ones are still being hashed. Returns 0 when the attempt may
   // go ahead, else how long the client must wait (nothing is reserved then).
   int64_t begin(const std::string& client, int64_t now_ms);
+  // The reserved attempt turned out wrong: the wait counts from now, not from begin(), so a
+  // slow hash (a busy Pi) does not use up the delay while it runs.
+  void failed_after_check(const std::string& client, int64_t now_ms);
   void failed(const std::string& client, int64_t now_ms);
   void succeeded(const std::string& client) { clients_.erase(client); }
   size_t size() const { return clients_.size(); }
 
  private:
+  static int64_t delay_ms(int failures);  // once failures >= kFreeAttempts
   struct Entry {
     int failures = 0;
     int64_t next_ms = 0;

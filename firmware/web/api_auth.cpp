@@ -140,7 +140,8 @@ HttpResponse handle_login(AgentState& s, const HttpRequest& req, const std::stri
   }();
   std::lock_guard<std::mutex> lock(s.mu);
   if (!ok) {
-    s.log.warn("auth", "failed login from " + req.remote_addr);  // counted by throttle.begin
+    s.throttle.failed_after_check(req.remote_addr, s.clock.monotonic_ms());  // counted by begin()
+    s.log.warn("auth", "failed login from " + req.remote_addr);
     return error_response(401, "bad_password", "wrong password", "password");
   }
   s.throttle.succeeded(req.remote_addr);

@@ -242,6 +242,12 @@ TEST_F(HardeningTest, ParallelGuessesAreCountedBeforeTheHash) {
   EXPECT_EQ(t.begin("192.0.2.8", 1000), 0) << "another client is not affected";
   t.succeeded("192.0.2.7");
   EXPECT_EQ(t.begin("192.0.2.7", 1000), 0);
+  // A hash that took 5 s (a busy Pi) does not use up the 1 s delay: it counts from the answer.
+  LoginThrottle slow;
+  for (int i = 0; i < LoginThrottle::kFreeAttempts; ++i) ASSERT_EQ(slow.begin("192.0.2.9", 0), 0);
+  slow.failed_after_check("192.0.2.9", 5000);
+  EXPECT_GT(slow.begin("192.0.2.9", 5500), 0);
+  EXPECT_EQ(slow.begin("192.0.2.9", 6001), 0);
 }
 
 TEST_F(HardeningTest, LoginsWaitWhileTheHashSlotsAreTaken) {
