@@ -165,7 +165,7 @@ void Intake::accept_new(int64_t now) {
     auto c = std::make_unique<Connection>();
     c->fd = fd;
     peer_of(fd, c->client, c->client_port);
-    c->loopback = is_loopback(c->client);
+    c->loopback = o_.exempt_loopback && is_loopback(c->client);
     if (!make_room(c->client, c->loopback, now)) {
       refusals_.refused("too_many_connections", c->client, "every connection of this client is being served");
       ::close(fd);

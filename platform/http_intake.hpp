@@ -26,6 +26,7 @@ struct IntakeOptions {
   FramingLimits framing;
   size_t max_connections = 128;
   size_t max_per_client = 16;
+  bool exempt_loopback = true;     // off only in tests, where 127.0.0.1 stands in for a LAN address
   int header_deadline_ms = 5000;   // request line and headers
   int request_deadline_ms = 10000; // the whole request
   int keepalive_ms = 5000;         // between requests

@@ -4,7 +4,6 @@
 // Thread-safe.
 #pragma once
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -61,6 +60,7 @@ class RefusalLog {
 
  private:
   struct Window {
+    std::string rule;
     int64_t start = 0;
     int logged = 0;
     int suppressed = 0;
@@ -70,7 +70,7 @@ class RefusalLog {
   Clock& clock_;
   int per_minute_;
   std::mutex mu_;
-  std::map<std::string, Window> windows_;
+  std::vector<Window> windows_;  // the few rules seen in the last minute
 };
 
 }  // namespace tracklight::platform

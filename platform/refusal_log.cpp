@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "platform/log.hpp"
 
 namespace tracklight::platform {
@@ -10,9 +12,9 @@ void RefusalLog::refused(const std::string& rule, const std::string& client, con
   std::lock_guard<std::mutex> lock(mu_);
   int64_t now = clock_.monotonic_ms();
   flush_locked(now);
-  auto it = windows_.find(rule);
-  if (it == windows_.end()) it = windows_.emplace(rule, Window{now, 0, 0}).first;
-  Window& w = it->second;
+  auto it = std::find_if(windows_.begin(), windows_.end(), [&](const Window& x) { return x.rule == rule; });
+  if (it == windows_.end()) it = windows_.insert(windows_.end(), Window{rule, now, 0, 0});
+  Window& w = *it;
   if (w.logged >= per_minute_) {
     ++w.suppressed;
     return;
@@ -30,7 +32,7 @@ void RefusalLog::flush() {
 int64_t RefusalLog::next_flush_ms() {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t next = -1;
-  for (const auto& [rule, w] : windows_)
+  for (const Window& w : windows_)
     if (w.suppressed > 0 && (next < 0 || w.start + kMinuteMs < next)) next = w.start + kMinuteMs;
   return next;
 }
@@ -39,13 +41,13 @@ int64_t RefusalLog::next_flush_ms() {
 // holds at most the rules seen in the last minute.
 void RefusalLog::flush_locked(int64_t now) {
   for (auto it = windows_.begin(); it != windows_.end();) {
-    const Window& w = it->second;
+    const Window& w = *it;
     if (now - w.start < kMinuteMs) {
       ++it;
       continue;
     }
     if (w.suppressed > 0)
-      log_.warn("http", "suppressed " + std::to_string(w.suppressed) + " more refusals (rule " + it->first +
+      log_.warn("http", "suppressed " + std::to_string(w.suppressed) + " more refusals (rule " + w.rule +
                             ") in the last minute");
     it = windows_.erase(it);
   }

@@ -184,6 +184,33 @@ TEST_F(HardeningTest, APostWithoutABodyIsServedOrNamesWhatIsMissing) {
   EXPECT_EQ(logout.status, 200) << logout.text;
 }
 
+// curl sends Expect: 100-continue for larger bodies and waits for the interim answer; the body
+// must still arrive whole before a worker sees the request, and the client gets one 100.
+TEST_F(HardeningTest, Expect100ContinueGetsOneInterimAnswer) {
+  start();
+  int fd = connect_to(agent->port());
+  ASSERT_GE(fd, 0);
+  std::string head = "POST /api/v1/login HTTP/1.1\r\n" + kHost +
+                     "Content-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
+  ASSERT_GT(send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_GT(poll(&p, 1, 2000), 0) << "no 100 Continue while the body was awaited";
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  std::string text(buf, static_cast<size_t>(n));
+  EXPECT_EQ(text.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << text;
+  ASSERT_GT(send(fd, "{}", 2, MSG_NOSIGNAL), 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  size_t interim = 0;
+  for (size_t at = text.find("HTTP/1.1 100"); at != std::string::npos; at = text.find("HTTP/1.1 100", at + 1)) ++interim;
+  EXPECT_EQ(interim, 1u) << text;
+  EXPECT_EQ(answers_in(text), 1u) << text;
+}
+
 TEST_F(HardeningTest, RefusalsAreLoggedRateLimitedAndWithoutSecrets) {
   start();
   log_in();

@@ -1,0 +1,115 @@
+// The intake's connection bounds, against real sockets on 127.0.0.1: a new connection over a
+// bound closes the one that has waited longest without a whole request, and is served itself.
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include "platform/http_intake.hpp"
+#include "tests/integration/agent_process.hpp"
+
+namespace tracklight::test {
+namespace {
+
+using platform::Connection;
+
+struct IntakeFixture : ::testing::Test {
+  platform::MemoryLogger log;
+  platform::PosixClock clock;
+  platform::RefusalLog refusals{log, clock};
+  int listen_fd = -1, port = 0;
+  std::unique_ptr<platform::Intake> intake;
+  std::thread loop;
+
+  void start(platform::IntakeOptions o) {
+    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(listen(listen_fd, 16), 0);
+    socklen_t len = sizeof addr;
+    getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    // A worker stand-in: answers every complete request at once.
+    intake = std::make_unique<platform::Intake>(listen_fd, o, refusals, [this](Connection& c) {
+      const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+      send(c.fd, ok, sizeof ok - 1, MSG_NOSIGNAL);
+      c.in.erase(0, c.request_bytes);
+      ++c.served;
+      intake->give_back(c, true);
+    });
+    loop = std::thread([this] { intake->run(); });
+  }
+  void TearDown() override {
+    if (intake) intake->stop();
+    if (loop.joinable()) loop.join();
+    intake.reset();
+    if (listen_fd >= 0) close(listen_fd);
+  }
+  int connect_partial() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    send(fd, "GET / HTTP/1.1\r\n", 16, MSG_NOSIGNAL);
+    return fd;
+  }
+  // What the server did with a connection within 3 s: "closed", "answered" or "open".
+  static std::string fate(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 3000) <= 0) return "open";
+    char buf[256];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? "answered" : "closed";
+  }
+  static bool poll_quiet(int fd) {  // nothing happened to it in 200 ms
+    pollfd p{fd, POLLIN, 0};
+    return poll(&p, 1, 200) == 0;
+  }
+};
+
+TEST_F(IntakeFixture, OneClientOverItsBoundLosesItsOldestWaitingConnection) {
+  platform::IntakeOptions o;
+  o.max_per_client = 3;
+  o.exempt_loopback = false;  // 127.0.0.1 stands in for one LAN address
+  start(o);
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) {
+    fds.push_back(connect_partial());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a distinct age each
+  }
+  int fresh = connect_partial();
+  send(fresh, "Host: a\r\n\r\n", 11, MSG_NOSIGNAL);
+  EXPECT_EQ(fate(fresh), "answered");
+  EXPECT_EQ(fate(fds[0]), "closed") << "the oldest waiting connection should make room";
+  EXPECT_TRUE(poll_quiet(fds[1]));
+  EXPECT_TRUE(poll_quiet(fds[2]));
+  for (int fd : fds) close(fd);
+  close(fresh);
+  bool logged = false;
+  for (const auto& l : log.lines()) logged = logged || l.find("too_many_connections_per_client") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(IntakeFixture, LoopbackIsBoundedByTheTotalOnly) {
+  platform::IntakeOptions o;
+  o.max_per_client = 2;
+  o.max_connections = 5;
+  start(o);
+  std::vector<int> fds;
+  for (int i = 0; i < 5; ++i) {
+    fds.push_back(connect_partial());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (int i = 2; i < 5; ++i) EXPECT_TRUE(poll_quiet(fds[i])) << "loopback is not held to the per-client bound";
+  int fresh = connect_partial();
+  send(fresh, "Host: a\r\n\r\n", 11, MSG_NOSIGNAL);
+  EXPECT_EQ(fate(fresh), "answered");
+  EXPECT_EQ(fate(fds[0]), "closed");
+  for (int fd : fds) close(fd);
+  close(fresh);
+}
+
+}  // namespace
+}  // namespace tracklight::test
