@@ -37,6 +37,7 @@ NetFailure classify(ErrorCode code, const std::string& op) {
     case ErrorCode::CertUntrusted: return {"tls", "If the server uses a private CA, paste that CA's certificate into CA certificate. Credentials were not sent."};
     case ErrorCode::Timeout:
       if (op == "connect") return {"tcp", "The server did not answer: check the address, port, firewall or proxy."};
+      if (op == "proxy") return {"tcp", "The proxy stopped answering: check the Web Proxy address, or try again."};
       return {"tls", "The server accepted the connection but stopped answering; try again, or check the server."};
     default: return {"tls", "Check the Server URL and try again."};
   }

@@ -274,7 +274,8 @@ TEST_F(TrackerTest, DeadlinesNameTheStepThatRanOutOfTime) {
   FakeTracker fake(tmp.path(), s);
   r = test(jira(fake.port()), 1500);
   EXPECT_EQ(r.status, "interrupted");
-  EXPECT_NE(check(r, "server")->message.find("timed out during waiting for the answer to GET /rest/api/2/serverInfo"),
+  EXPECT_NE(check(r, "server")->message.find(
+                "timed out waiting for the status line of the answer to GET /rest/api/2/serverInfo from localhost"),
             std::string::npos)
       << dump(r);
 }
