@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "platform/bounded_get.hpp"
+#include "platform/crypto.hpp"
 #include "platform/deadline_socket.hpp"
 #include "platform/https_client.hpp"
 #include "platform/mbedtls_errors.hpp"
@@ -51,6 +52,32 @@ std::string dn_text(const mbedtls_x509_name* dn) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
+// As browsers show it: upper-case hex pairs joined by colons.
+std::string sha256_fingerprint(const unsigned char* der, size_t len) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char b : sha256(std::string(reinterpret_cast<const char*>(der), len))) {
+    if (!out.empty()) out += ':';
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+bool self_issued(const mbedtls_x509_crt& crt) {
+  return crt.subject_raw.len == crt.issuer_raw.len &&
+         std::memcmp(crt.subject_raw.p, crt.issuer_raw.p, crt.issuer_raw.len) == 0;
+}
+
+// The chain as mbedTLS built it, for telling an untrusted CA from a self-signed certificate or
+// from a server that left out its intermediate.
+struct ChainTop {
+  int depth = -1;  // of the topmost certificate: 0 = the server's certificate stood alone
+  bool self_issued = false;
+  std::string issuer;
+  std::string leaf_fingerprint;
+};
+
 // One TLS session over a connected non-blocking socket. Owns the mbedTLS state and the CA
 // chain (freed with the session); the socket itself belongs to the cpp-httplib client.
 class TlsSession {
@@ -82,6 +109,7 @@ class TlsSession {
  private:
   Status load_trust(const HttpsTarget& t, const std::string& bundle_path);
   Error verify_error(uint32_t flags) const;
+  Error untrusted_error(long code) const;
   static int on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags);
   static int bio_send(void* self, const unsigned char* buf, size_t len);
   static int bio_recv(void* self, unsigned char* buf, size_t len);
@@ -93,7 +121,7 @@ class TlsSession {
   mbedtls_ssl_context ssl_;
   mbedtls_x509_crt ca_;
   TlsPeer peer_;
-  std::string top_issuer_;
+  ChainTop top_;
 };
 
 Status TlsSession::load_trust(const HttpsTarget& t, const std::string& bundle_path) {
@@ -170,10 +198,7 @@ Error TlsSession::verify_error(uint32_t flags) const {
     return Error{ErrorCode::CertNotYetValid, "TLS certificate", code, "the server's certificate is not valid until " + peer_.valid_from};
   if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
     return Error{ErrorCode::HostnameMismatch, "TLS certificate", code, "the certificate is for " + names + ", not " + host_};
-  if (flags & (MBEDTLS_X509_BADCERT_NOT_TRUSTED | MBEDTLS_X509_BADCERT_MISSING))
-    return Error{ErrorCode::CertUntrusted, "TLS certificate", code,
-                 "the certificate is issued by " + (top_issuer_.empty() ? std::string("an unknown issuer") : top_issuer_) +
-                     ", which is not a trusted CA"};
+  if (flags & (MBEDTLS_X509_BADCERT_NOT_TRUSTED | MBEDTLS_X509_BADCERT_MISSING)) return untrusted_error(code);
   char buf[256];
   int n = mbedtls_x509_crt_verify_info(buf, sizeof buf, "", flags);
   std::string why = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "verification failed";
@@ -182,10 +207,29 @@ Error TlsSession::verify_error(uint32_t flags) const {
   return Error{ErrorCode::CertUntrusted, "TLS certificate", code, "the server's certificate was refused: " + why};
 }
 
+Error TlsSession::untrusted_error(long code) const {
+  const std::string issuer = top_.issuer.empty() ? std::string("an unknown issuer") : top_.issuer;
+  if (top_.depth == 0 && top_.self_issued)
+    return Error{ErrorCode::CertSelfSigned, "TLS certificate", code,
+                 "the server's certificate (" + peer_.subject + ") is self-signed, SHA-256 fingerprint " +
+                     top_.leaf_fingerprint};
+  if (top_.depth == 0)
+    return Error{ErrorCode::CertChainIncomplete, "TLS certificate", code,
+                 "the server's certificate chain is incomplete: the certificate is issued by " + issuer +
+                     ", which the server did not send and which is not a trusted CA"};
+  return Error{ErrorCode::CertUntrusted, "TLS certificate", code,
+               "the certificate is issued by " + issuer + ", which is not a trusted CA"};
+}
+
 int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
   auto* s = static_cast<TlsSession*>(self);
-  if (s->top_issuer_.empty()) s->top_issuer_ = dn_text(&crt->issuer);  // called from the chain's top down
+  if (s->top_.depth < 0) {  // called from the chain's top down
+    s->top_.depth = depth;
+    s->top_.self_issued = self_issued(*crt);
+    s->top_.issuer = dn_text(&crt->issuer);
+  }
   if (depth != 0) return 0;
+  s->top_.leaf_fingerprint = sha256_fingerprint(crt->raw.p, crt->raw.len);
   s->peer_.subject = dn_text(&crt->subject);
   s->peer_.issuer = dn_text(&crt->issuer);
   s->peer_.valid_from = x509_date(crt->valid_from);
