@@ -27,12 +27,9 @@ void ResponseGuard::reading() {
 }
 
 std::string ResponseGuard::phase_text() const {
-  switch (phase_) {
-    case Phase::Request: return "sending " + request_ + " to " + host_;
-    case Phase::StatusLine: return "waiting for the status line of the answer to " + request_ + " from " + host_;
-    case Phase::Headers: return "reading the headers of the answer to " + request_ + " from " + host_;
-    default: return "reading the body of the answer to " + request_ + " from " + host_;
-  }
+  static const char* const kDoing[] = {"sending ", "waiting for the status line of the answer to ",
+                                       "reading the headers of the answer to ", "reading the body of the answer to "};
+  return kDoing[static_cast<int>(phase_)] + request_ + (phase_ == Phase::Request ? " to " : " from ") + host_;
 }
 
 bool ResponseGuard::fail(const std::string& detail) {
