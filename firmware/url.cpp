@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "platform/net_address.hpp"
+
 namespace tracklight::firmware {
 namespace {
 
@@ -17,31 +19,37 @@ bool all_digits(const std::string& s) {
   return true;
 }
 
+// The resolver reads "01.2.3.4", "1.2.3" or "0x7f.1" as an address (inet_aton) although they are
+// not address literals; no real name ends in a numeric label (RFC 3696 section 2), so they are
+// refused instead of being sent to DNS and compared with the certificate as names.
+bool looks_numeric(const std::string& label) {
+  if (label.size() > 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X')) {
+    for (size_t i = 2; i < label.size(); ++i)
+      if (!std::isxdigit(static_cast<unsigned char>(label[i]))) return false;
+    return true;
+  }
+  return all_digits(label);
+}
+
+std::string last_label(const std::string& host) {
+  const size_t dot = host.rfind('.');
+  return dot == std::string::npos ? host : host.substr(dot + 1);
+}
+
 }  // namespace
 
 bool is_ipv4_literal(const std::string& host) {
-  int parts = 0;
-  size_t start = 0;
-  while (start <= host.size()) {
-    size_t dot = host.find('.', start);
-    std::string part = host.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!all_digits(part) || part.size() > 3 || std::stoi(part) > 255) return false;
-    ++parts;
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return parts == 4;
+  std::string bytes;
+  return platform::parse_ip_literal(host, &bytes) && bytes.size() == 4;
 }
 
 bool is_ipv6_literal(const std::string& host) {
-  if (host.size() < 2 || host.size() > 45 || host.find(':') == std::string::npos) return false;
-  for (char c : host)
-    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
-  return host.find(":::") == std::string::npos;
+  std::string bytes;
+  return platform::parse_ip_literal(host, &bytes) && bytes.size() == 16;
 }
 
 bool valid_host_name(const std::string& host) {
-  if (host.empty() || host.size() > 253 || is_ipv4_literal(host)) return false;
+  if (host.empty() || host.size() > 253 || is_ipv4_literal(host) || looks_numeric(last_label(host))) return false;
   size_t start = 0;
   for (;;) {
     size_t dot = host.find('.', start);
@@ -92,6 +100,8 @@ std::string parse_url(const std::string& text, Url& out) {
     }
     if (out.host.empty()) return "has no host name";
     out.host_is_ip = is_ipv4_literal(out.host);
+    if (!out.host_is_ip && looks_numeric(last_label(out.host)))
+      return "host '" + out.host + "' is neither a valid IPv4 address (four numbers 0-255, no leading zeros) nor a host name";
     if (!out.host_is_ip && !valid_host_name(out.host)) return "host '" + out.host + "' is not a valid host name";
   }
   out.port = out.scheme == "https" ? 443 : 80;

@@ -18,7 +18,9 @@ std::string parse_url(const std::string& text, Url& out);
 bool valid_host_name(const std::string& host);  // DNS name (not an IP literal)
 // Both parse and name the same scheme, host and port: where a stored secret may still be sent.
 bool same_origin(const std::string& a, const std::string& b);
+// IP literals as the socket layer reads them (platform/net_address.hpp): the validator, the
+// page's Host check and the TLS code agree on what is an address.
 bool is_ipv4_literal(const std::string& host);
-bool is_ipv6_literal(const std::string& host);   // without brackets
+bool is_ipv6_literal(const std::string& host);   // without brackets or zone
 
 }  // namespace tracklight::firmware

@@ -30,4 +30,25 @@ Result<HttpsResponse> bounded_get(httplib::ClientImpl& client, const std::string
   return out;
 }
 
+void GuardedStream::show_phase() {
+  if (!sock_ || (shown_once_ && shown_ == guard_.phase())) return;
+  shown_ = guard_.phase();
+  shown_once_ = true;
+  sock_->set_phase(guard_.phase_text());
+}
+
+ssize_t GuardedStream::read(char* ptr, size_t size) {
+  guard_.reading();
+  show_phase();
+  ssize_t n = inner_.read(ptr, size);
+  if (n > 0 && !guard_.on_read(ptr, static_cast<size_t>(n), size)) return -1;
+  return n;
+}
+
+ssize_t GuardedStream::write(const char* ptr, size_t size) {
+  guard_.writing();
+  show_phase();
+  return inner_.write(ptr, size);
+}
+
 }  // namespace tracklight::platform

@@ -4,8 +4,11 @@
 // Guarantees: the certificate chain is verified against the system CA bundle plus the
 // connection's own CA, and the host name (or IP address) against the certificate, before any
 // request is written, so credentials never reach an unverified server. TLS 1.2 or newer. Every
-// step ends by the target's deadline. Redirects are returned, never followed. Bodies above
-// max_response_bytes are refused. The CA bundle is parsed per connection and freed with it.
+// step (connect, proxy CONNECT, handshake, request, status line, headers, body) ends by the
+// target's deadline, and a timeout names the step. Redirects are returned, never followed.
+// Answers are capped (platform/response_guard.hpp: 8 KiB lines, 100 header lines, 64 KiB of
+// headers) and bodies above max_response_bytes refused, all as ResponseTooLarge. The CA bundle
+// is parsed per connection and freed with it.
 // Errors carry a precise ErrorCode, the phase in `op`, and a one-line message in `detail`.
 // Thread-safety: a connection is used by one thread at a time.
 #pragma once

@@ -1,13 +1,10 @@
 // HTTPS over mbedTLS, with cpp-httplib's client doing the HTTP: a ClientImpl subclass supplies
 // the connection (TCP, proxy CONNECT, TLS handshake and verification) and a Stream over the TLS
 // session; cpp-httplib writes requests and parses responses (chunked, content-length).
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
@@ -17,8 +14,12 @@
 #include <cstring>
 
 #include "platform/bounded_get.hpp"
+#include "platform/crypto.hpp"
+#include "platform/deadline_socket.hpp"
 #include "platform/https_client.hpp"
 #include "platform/mbedtls_errors.hpp"
+#include "platform/net_address.hpp"
+#include "platform/response_guard.hpp"
 
 namespace tracklight::platform {
 namespace {
@@ -51,20 +52,38 @@ std::string dn_text(const mbedtls_x509_name* dn) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-// Parses an IP literal into bytes (4 or 16); empty when it is not one.
-std::string ip_bytes(const std::string& host) {
-  unsigned char b[16];
-  if (inet_pton(AF_INET, host.c_str(), b) == 1) return std::string(reinterpret_cast<char*>(b), 4);
-  if (inet_pton(AF_INET6, host.c_str(), b) == 1) return std::string(reinterpret_cast<char*>(b), 16);
-  return "";
+// As browsers show it: upper-case hex pairs joined by colons.
+std::string sha256_fingerprint(const unsigned char* der, size_t len) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char b : sha256(std::string(reinterpret_cast<const char*>(der), len))) {
+    if (!out.empty()) out += ':';
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
 }
+
+bool self_issued(const mbedtls_x509_crt& crt) {
+  return crt.subject_raw.len == crt.issuer_raw.len &&
+         std::memcmp(crt.subject_raw.p, crt.issuer_raw.p, crt.issuer_raw.len) == 0;
+}
+
+// The chain as mbedTLS built it, for telling an untrusted CA from a self-signed certificate or
+// from a server that left out its intermediate.
+struct ChainTop {
+  int depth = -1;  // of the topmost certificate: 0 = the server's certificate stood alone
+  bool self_issued = false;
+  std::string issuer;
+  std::string leaf_fingerprint;
+};
 
 // One TLS session over a connected non-blocking socket. Owns the mbedTLS state and the CA
 // chain (freed with the session); the socket itself belongs to the cpp-httplib client.
 class TlsSession {
  public:
-  TlsSession(int fd, Clock& clock, int64_t deadline_ms, const std::atomic<bool>* cancel)
-      : fd_(fd), clock_(clock), deadline_ms_(deadline_ms), cancel_(cancel) {
+  TlsSession(int fd, Clock& clock, int64_t deadline_ms, const std::atomic<bool>* cancel, const std::string& host)
+      : io_(fd, clock, deadline_ms, cancel, "TLS handshake", "during TLS handshake with " + host) {
     mbedtls_ctr_drbg_init(&drbg_);
     mbedtls_ssl_config_init(&conf_);
     mbedtls_ssl_init(&ssl_);
@@ -81,35 +100,28 @@ class TlsSession {
   ssize_t read(char* buf, size_t len);
   ssize_t write(const char* buf, size_t len);
   bool readable_now() { return mbedtls_ssl_get_bytes_avail(&ssl_) > 0; }
-  bool wait(bool for_read);
   void close_notify() { mbedtls_ssl_close_notify(&ssl_); }
-  int fd() const { return fd_; }
+  DeadlineSocket& io() { return io_; }
   const TlsPeer& peer() const { return peer_; }
-  void set_phase(std::string phase) { phase_ = std::move(phase); }
   // The reason the last read or write failed, when it was ours (deadline) rather than the peer's.
-  const Error* failure() const { return failed_ ? &failure_ : nullptr; }
+  const Error* failure() const { return io_.failure(); }
 
  private:
   Status load_trust(const HttpsTarget& t, const std::string& bundle_path);
   Error verify_error(uint32_t flags) const;
+  Error untrusted_error(long code) const;
   static int on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags);
   static int bio_send(void* self, const unsigned char* buf, size_t len);
   static int bio_recv(void* self, unsigned char* buf, size_t len);
 
-  int fd_;
-  Clock& clock_;
-  int64_t deadline_ms_;
-  const std::atomic<bool>* cancel_;
+  DeadlineSocket io_;
   std::string host_, ip_;  // ip_: the target's address bytes when it is an IP literal
-  std::string phase_ = "TLS handshake";
   mbedtls_ctr_drbg_context drbg_;
   mbedtls_ssl_config conf_;
   mbedtls_ssl_context ssl_;
   mbedtls_x509_crt ca_;
   TlsPeer peer_;
-  std::string top_issuer_;
-  bool failed_ = false;
-  Error failure_;
+  ChainTop top_;
 };
 
 Status TlsSession::load_trust(const HttpsTarget& t, const std::string& bundle_path) {
@@ -132,7 +144,8 @@ Status TlsSession::load_trust(const HttpsTarget& t, const std::string& bundle_pa
 
 Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_path) {
   host_ = t.host;
-  ip_ = t.host_is_ip ? ip_bytes(t.host) : "";
+  ip_.clear();
+  if (t.host_is_ip) parse_ip_literal(t.host, &ip_);
   Status st = load_trust(t, bundle_path);
   if (!st) return st;
   static const char kPers[] = "tracklight-tls";
@@ -158,7 +171,7 @@ Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_pat
     rc = mbedtls_ssl_handshake(&ssl_);
     if (rc == 0) break;
     if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-      if (!wait(rc == MBEDTLS_ERR_SSL_WANT_READ)) return failure_;
+      if (!io_.wait(rc == MBEDTLS_ERR_SSL_WANT_READ)) return *io_.failure();
       continue;
     }
     if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return verify_error(mbedtls_ssl_get_verify_result(&ssl_));
@@ -185,10 +198,7 @@ Error TlsSession::verify_error(uint32_t flags) const {
     return Error{ErrorCode::CertNotYetValid, "TLS certificate", code, "the server's certificate is not valid until " + peer_.valid_from};
   if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
     return Error{ErrorCode::HostnameMismatch, "TLS certificate", code, "the certificate is for " + names + ", not " + host_};
-  if (flags & (MBEDTLS_X509_BADCERT_NOT_TRUSTED | MBEDTLS_X509_BADCERT_MISSING))
-    return Error{ErrorCode::CertUntrusted, "TLS certificate", code,
-                 "the certificate is issued by " + (top_issuer_.empty() ? std::string("an unknown issuer") : top_issuer_) +
-                     ", which is not a trusted CA"};
+  if (flags & (MBEDTLS_X509_BADCERT_NOT_TRUSTED | MBEDTLS_X509_BADCERT_MISSING)) return untrusted_error(code);
   char buf[256];
   int n = mbedtls_x509_crt_verify_info(buf, sizeof buf, "", flags);
   std::string why = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "verification failed";
@@ -197,10 +207,29 @@ Error TlsSession::verify_error(uint32_t flags) const {
   return Error{ErrorCode::CertUntrusted, "TLS certificate", code, "the server's certificate was refused: " + why};
 }
 
+Error TlsSession::untrusted_error(long code) const {
+  const std::string issuer = top_.issuer.empty() ? std::string("an unknown issuer") : top_.issuer;
+  if (top_.depth == 0 && top_.self_issued)
+    return Error{ErrorCode::CertSelfSigned, "TLS certificate", code,
+                 "the server's certificate (" + peer_.subject + ") is self-signed, SHA-256 fingerprint " +
+                     top_.leaf_fingerprint};
+  if (top_.depth == 0)
+    return Error{ErrorCode::CertChainIncomplete, "TLS certificate", code,
+                 "the server's certificate chain is incomplete: the certificate is issued by " + issuer +
+                     ", which the server did not send and which is not a trusted CA"};
+  return Error{ErrorCode::CertUntrusted, "TLS certificate", code,
+               "the certificate is issued by " + issuer + ", which is not a trusted CA"};
+}
+
 int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
   auto* s = static_cast<TlsSession*>(self);
-  if (s->top_issuer_.empty()) s->top_issuer_ = dn_text(&crt->issuer);  // called from the chain's top down
+  if (s->top_.depth < 0) {  // called from the chain's top down
+    s->top_.depth = depth;
+    s->top_.self_issued = self_issued(*crt);
+    s->top_.issuer = dn_text(&crt->issuer);
+  }
   if (depth != 0) return 0;
+  s->top_.leaf_fingerprint = sha256_fingerprint(crt->raw.p, crt->raw.len);
   s->peer_.subject = dn_text(&crt->subject);
   s->peer_.issuer = dn_text(&crt->issuer);
   s->peer_.valid_from = x509_date(crt->valid_from);
@@ -210,10 +239,9 @@ int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t
     const int type = san->buf.tag & 0x1f;
     std::string raw(reinterpret_cast<const char*>(san->buf.p), san->buf.len);
     if (type == 2) s->peer_.names.push_back(raw);  // dNSName
-    if (type == 7) {                               // iPAddress
-      char text[64] = "";
-      inet_ntop(raw.size() == 4 ? AF_INET : AF_INET6, raw.data(), text, sizeof text);
-      s->peer_.names.push_back(text);
+    if (type == 7) {                               // iPAddress: 4 or 16 bytes, anything else is damaged
+      const std::string text = format_ip(raw);
+      s->peer_.names.push_back(text.empty() ? "(malformed IP address of " + std::to_string(raw.size()) + " bytes)" : text);
       ip_match = ip_match || (!s->ip_.empty() && raw == s->ip_);
     }
   }
@@ -221,24 +249,9 @@ int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t
   return 0;
 }
 
-bool TlsSession::wait(bool for_read) {
-  for (;;) {
-    int64_t left = deadline_ms_ - clock_.monotonic_ms();
-    if (left <= 0 || (cancel_ && *cancel_)) break;
-    pollfd p{fd_, static_cast<short>(for_read ? POLLIN : POLLOUT), 0};
-    int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 200)));  // 200 ms: notice a cancel
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc > 0) return true;
-    if (rc < 0) break;
-  }
-  failed_ = true;
-  failure_ = Error{ErrorCode::Timeout, phase_, ETIMEDOUT, "timed out during " + phase_ + " with " + host_};
-  return false;
-}
-
 int TlsSession::bio_send(void* self, const unsigned char* buf, size_t len) {
   auto* s = static_cast<TlsSession*>(self);
-  ssize_t n = ::send(s->fd_, buf, len, MSG_NOSIGNAL);
+  ssize_t n = ::send(s->io_.fd(), buf, len, MSG_NOSIGNAL);
   if (n >= 0) return static_cast<int>(n);
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_WRITE;
   return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
@@ -246,7 +259,7 @@ int TlsSession::bio_send(void* self, const unsigned char* buf, size_t len) {
 
 int TlsSession::bio_recv(void* self, unsigned char* buf, size_t len) {
   auto* s = static_cast<TlsSession*>(self);
-  ssize_t n = ::recv(s->fd_, buf, len, 0);
+  ssize_t n = ::recv(s->io_.fd(), buf, len, 0);
   if (n >= 0) return static_cast<int>(n);
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_READ;
   return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
@@ -254,10 +267,12 @@ int TlsSession::bio_recv(void* self, unsigned char* buf, size_t len) {
 
 ssize_t TlsSession::read(char* buf, size_t len) {
   for (;;) {
+    // Checked on every read: a server that streams fast never makes mbedTLS say WANT_READ.
+    if (!io_.time_left()) return -1;
     int rc = mbedtls_ssl_read(&ssl_, reinterpret_cast<unsigned char*>(buf), len);
     if (rc >= 0) return rc;
     if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) return 0;
-    if ((rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) && wait(rc == MBEDTLS_ERR_SSL_WANT_READ)) continue;
+    if ((rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) && io_.wait(rc == MBEDTLS_ERR_SSL_WANT_READ)) continue;
     return -1;
   }
 }
@@ -265,12 +280,13 @@ ssize_t TlsSession::read(char* buf, size_t len) {
 ssize_t TlsSession::write(const char* buf, size_t len) {
   size_t done = 0;
   while (done < len) {
+    if (!io_.time_left()) return -1;
     int rc = mbedtls_ssl_write(&ssl_, reinterpret_cast<const unsigned char*>(buf) + done, len - done);
     if (rc > 0) {
       done += static_cast<size_t>(rc);
       continue;
     }
-    if ((rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) && wait(rc == MBEDTLS_ERR_SSL_WANT_READ)) continue;
+    if ((rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) && io_.wait(rc == MBEDTLS_ERR_SSL_WANT_READ)) continue;
     return -1;
   }
   return static_cast<ssize_t>(done);
@@ -279,17 +295,17 @@ ssize_t TlsSession::write(const char* buf, size_t len) {
 class TlsStream : public httplib::Stream {
  public:
   explicit TlsStream(TlsSession& s) : s_(s) {}
-  bool is_readable() const override { return s_.readable_now() || s_.wait(true); }
-  bool is_writable() const override { return s_.wait(false); }
+  bool is_readable() const override { return s_.readable_now() || s_.io().wait(true); }
+  bool is_writable() const override { return s_.io().wait(false); }
   ssize_t read(char* ptr, size_t size) override { return s_.read(ptr, size); }
   ssize_t write(const char* ptr, size_t size) override { return s_.write(ptr, size); }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    httplib::detail::get_remote_ip_and_port(s_.fd(), ip, port);
+    httplib::detail::get_remote_ip_and_port(s_.io().fd(), ip, port);
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    httplib::detail::get_local_ip_and_port(s_.fd(), ip, port);
+    httplib::detail::get_local_ip_and_port(s_.io().fd(), ip, port);
   }
-  socket_t socket() const override { return s_.fd(); }
+  socket_t socket() const override { return s_.io().fd(); }
 
  private:
   TlsSession& s_;
@@ -324,11 +340,16 @@ class MbedClient : public httplib::ClientImpl {
       Status st = tunnel();
       if (!st) return st;
     }
-    session_ = std::make_unique<TlsSession>(*fd, clock_, target_.deadline_ms, target_.cancel);
+    session_ = std::make_unique<TlsSession>(*fd, clock_, target_.deadline_ms, target_.cancel, target_.host);
     return session_->handshake(target_, bundle_);
   }
 
   TlsSession* session() { return session_.get(); }
+  // Every answer from here on is read through a fresh guard for `request` ("GET /x").
+  void begin(const std::string& request) {
+    guard_ = ResponseGuard(request, target_.host, limits_for_body(target_.max_response_bytes));
+  }
+  const ResponseGuard& guard() const { return guard_; }
 
  protected:
   bool create_and_connect_socket(Socket& socket, httplib::Error& error) override {
@@ -355,7 +376,8 @@ class MbedClient : public httplib::ClientImpl {
   }
   bool process_socket(const Socket&, std::function<bool(httplib::Stream&)> callback) override {
     if (!session_) return false;
-    TlsStream strm(*session_);
+    TlsStream tls(*session_);
+    GuardedStream strm(tls, guard_, &session_->io());
     return callback(strm);
   }
   bool is_ssl() const override { return true; }
@@ -367,6 +389,7 @@ class MbedClient : public httplib::ClientImpl {
   Clock& clock_;
   std::string bundle_;
   std::unique_ptr<TlsSession> session_;
+  ResponseGuard guard_;
 
  public:
   bool reconnect_failed_ = false;
@@ -378,8 +401,10 @@ class MbedClient : public httplib::ClientImpl {
 Status MbedClient::tunnel() {
   const std::string where = (target_.host.find(':') != std::string::npos ? "[" + target_.host + "]" : target_.host) +
                             ":" + std::to_string(target_.port);
-  int64_t left_s = std::max<int64_t>(1, (target_.deadline_ms - clock_.monotonic_ms() + 999) / 1000);
-  httplib::detail::SocketStream strm(socket_.sock, static_cast<time_t>(left_s), 0, static_cast<time_t>(left_s), 0);
+  DeadlineSocket sock(socket_.sock, clock_, target_.deadline_ms, target_.cancel, "proxy", "");
+  PlainStream plain(sock);
+  ResponseGuard guard("CONNECT " + where, "the proxy " + target_.proxy_host, ResponseLimits{});
+  GuardedStream strm(plain, guard, &sock);
   httplib::Request req;
   req.method = "CONNECT";
   req.path = where;
@@ -388,9 +413,12 @@ Status MbedClient::tunnel() {
     req.set_header("Proxy-Authorization", basic_auth_value(target_.proxy_username, target_.proxy_password));
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
-  if (!process_request(strm, req, res, false, err))
+  if (!process_request(strm, req, res, false, err)) {
+    if (guard.failed()) return Error{ErrorCode::ProxyFailed, "proxy", 0, guard.error().detail};
+    if (sock.failure()) return *sock.failure();
     return Error{ErrorCode::ProxyFailed, "proxy", static_cast<long>(err),
                  "the proxy " + target_.proxy_host + " did not answer the CONNECT request (" + httplib::to_string(err) + ")"};
+  }
   // 407 is the standard answer; tinyproxy answers wrong credentials with 401.
   if (res.status == 407 || res.status == 401)
     return Error{ErrorCode::ProxyAuthRequired, "proxy", res.status,
@@ -408,11 +436,12 @@ class MbedConnection : public HttpsConnection {
       : client_(std::move(client)), target_(t), peer_(client_->session()->peer()) {}
 
   Result<HttpsResponse> get(const std::string& path, const HeaderList& headers) override {
-    if (TlsSession* s = client_->session()) s->set_phase("waiting for the answer to GET " + path);
+    client_->begin("GET " + path.substr(0, path.find('?')));  // the query would drown the message
     client_->has_failure_ = false;
     auto res = bounded_get(*client_, path, headers, target_.max_response_bytes, target_.host);
     if (!res && res.error().code == ErrorCode::BadResponse) {
-      // A transport failure: say what really happened (deadline, reconnect) when we know it.
+      // A transport failure: say what really happened (a cap, the deadline, a reconnect).
+      if (client_->guard().failed()) return client_->guard().error();
       TlsSession* s = client_->session();
       if (s && s->failure()) return *s->failure();
       if (client_->has_failure_) return client_->last_failure_;

@@ -13,6 +13,7 @@
 
 #include "platform/crypto.hpp"
 #include "platform/https_client.hpp"
+#include "platform/net_address.hpp"
 
 namespace tracklight::platform {
 namespace {
@@ -80,6 +81,22 @@ Result<int> connect_tcp(const std::string& host, int port, int64_t deadline_ms, 
 
 std::string basic_auth_value(const std::string& user, const std::string& password) {
   return "Basic " + base64_encode(user + ":" + password);
+}
+
+bool parse_ip_literal(const std::string& text, std::string* bytes) {
+  if (text.find('\0') != std::string::npos) return false;  // c_str() would hide the rest
+  unsigned char b[16];
+  size_t len = 0;
+  if (::inet_pton(AF_INET, text.c_str(), b) == 1) len = 4;
+  else if (::inet_pton(AF_INET6, text.c_str(), b) == 1) len = 16;
+  if (len && bytes) bytes->assign(reinterpret_cast<const char*>(b), len);
+  return len != 0;
+}
+
+std::string format_ip(const std::string& bytes) {
+  if (bytes.size() != 4 && bytes.size() != 16) return "";
+  char text[INET6_ADDRSTRLEN] = "";
+  return ::inet_ntop(bytes.size() == 4 ? AF_INET : AF_INET6, bytes.data(), text, sizeof text) ? text : "";
 }
 
 const std::string* HttpsResponse::header(const std::string& name) const { return find_header(headers, name); }

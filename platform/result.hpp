@@ -25,7 +25,9 @@ enum class ErrorCode {
   ProxyAuthRequired,  // 407 from the proxy
   TlsHandshake,
   TlsVersion,         // the server offers nothing newer than TLS 1.1
-  CertUntrusted,
+  CertUntrusted,        // issued by a CA that is not trusted
+  CertSelfSigned,       // the server's certificate is its own issuer
+  CertChainIncomplete,  // the server sent its certificate without the intermediate(s) to a CA
   CertExpired,
   CertNotYetValid,
   HostnameMismatch,

@@ -7,7 +7,12 @@
 #   wronghost.pem/key     other.example only
 #   noip.pem/key          localhost only, no IP address SAN
 #   selfsigned.pem/key    localhost, signed by itself
-#   other-ca.pem          a CA the agent is never told about; untrusted.pem/key is signed by it
+#   other-ca.pem          a CA the agent is never told about; untrusted.pem/key is signed by it and
+#                         served with it (leaf + that root), as a server of a private CA would
+#   intermediate.pem      an intermediate CA signed by the test CA
+#   nochain.pem/key       localhost, signed by the intermediate, served WITHOUT it (incomplete chain)
+#   chain.pem/key         the same leaf followed by the intermediate (the full chain)
+#   badip.pem/key         localhost plus an iPAddress name of 5 bytes (neither IPv4 nor IPv6)
 #
 # The PKI appears whole or not at all: it is made in a private folder beside DIR and renamed
 # into place, so test processes started in parallel never read a half-written key. DIR/.done
@@ -27,8 +32,11 @@ mkca() {  # NAME SUBJECT
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 }
 mkleaf() {  # NAME CA SAN START END
-  q openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=${1}-leaf"
   printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$3" > "$1.ext"
+  sign "$1" "$2" "/CN=${1}-leaf" "$4" "$5"
+}
+sign() {  # NAME CA SUBJECT START END, extensions in NAME.ext
+  q openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$3"
   mkdir -p db; : > db/index; echo 1000 > db/serial
   cat > ca.cnf <<CNF
 [ca]
@@ -57,6 +65,15 @@ mkleaf future ca "DNS:localhost,IP:127.0.0.1" 20990101000000Z 21000101000000Z
 mkleaf wronghost ca "DNS:other.example" 20250101000000Z 20450101000000Z
 mkleaf noip ca "DNS:localhost" 20250101000000Z 20450101000000Z
 mkleaf untrusted other-ca "DNS:localhost,IP:127.0.0.1" 20250101000000Z 20450101000000Z
+cat other-ca.pem >> untrusted.pem
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' > intermediate.ext
+sign intermediate ca "/CN=tracklight test intermediate" 20250101000000Z 20450101000000Z
+mkleaf nochain intermediate "DNS:localhost,IP:127.0.0.1" 20250101000000Z 20450101000000Z
+cat nochain.pem intermediate.pem > chain.pem
+cp nochain.key chain.key
+# GeneralNames { dNSName "localhost", iPAddress 7f:00:00:01:01 }: openssl's IP: syntax cannot
+# write a malformed address, so the extension is given as DER.
+mkleaf badip ca "DER:301282096c6f63616c686f737487057f00000101" 20250101000000Z 20450101000000Z
 q openssl req -x509 -newkey rsa:2048 -nodes -keyout selfsigned.key -out selfsigned.pem -days 3650 \
   -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1"
 rm -rf db ca.cnf

@@ -36,8 +36,11 @@ NetFailure classify(ErrorCode code, const std::string& op) {
     case ErrorCode::CertNotYetValid: return {"tls", "Check this device's date and time; if they are right, the server's certificate was issued for the future. Credentials were not sent."};
     case ErrorCode::HostnameMismatch: return {"tls", "Use the host name the certificate was issued for in the Server URL. Credentials were not sent."};
     case ErrorCode::CertUntrusted: return {"tls", "If the server uses a private CA, paste that CA's certificate into CA certificate. Credentials were not sent."};
+    case ErrorCode::CertSelfSigned: return {"tls", "If you trust this server, compare the fingerprint with the one its administrator gives you, then paste the server's certificate into CA certificate. Credentials were not sent."};
+    case ErrorCode::CertChainIncomplete: return {"tls", "The server's administrator should configure the full certificate chain (the server's certificate followed by its intermediate certificates). If the issuer is your organisation's own CA, paste that CA's certificate into CA certificate instead. Credentials were not sent."};
     case ErrorCode::Timeout:
       if (op == "connect") return {"tcp", "The server did not answer: check the address, port, firewall or proxy."};
+      if (op == "proxy") return {"tcp", "The proxy stopped answering: check the Web Proxy address, or try again."};
       return {"tls", "The server accepted the connection but stopped answering; try again, or check the server."};
     default: return {"tls", "Check the Server URL and try again."};
   }

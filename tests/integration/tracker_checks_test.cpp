@@ -264,18 +264,44 @@ TEST_F(TrackerTest, AzureDevOpsProjectsBuildsAndTfvcFailures) {
 struct CertCase {
   const char* cert;
   const char* host;
-  firmware::Check expect;  // id, result, message fragment
+  firmware::Check expect;  // id, result, message fragment, hint fragment
+  const char* must_not_say = "";
 };
 
+// What browsers show, from openssl rather than from the code under test.
+std::string openssl_sha256_fingerprint(const std::string& pem_path) {
+  const std::string cmd = "openssl x509 -in " + pem_path + " -noout -fingerprint -sha256";
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[256] = "";
+  const bool got = p && fgets(buf, sizeof buf, p);
+  if (p) pclose(p);
+  std::string line = got ? buf : "";
+  const size_t eq = line.find('=');
+  return eq == std::string::npos ? "" : line.substr(eq + 1, line.find_last_not_of("\r\n") - eq);
+}
+
 TEST_F(TrackerTest, EachCertificateFailureIsNamedAndNoCredentialIsSent) {
+  const std::string fingerprint = openssl_sha256_fingerprint(pki_dir() + "/selfsigned.pem");
+  ASSERT_EQ(fingerprint.size(), 95u) << fingerprint;  // 32 hex pairs and 31 colons
+  const std::string self_signed = "certificate (CN=localhost) is self-signed, SHA-256 fingerprint " + fingerprint;
   const CertCase cases[] = {
       {"expired", "localhost", {"tls", "fail", "expired on 2020-01-02", "", 0, {}}},
       {"future", "localhost", {"tls", "fail", "not valid until 2099-01-01", "", 0, {}}},
       {"wronghost", "localhost", {"tls", "fail", "for other.example, not localhost", "", 0, {}}},
-      {"selfsigned", "localhost", {"tls", "fail", "not a trusted CA", "", 0, {}}},
-      {"untrusted", "localhost", {"tls", "fail", "issued by CN=Some Other CA", "", 0, {}}},
+      {"selfsigned", "localhost", {"tls", "fail", self_signed, "paste the server's certificate into CA certificate", 0, {}},
+       "not a trusted CA"},
+      {"untrusted", "localhost", {"tls", "fail", "issued by CN=Some Other CA, which is not a trusted CA", "private CA", 0, {}},
+       "incomplete"},
+      {"nochain", "localhost",
+       {"tls", "fail", "chain is incomplete: the certificate is issued by CN=tracklight test intermediate, which the server did not send",
+        "configure the full certificate chain", 0, {}},
+       "self-signed"},
+      {"chain", "localhost", {"tls", "pass", "certificate for localhost", "", 0, {}}},
       {"noip", "127.0.0.1", {"tls", "fail", "not 127.0.0.1", "", 0, {}}},
       {"good", "127.0.0.1", {"tls", "pass", "TLSv1.", "", 0, {}}},
+      // An iPAddress name of 5 bytes is shown as damaged, never decoded as an address.
+      {"badip", "localhost", {"tls", "pass", "certificate for localhost, (malformed IP address of 5 bytes)", "", 0, {}}},
+      {"badip", "127.0.0.1", {"tls", "fail", "the certificate is for localhost, (malformed IP address of 5 bytes), not 127.0.0.1", "", 0, {}}},
   };
   for (const auto& k : cases) {
     FakeTracker fake(tmp.path(), jira_cloud(), k.cert);
@@ -284,12 +310,26 @@ TEST_F(TrackerTest, EachCertificateFailureIsNamedAndNoCredentialIsSent) {
     ASSERT_NE(tls, nullptr) << k.cert << dump(r);
     EXPECT_EQ(tls->result, k.expect.result) << k.cert << dump(r);
     EXPECT_NE(tls->message.find(k.expect.message), std::string::npos) << k.cert << ": " << tls->message;
+    EXPECT_NE(tls->hint.find(k.expect.hint), std::string::npos) << k.cert << ": " << tls->hint;
+    if (*k.must_not_say) {
+      EXPECT_EQ(tls->message.find(k.must_not_say), std::string::npos) << k.cert << ": " << tls->message;
+    }
     if (tls->result == "fail") {
       EXPECT_EQ(r.status, "interrupted") << "a certificate problem is not a credential problem";
       EXPECT_NE(tls->hint.find("Credentials were not sent"), std::string::npos) << k.cert;
       EXPECT_EQ(fake.with_authorization(), 0u) << k.cert;
     }
   }
+}
+
+// What the self-signed hint says to do works: the server's own certificate as the CA certificate.
+TEST_F(TrackerTest, SelfSignedCertificatePastedAsTheCaCertificateIsTrusted) {
+  FakeTracker fake(tmp.path(), jira_cloud(), "selfsigned");
+  Connection c = jira(fake.port());
+  c.ca_cert = read_text(pki_dir() + "/selfsigned.pem");
+  Report r = test(c);
+  EXPECT_TRUE(r.ok) << dump(r);
+  EXPECT_EQ(check(r, "tls")->result, "pass") << dump(r);
 }
 
 TEST_F(TrackerTest, OldTlsOnlyServerIsRefusedByName) {
@@ -322,7 +362,8 @@ TEST_F(TrackerTest, DeadlinesNameTheStepThatRanOutOfTime) {
   FakeTracker fake(tmp.path(), s);
   r = test(jira(fake.port()), 1500);
   EXPECT_EQ(r.status, "interrupted");
-  EXPECT_NE(check(r, "server")->message.find("timed out during waiting for the answer to GET /rest/api/2/serverInfo"),
+  EXPECT_NE(check(r, "server")->message.find(
+                "timed out waiting for the status line of the answer to GET /rest/api/2/serverInfo from localhost"),
             std::string::npos)
       << dump(r);
 }

@@ -89,6 +89,14 @@ TEST_F(ApiTest, ForeignHostIsRefusedOnEveryRoute) {
     EXPECT_EQ(call("GET", "/healthz", "", {{"Host", host}}).status, 200) << host;
 }
 
+// The Host check reads IP literals as the socket layer does (platform/net_address.hpp).
+TEST_F(ApiTest, HostCheckAcceptsOnlyRealIpLiterals) {
+  for (const char* host : {"[1:2]", "[1:2]:8080", "01.2.3.4", "0127.0.0.1:8080", "[fe80::1%eth0]", "256.1.1.1"})
+    EXPECT_EQ(call("GET", "/healthz", "", {{"Host", host}}).status, 421) << host;
+  for (const char* host : {"[::ffff:10.1.2.3]:8080", "[fe80::1]", "192.168.1.20:8080"})
+    EXPECT_EQ(call("GET", "/healthz", "", {{"Host", host}}).status, 200) << host;
+}
+
 TEST_F(ApiTest, EveryNonPublicRouteIsGated) {
   // Walks the route table itself, so a route added later without a gate fails here.
   set_up_admin();
