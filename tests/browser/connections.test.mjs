@@ -227,6 +227,12 @@ async function storeProxied() {
   }, fakes.jira.port);
   assert.equal(r, 200);
   await page.reload();
+  await editProxied();
+}
+
+// Opens the stored proxied connection, closing whatever an earlier failed test left open.
+async function editProxied() {
+  if (await visible('#dlg')) await page.click('#cancel');
   await page.locator('#list tbody tr', { hasText: 'Proxied Jira' }).getByRole('button', { name: /Edit/ }).click();
   await page.locator('#dlg[open]').waitFor();
 }
@@ -258,7 +264,7 @@ test('every button in the dialog names its own field; Show/Hide says what it doe
 });
 
 test('header rows have their own names, ids and errors, renumbered when a row goes', async () => {
-  await page.locator('#list tbody tr', { hasText: 'Proxied Jira' }).getByRole('button', { name: /Edit/ }).click();
+  await editProxied();
   await page.click('#add-header');
   const ids = () => page.locator('#headers input').evaluateAll(is => is.map(i => i.id + '|' + i.name + '|' + i.getAttribute('aria-describedby')));
   assert.deepEqual(await ids(), [0, 1, 2].flatMap(i => [`f-headers[${i}].name|headers[${i}].name|e-headers[${i}].name`,
@@ -282,7 +288,7 @@ test('header rows have their own names, ids and errors, renumbered when a row go
 });
 
 test('a stored secret is asked for again when the Server URL or Proxy URL moves to another origin', async () => {
-  await page.locator('#list tbody tr', { hasText: 'Proxied Jira' }).getByRole('button', { name: /Edit/ }).click();
+  await editProxied();
   const key = page.locator('#c-api_key'), proxy = page.locator('#c-proxy_password'), h1 = page.locator('[id="c-headers[0].value"]');
   const url = await page.inputValue('#f-server_url');
   assert.equal(await key.textContent(), '');
@@ -317,7 +323,7 @@ test('the agent\'s secret_not_carried answer is shown next to each named field',
     return route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: {
       code: 'secret_not_carried', message, field: 'api_key', fields: ['api_key', 'proxy_password', 'headers[1].value'] } }) });
   });
-  await page.locator('#list tbody tr', { hasText: 'Proxied Jira' }).getByRole('button', { name: /Edit/ }).click();
+  await editProxied();
   await page.fill('#f-server_url', 'https://jira.example');
   await page.click('#connect');
   for (const [err, input] of [['#e-api_key', '#f-api_key'], ['#e-proxy_password', '#f-proxy_password'],
@@ -342,6 +348,7 @@ test('the agent\'s secret_not_carried answer is shown next to each named field',
 });
 
 test('axe-core: the list, the login and the dialog for each provider and auth method', async () => {
+  if (await visible('#dlg')) await page.click('#cancel');
   await page.locator('#list tbody tr').first().waitFor();
   await assertAccessible(page, 'connection list');
   const methods = { jira: ['api-key', 'password', 'pat'], 'azure-devops': ['pat'] };
@@ -370,6 +377,7 @@ test('axe-core: the list, the login and the dialog for each provider and auth me
 });
 
 test('a new board link is shown once and opens the board', async () => {
+  if (await visible('#dlg')) await page.click('#cancel');
   page.once('dialog', d => d.accept());
   await page.click('#board-key');
   await page.locator('#board-link').waitFor();
