@@ -162,8 +162,8 @@ async function remove(c) {
 
 // --- the dialog ---------------------------------------------------------------------------
 
-// A secret input with its Show/Hide toggle, Clear button and the note that asks for it again.
-// `what` names the field in the buttons' accessible names ("Clear stored API key").
+// A secret input with its Show/Hide toggle, Clear button and the note (id `noteId`) that asks
+// for it again; nameBox() then names the field in the buttons ("Clear stored API key").
 function secretBox(box, noteId) {
   const input = $('input', box);
   const reveal = button('Show', '', () => {
