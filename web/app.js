@@ -347,7 +347,6 @@ function openDialog(c) {
   $('#b-pipelines').value = (b.pipelines || []).join('\n');
   for (const box of $$('#cf .secret[data-secret]')) setStored(box, !!(v.secrets && v.secrets[box.dataset.secret]));
   for (const h of v.headers || []) headerRow(h);
-  updateCarryNotes();
   $('#more').open = !!(v.proxy_url || v.ca_cert || (v.headers || []).length);
   $('#dlg-h').textContent = c ? 'Task Tracking: ' + c.name : 'Task Tracking';
   applyVisibility();
