@@ -18,6 +18,7 @@ const AUTH_NOTE = {
   'azure-devops': 'Service principal, device code and managed identity sign-in are not available in this version yet.',
 };
 const SECRETS = ['password', 'api_key', 'token', 'proxy_password'];
+const SECRET_NAME = { password: 'password', api_key: 'API key', token: 'token', proxy_password: 'proxy password' };
 
 async function api(method, path, body) {
   const opts = { method, headers: { 'X-CSRF-Token': csrf }, credentials: 'same-origin' };
@@ -116,7 +117,7 @@ function button(text, label, fn, cls) {
   b.type = 'button';
   b.textContent = text;
   b.className = cls || 'link';
-  b.setAttribute('aria-label', label);
+  if (label) b.setAttribute('aria-label', label);
   b.addEventListener('click', fn);
   return b;
 }
@@ -161,25 +162,47 @@ async function remove(c) {
 
 // --- the dialog ---------------------------------------------------------------------------
 
-function secretBox(box) {
+// A secret input with its Show/Hide toggle, Clear button and the note (id `noteId`) that asks
+// for it again; nameBox() then names the field in the buttons ("Clear stored API key").
+function secretBox(box, noteId) {
   const input = $('input', box);
-  const name = box.dataset.secret || 'header';
-  const reveal = button('Show', 'Show ' + (name === 'header' ? 'header value' : $('label[for="' + input.id + '"]').textContent), () => {
-    const hidden = input.type === 'password';
-    input.type = hidden ? 'text' : 'password';
-    reveal.textContent = hidden ? 'Hide' : 'Show';
-    reveal.setAttribute('aria-pressed', String(hidden));
+  const reveal = button('Show', '', () => {
+    const shown = input.type === 'password';
+    input.type = shown ? 'text' : 'password';
+    showState(reveal, shown);
   }, 'reveal');
-  reveal.setAttribute('aria-pressed', 'false');
-  const clear = button('Clear', 'Remove the stored value', () => {
+  // Named by its own text (the field's name is visually hidden), so name and text always agree.
+  reveal.append(document.createElement('span'));
+  reveal.lastChild.className = 'sr';
+  showState(reveal, false);
+  const clear = button('Clear', '', () => {
     box.dataset.clear = '1';
     box.dataset.stored = '';
     input.value = '';
     input.placeholder = 'will be removed';
     clear.hidden = true;
+    updateCarryNotes();
   }, 'link clear');
   clear.hidden = true;
   box.append(reveal, clear);
+  const note = document.createElement('p');
+  note.className = 'note carry';
+  note.id = noteId;
+  box.carry = note;
+  box.after(note);
+  input.setAttribute('aria-describedby', ((input.getAttribute('aria-describedby') || '') + ' ' + noteId).trim());
+  input.addEventListener('input', updateCarryNotes);
+}
+
+function showState(reveal, shown) {
+  reveal.firstChild.textContent = shown ? 'Hide' : 'Show';
+  reveal.setAttribute('aria-pressed', String(shown));
+}
+
+function nameBox(box, what) {
+  box.dataset.what = what;
+  $('.reveal .sr', box).textContent = ' ' + what;
+  $('.clear', box).setAttribute('aria-label', 'Clear stored ' + what);
 }
 
 function setStored(box, stored) {
@@ -190,36 +213,83 @@ function setStored(box, stored) {
   box.dataset.stored = stored ? '1' : '';
   input.placeholder = stored ? '•••••••• stored (type to replace)' : '';
   $('.clear', box).hidden = !stored;
-  const rev = $('.reveal', box);
-  rev.textContent = 'Show';
-  rev.setAttribute('aria-pressed', 'false');
+  showState($('.reveal', box), false);
+}
+
+// A header row's inputs and messages are named after its index, as the API names its errors
+// ("headers[1].value"), so they are renumbered whenever a row comes or goes.
+function numberHeaders() {
+  $$('#headers .hrow').forEach((row, i) => {
+    const f = 'headers[' + i + ']', n = 'header ' + (i + 1);
+    const [name, value] = $$('input', row);
+    const [eName, eValue] = $$('.err', row);
+    const carry = $('.secret', row).carry;
+    name.id = 'f-' + f + '.name'; name.name = f + '.name'; name.setAttribute('aria-label', 'Header ' + (i + 1) + ' name');
+    value.id = 'f-' + f + '.value'; value.name = f + '.value'; value.setAttribute('aria-label', 'Header ' + (i + 1) + ' value');
+    eName.id = 'e-' + f + '.name'; eValue.id = 'e-' + f + '.value'; carry.id = 'c-' + f + '.value';
+    name.setAttribute('aria-describedby', eName.id);
+    value.setAttribute('aria-describedby', eValue.id + ' ' + carry.id);
+    $('.remove', row).setAttribute('aria-label', 'Remove ' + n);
+    nameBox($('.secret', row), n + ' value');
+  });
+  updateCarryNotes();
 }
 
 function headerRow(h) {
-  const i = $$('.hrow', $('#headers')).length;
   const row = document.createElement('div');
   row.className = 'hrow';
   const name = document.createElement('input');
   name.className = 'hname';
   name.value = h ? h.name : '';
-  name.setAttribute('aria-label', 'Header name');
   name.placeholder = 'X-Header-Name';
   const box = document.createElement('div');
   box.className = 'secret';
   const value = document.createElement('input');
   value.type = 'password';
   value.autocomplete = 'off';
-  value.setAttribute('aria-label', 'Header value');
   box.appendChild(value);
-  secretBox(box);
-  row.append(name, box, button('Remove', 'Remove this header', () => row.remove()));
-  const err = document.createElement('p');
-  err.className = 'err';
-  err.id = 'e-headers[' + i + ']';
-  row.appendChild(err);
+  const errs = [document.createElement('p'), document.createElement('p')];
+  errs.forEach(e => { e.className = 'err'; });
+  row.append(name, box, button('Remove', '', () => { row.remove(); numberHeaders(); }, 'link remove'), ...errs);
+  secretBox(box, '');
+  row.append(box.carry); // below the row, with the errors, not in its columns
   $('#headers').appendChild(row);
   setStored(box, !!h);
   $('.clear', box).hidden = true; // a stored header is removed with its row
+  numberHeaders();
+}
+
+// The agent refuses to send a stored secret to another scheme, host or port than the one it
+// was entered for (SPEC section 2); these notes say so while the address is being edited.
+function origin(url) {
+  try {
+    const u = new URL(url);
+    return u.protocol + '//' + u.hostname + ':' + (u.port || { 'https:': '443', 'http:': '80' }[u.protocol] || '');
+  } catch (e) {
+    return null; // unparsable: the agent treats it as a different server too
+  }
+}
+
+function moved(id, was) {
+  const now = $(id).value.trim();
+  return !!editing && now !== '' && (origin(now) === null || origin(now) !== origin(was || ''));
+}
+
+// Stored secrets the agent would refuse to carry over, with whether the form still uses them.
+function boundSecrets() {
+  const server = moved('#f-server_url', editing && editing.server_url);
+  const proxy = moved('#f-proxy_url', editing && editing.proxy_url);
+  return $$('#cf .secret').filter(box => box.dataset.stored && !$('input', box).value &&
+    (box.dataset.secret === 'proxy_password' ? proxy : server))
+    .map(box => ({ box, used: !box.closest('[hidden]') }));
+}
+
+function updateCarryNotes() {
+  const bound = new Set(boundSecrets().filter(b => b.used).map(b => b.box));
+  for (const box of $$('#cf .secret')) {
+    box.carry.textContent = bound.has(box)
+      ? 'Enter the ' + box.dataset.what + ' again: a stored secret is not sent to a different server' : '';
+  }
 }
 
 function fillAuth(provider, value) {
@@ -280,6 +350,7 @@ function openDialog(c) {
   $('#more').open = !!(v.proxy_url || v.ca_cert || (v.headers || []).length);
   $('#dlg-h').textContent = c ? 'Task Tracking: ' + c.name : 'Task Tracking';
   applyVisibility();
+  updateCarryNotes();
   $('#dlg').showModal();
   $('#f-provider').focus();
 }
@@ -318,12 +389,14 @@ function collect() {
     c.board.branch = $('#b-branch').value.trim();
     c.board.pipelines = $('#b-pipelines').value.split('\n').map(s => s.trim()).filter(Boolean);
   }
+  // A stored secret the chosen sign-in no longer uses cannot go to a new server either: drop it
+  // rather than be refused over a field the person cannot see.
+  const unused = new Set(boundSecrets().filter(b => !b.used).map(b => b.box.dataset.secret));
   for (const name of SECRETS) {
     const box = $('#cf .secret[data-secret="' + name + '"]');
     const val = $('input', box).value;
     if (val) c[name] = val;
-    else if (box.dataset.clear) c[name] = '';
-    else if (!box.dataset.stored) c[name] = '';
+    else if (box.dataset.clear || !box.dataset.stored || unused.has(name)) c[name] = '';
   }
   return c;
 }
@@ -408,8 +481,9 @@ function handleAnswer(r, onReport) {
     return show('login');
   }
   const e = r.json.error || {};
-  if (e.field) showFieldError(e.field, e.message);
-  else setErr($('#e-form'), e.message || 'The agent answered ' + r.status + '.');
+  const fields = e.fields || (e.field ? [e.field] : []);
+  for (const f of fields) showFieldError(f, e.message);
+  if (!fields.length) setErr($('#e-form'), e.message || 'The agent answered ' + r.status + '.');
 }
 
 // The board key is shown once: the agent keeps only its hash. A new link ends the old one.
@@ -433,12 +507,17 @@ function init() {
   $('#test').addEventListener('click', runTest);
   $('#cf').addEventListener('submit', connect);
   $('#add-header').addEventListener('click', () => headerRow(null));
-  $('#f-provider').addEventListener('change', () => { fillAuth($('#f-provider').value); applyVisibility(); });
-  $('#f-auth').addEventListener('change', applyVisibility);
+  $('#f-provider').addEventListener('change', () => { fillAuth($('#f-provider').value); applyVisibility(); updateCarryNotes(); });
+  $('#f-auth').addEventListener('change', () => { applyVisibility(); updateCarryNotes(); });
+  $('#f-server_url').addEventListener('input', updateCarryNotes);
+  $('#f-proxy_url').addEventListener('input', updateCarryNotes);
   $('#f-name').addEventListener('input', () => {
     if (!editing) $('#f-id').value = slug($('#f-name').value);
   });
-  for (const box of $$('#cf .secret[data-secret]')) secretBox(box);
+  for (const box of $$('#cf .secret[data-secret]')) {
+    secretBox(box, 'c-' + box.dataset.secret);
+    nameBox(box, SECRET_NAME[box.dataset.secret]);
+  }
   // The monitor re-checks in the background: keep the list current while it is on screen.
   setInterval(() => { if (!$('#conns').hidden && !$('#dlg').open && !document.hidden) refresh(); }, 15000);
   start();

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { top, pki, shots, startAgent, startFake, launchChromium } from './support.mjs';
+import { top, pki, shots, startAgent, startFake, launchChromium, assertAccessible } from './support.mjs';
 
 const TOKEN = 'CANARY-BOARD-API-KEY-19ab', PAT = 'CANARY-BOARD-PAT-42cd';
 const basic = (u, p) => 'Basic ' + Buffer.from(u + ':' + p).toString('base64');
@@ -103,6 +103,7 @@ for (const [width, height] of [[1920, 1080], [800, 480]]) {
     const fontPx = await nightly.locator('.name').evaluate(e => parseFloat(getComputedStyle(e).fontSize));
     assert.ok(fontPx >= (width > 1000 ? 32 : 16), 'pipeline names too small: ' + fontPx + 'px');
     assert.equal(await page.locator('#banner').isVisible(), false);
+    await assertAccessible(page, `board at ${width}x${height}`);
     await page.screenshot({ path: path.join(shots, `board-${width}x${height}.png`) });
     await page.close();
   });
@@ -112,10 +113,100 @@ test('relative times keep ticking', async () => {
   const page = await openBoard(1920, 1080, true);
   const when = page.locator('.tile', { hasText: 'Nightly' }).locator('[data-time]');
   const before = await when.textContent();
-  await page.clock.fastForward('03:00:00');
+  await page.clock.fastForward(3 * 24 * 3600 * 1000); // a change in any unit, however old the fake's build is
   const afterText = await when.textContent();
   assert.notEqual(afterText, before);
   assert.match(afterText, /(\d+) (h|d) ago/);
+  await page.close();
+});
+
+// A page whose /api/v1/board answers come from the test: `serve()` is called per request.
+async function routedBoard(width, height, serve) {
+  const page = await browser.newPage({ viewport: { width, height } });
+  page.setDefaultTimeout(10000);
+  page.on('pageerror', e => { throw e; });
+  await page.clock.install();
+  let served = 0;
+  await page.route('**/api/v1/board*', route => { served++; return route.fulfill(serve()); });
+  await page.goto(base + '/board');
+  // Lets the board poll once more and waits until that answer arrived.
+  page.nextPoll = async () => {
+    const n = served;
+    await page.clock.fastForward('00:16');
+    const until = Date.now() + 5000;
+    while (served === n && Date.now() < until) await new Promise(r => setTimeout(r, 50));
+    assert.ok(served > n, 'the board did not poll');
+    await page.evaluate(() => new Promise(r => setTimeout(r, 0)));
+  };
+  return page;
+}
+// Waits (on the real clock; the page's own is paused) until `sel`'s text matches `re`.
+async function says(page, sel, re) {
+  const until = Date.now() + 5000;
+  let text = '';
+  while (Date.now() < until) {
+    text = await page.locator(sel).textContent();
+    if (re.test(text)) return text;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  assert.fail(sel + ' never matched ' + re + ': ' + text);
+}
+const json = body => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+
+test('a broken entry in the board data costs that entry, and is not called an unreachable agent', async () => {
+  const broken = (await api('GET', '/api/v1/board')).json;
+  const ado = broken.sources.find(s => Array.isArray(s.pipelines)), jiraSrc = broken.sources.find(s => s.jira);
+  ado.pipelines.splice(1, 0, null); // the duplicate-name defect left a null tile
+  ado.pipelines.find(p => p && p.name === 'Deploy').last_result = 5; // a wrong type in one tile
+  jiraSrc.jira.issues[0] = null;
+  let answer = json(broken);
+  const page = await routedBoard(1920, 1080, () => answer);
+  await page.waitForSelector('.tile');
+  const banner = page.locator('#banner');
+  await banner.waitFor({ state: 'visible' });
+  const text = await banner.textContent();
+  assert.match(text, /^Some board data could not be shown \(.*\)/);
+  assert.match(text, /Fabrikam builds: 2 pipelines/);
+  assert.match(text, /Team Jira: 1 issue\b/);
+  assert.doesNotMatch(text, /Cannot reach/);
+  assert.equal(await page.locator('.tile').count(), 7, 'the readable tiles are drawn');
+  assert.equal(await page.locator('.tile', { hasText: 'Nightly' }).count(), 1);
+  assert.equal(await page.locator('.issues li').count(), 9);
+  assert.match(await page.locator('#news').textContent(), /Some board data could not be shown/);
+  await page.screenshot({ path: path.join(shots, 'board-broken-entry-1920x1080.png') });
+  // An answer that is not a board at all keeps the last board, and says so as a data problem.
+  answer = { status: 200, contentType: 'application/json', body: '{"sources": null' };
+  await page.nextPoll();
+  assert.doesNotMatch(await says(page, '#banner', /Some board data could not be shown \(the answer is not a board\)/), /Cannot reach/);
+  assert.equal(await page.locator('.tile').count(), 7);
+  // An agent that answers with an error is reachable: it is named with its status.
+  answer = { status: 500, contentType: 'application/json', body: '{}' };
+  await page.nextPoll();
+  assert.doesNotMatch(await says(page, '#banner', /The tracklight agent answered HTTP 500/), /Cannot reach/);
+  await page.close();
+});
+
+test('screen readers hear what changed, not every refresh', async () => {
+  let board = (await api('GET', '/api/v1/board')).json;
+  const page = await routedBoard(800, 480, () => json(board));
+  await page.waitForSelector('.tile');
+  const live = await page.locator('[aria-live], [role=status], [role=alert], [role=log]').evaluateAll(es => es.map(e => e.id));
+  assert.deepEqual(live, ['news'], 'only the small news region is live, not the tiles or the banner');
+  const news = page.locator('#news');
+  assert.equal(await news.textContent(), '');
+  await page.nextPoll(); // the same board again: nothing to say
+  assert.equal(await news.textContent(), '');
+  board = structuredClone(board);
+  const ado = board.sources.find(s => Array.isArray(s.pipelines));
+  const ci = ado.pipelines.find(p => p.name === 'CI');
+  assert.equal(ci.state, 'succeeded');
+  ci.state = 'failed';
+  await page.nextPoll();
+  await says(page, '#news', /^CI failed$/);
+  Object.assign(ado, { stale: true, reason: 'cannot reach localhost' });
+  board = structuredClone(board);
+  await page.nextPoll();
+  await says(page, '#news', /^Fabrikam builds is stale: cannot reach localhost$/);
   await page.close();
 });
 
@@ -130,6 +221,7 @@ test('a tracker that goes down shows a stale banner and keeps the last board', a
   assert.equal(await page.locator('.src.builds .tag').textContent(), 'STALE');
   const scroll = await page.evaluate(() => document.documentElement.scrollHeight > innerHeight);
   assert.equal(scroll, false, 'the banner pushed the board into scrolling');
+  await assertAccessible(page, 'stale board at 800x480');
   await page.screenshot({ path: path.join(shots, 'board-stale-800x480.png') });
   await page.close();
 });

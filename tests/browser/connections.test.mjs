@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { top, pki, shots, startAgent, startFake, launchChromium } from './support.mjs';
+import { top, pki, shots, startAgent, startFake, launchChromium, assertAccessible } from './support.mjs';
 
 const PASSWORD = 'correct horse battery';
 const CANARY = 'CANARY-BROWSER-API-KEY-5e1f';
@@ -55,6 +55,7 @@ const visible = sel => page.locator(sel).isVisible();
 test('first run: the admin password is set with the setup code', async () => {
   await page.goto(base + '/');
   await page.locator('#setup').waitFor();
+  await assertAccessible(page, 'setup view');
   const code = readFileSync(path.join(stateDir, 'setup-code'), 'utf8').trim();
   await page.fill('#s-code', 'WRONG-CODE1');
   await page.fill('#s-pw', PASSWORD);
@@ -214,7 +215,169 @@ test('after a reload the connections are there and secrets show as stored only',
   await page.screenshot({ path: path.join(shots, 'connections.png'), fullPage: true });
 });
 
+// A stored connection with every kind of stored secret: API key, proxy password, two headers.
+async function storeProxied() {
+  const r = await page.evaluate(async port => {
+    const res = await fetch('/api/v1/connections/proxied?verify=false', { method: 'PUT', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, // the page's own token
+      body: JSON.stringify({ name: 'Proxied Jira', provider: 'jira', auth: 'api-key', username: 'mia@example.com',
+        server_url: 'https://localhost:' + port, api_key: 'CANARY-PROXIED-KEY', proxy_url: 'http://127.0.0.1:9',
+        proxy_password: 'CANARY-PROXY-PW', headers: [{ name: 'X-One', value: 'CANARY-H1' }, { name: 'X-Two', value: 'CANARY-H2' }] }) });
+    return res.status;
+  }, fakes.jira.port);
+  assert.equal(r, 200);
+  await page.reload();
+  await editProxied();
+}
+
+// Opens the stored proxied connection, closing whatever an earlier failed test left open.
+async function editProxied() {
+  if (await visible('#dlg')) await page.click('#cancel');
+  await page.locator('#list tbody tr', { hasText: 'Proxied Jira' }).getByRole('button', { name: /Edit/ }).click();
+  await page.locator('#dlg[open]').waitFor();
+}
+
+const buttonNames = async () => [...(await page.locator('#dlg').ariaSnapshot()).matchAll(/- button "([^"]*)"/g)].map(m => m[1]);
+
+test('every button in the dialog names its own field; Show/Hide says what it does', async () => {
+  await storeProxied();
+  assert.ok(await page.locator('#more').evaluate(d => d.open));
+  const names = await buttonNames();
+  assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], 'buttons with the same name: ' + names.join(', '));
+  for (const n of ['Clear stored API key', 'Clear stored proxy password', 'Show API key', 'Show proxy password',
+    'Show header 1 value', 'Show header 2 value', 'Remove header 1', 'Remove header 2']) {
+    assert.equal(await page.getByRole('button', { name: n, exact: true }).count(), 1, n);
+  }
+  const reveal = page.getByRole('button', { name: 'Show API key', exact: true });
+  assert.equal(await reveal.getAttribute('aria-pressed'), 'false');
+  await reveal.click();
+  assert.equal(await page.getAttribute('#f-api_key', 'type'), 'text');
+  const hide = page.getByRole('button', { name: 'Hide API key', exact: true });
+  assert.equal(await hide.getAttribute('aria-pressed'), 'true');
+  assert.equal((await hide.textContent()).replace(/ API key$/, ''), 'Hide', 'the visible word and the name disagree');
+  assert.ok(await hide.evaluate(b => !b.hasAttribute('aria-label')), 'a fixed aria-label hides the toggled text');
+  await hide.click();
+  assert.equal(await page.getAttribute('#f-api_key', 'type'), 'password');
+  await page.getByRole('button', { name: 'Clear stored proxy password', exact: true }).click();
+  assert.match(await page.getAttribute('#f-proxy_password', 'placeholder'), /removed/);
+  await page.click('#cancel');
+});
+
+test('header rows have their own names, ids and errors, renumbered when a row goes', async () => {
+  await editProxied();
+  await page.click('#add-header');
+  const ids = () => page.locator('#headers input').evaluateAll(is => is.map(i => i.id + '|' + i.name + '|' + i.getAttribute('aria-describedby')));
+  assert.deepEqual(await ids(), [0, 1, 2].flatMap(i => [`f-headers[${i}].name|headers[${i}].name|e-headers[${i}].name`,
+    `f-headers[${i}].value|headers[${i}].value|e-headers[${i}].value c-headers[${i}].value`]));
+  // The new third header repeats the second's name; once the first row goes, the agent names headers[1].name.
+  await page.fill('#headers .hrow:nth-child(3) .hname', 'X-Two');
+  await page.fill('#headers .hrow:nth-child(3) .secret input', 'v');
+  await page.getByRole('button', { name: 'Remove header 1', exact: true }).click();
+  assert.deepEqual(await ids(), [0, 1].flatMap(i => [`f-headers[${i}].name|headers[${i}].name|e-headers[${i}].name`,
+    `f-headers[${i}].value|headers[${i}].value|e-headers[${i}].value c-headers[${i}].value`]));
+  assert.equal(await page.inputValue('[id="f-headers[1].value"]'), 'v');
+  assert.equal(await page.getByRole('textbox', { name: 'Header 2 name', exact: true }).inputValue(), 'X-Two');
+  await page.click('#connect');
+  const err = page.locator('[id="e-headers[1].name"]');
+  await err.filter({ hasText: 'appears twice' }).waitFor({ timeout: 20000 });
+  assert.equal(await page.getAttribute('[id="f-headers[1].name"]', 'aria-invalid'), 'true');
+  assert.equal(await page.getAttribute('[id="f-headers[0].name"]', 'aria-invalid'), 'false');
+  assert.equal(await page.textContent('#e-headers'), '', 'the error landed on the fieldset');
+  assert.equal(await page.textContent('[id="e-headers[0].name"]'), '');
+  await page.click('#cancel');
+});
+
+test('a stored secret is asked for again when the Server URL or Proxy URL moves to another origin', async () => {
+  await editProxied();
+  const key = page.locator('#c-api_key'), proxy = page.locator('#c-proxy_password'), h1 = page.locator('[id="c-headers[0].value"]');
+  const url = await page.inputValue('#f-server_url');
+  assert.equal(await key.textContent(), '');
+  await page.fill('#f-server_url', url + '/jira'); // same scheme, host and port: carried
+  assert.equal(await key.textContent(), '');
+  await page.fill('#f-server_url', url.replace('localhost', 'jira.example'));
+  assert.equal(await key.textContent(), 'Enter the API key again: a stored secret is not sent to a different server');
+  assert.match(await h1.textContent(), /Enter the header 1 value again/);
+  assert.equal(await proxy.textContent(), '', 'the proxy did not move');
+  assert.match(await page.getAttribute('#f-api_key', 'aria-describedby'), /\bc-api_key\b/);
+  await page.fill('#f-api_key', 'typed again');
+  assert.equal(await key.textContent(), '', 'a secret typed again is sent');
+  await page.fill('#f-server_url', url.replace(/:\d+$/, ':1'));
+  assert.equal(await key.textContent(), '');
+  await page.fill('#f-api_key', '');
+  assert.notEqual(await key.textContent(), '');
+  await page.fill('#f-server_url', url);
+  assert.equal(await key.textContent(), '');
+  await page.fill('#f-proxy_url', 'http://127.0.0.1:3128');
+  assert.equal(await proxy.textContent(), 'Enter the proxy password again: a stored secret is not sent to a different server');
+  assert.equal(await key.textContent(), '');
+  await page.locator('#dlg').screenshot({ path: path.join(shots, 'dialog-secret-not-carried.png') });
+  await page.click('#cancel');
+});
+
+test('the agent\'s secret_not_carried answer is shown next to each named field', async () => {
+  const message = 'the server or proxy address changed (scheme, host or port), so the stored api_key, proxy_password and ' +
+    'headers[1].value are not sent there: enter them again';
+  let sent;
+  await page.route('**/api/v1/connections/proxied', route => {
+    sent = route.request().postDataJSON();
+    return route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: {
+      code: 'secret_not_carried', message, field: 'api_key', fields: ['api_key', 'proxy_password', 'headers[1].value'] } }) });
+  });
+  await editProxied();
+  await page.fill('#f-server_url', 'https://jira.example');
+  await page.click('#connect');
+  for (const [err, input] of [['#e-api_key', '#f-api_key'], ['#e-proxy_password', '#f-proxy_password'],
+    ['[id="e-headers[1].value"]', '[id="f-headers[1].value"]']]) {
+    await page.locator(err).filter({ hasText: 'enter them again' }).waitFor();
+    assert.equal(await page.getAttribute(input, 'aria-invalid'), 'true', input);
+    assert.ok(await page.locator(err).isVisible(), err);
+  }
+  assert.equal(await page.textContent('#e-form'), '');
+  assert.ok(!('api_key' in sent) && !('proxy_password' in sent), 'the page sent a value for an omitted secret');
+  await page.unroute('**/api/v1/connections/proxied');
+  // Another sign-in method: the stored API key is no longer used, so it is dropped instead.
+  await page.selectOption('#f-auth', 'pat');
+  await page.fill('#f-token', 'new token');
+  await page.route('**/api/v1/connections/test', route => { sent = route.request().postDataJSON(); return route.abort(); });
+  await page.click('#test');
+  await page.locator('#e-form').filter({ hasText: 'cannot be reached' }).waitFor();
+  assert.equal(sent.api_key, '');
+  assert.ok(!('proxy_password' in sent));
+  await page.unroute('**/api/v1/connections/test');
+  await page.click('#cancel');
+});
+
+test('axe-core: the list, the login and the dialog for each provider and auth method', async () => {
+  if (await visible('#dlg')) await page.click('#cancel');
+  await page.locator('#list tbody tr').first().waitFor();
+  await assertAccessible(page, 'connection list');
+  const methods = { jira: ['api-key', 'password', 'pat'], 'azure-devops': ['pat'] };
+  for (const [provider, auths] of Object.entries(methods)) {
+    for (const auth of auths) {
+      await page.click('#add');
+      await page.selectOption('#f-provider', provider);
+      await page.selectOption('#f-auth', auth);
+      await page.click('#more summary');
+      if (provider === 'jira') await page.click('#add-header');
+      await assertAccessible(page, `dialog for ${provider} with ${auth}`);
+      await page.click('#cancel');
+    }
+  }
+  // A stored connection: Clear buttons, stored-secret placeholders and a stored header row.
+  await page.locator('#list tbody tr', { hasText: 'Team Jira' }).getByRole('button', { name: /Edit/ }).click();
+  await page.click('#more summary');
+  await assertAccessible(page, 'dialog editing a stored Jira connection');
+  await page.click('#cancel');
+  await page.click('#logout');
+  await page.locator('#login').waitFor();
+  await assertAccessible(page, 'login view');
+  await page.fill('#l-pw', PASSWORD);
+  await page.click('#login-form button');
+  await page.locator('#list tbody tr').first().waitFor();
+});
+
 test('a new board link is shown once and opens the board', async () => {
+  if (await visible('#dlg')) await page.click('#cancel');
   page.once('dialog', d => d.accept());
   await page.click('#board-key');
   await page.locator('#board-link').waitFor();

@@ -1,7 +1,8 @@
 // What the browser tests share: the real agent binary on a loopback port, the fake trackers
 // over TLS with the test PKI, and Debian's Chromium (never a downloaded browser).
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -36,8 +37,10 @@ export function startFake(prefix, name, cert, scenario) {
       '--key', path.join(pki, cert + '.key'), '--scenario', scenarioPath, '--log', prefix + '-' + name + '.log'],
     { stdio: ['ignore', 'pipe', 'ignore'] });
     const timer = setTimeout(() => reject(new Error('fake tracker did not start')), 15000);
+    let out = ''; // print() may write "listening" and the port in separate chunks
     proc.stdout.on('data', d => {
-      const m = /listening (\d+)/.exec(String(d));
+      out += d;
+      const m = /listening (\d+)\n/.exec(out);
       if (m) { clearTimeout(timer); resolve({ proc, port: Number(m[1]), scenarioPath }); }
     });
   });
@@ -49,4 +52,19 @@ export function launchChromium() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+// axe-core (npm) run inside the page as it is, under its own CSP: evaluated through the
+// DevTools protocol, which a page's script-src does not govern, so no policy is loosened.
+const axeSource = readFileSync(path.join(top, 'tests/browser/node_modules/axe-core/axe.min.js'), 'utf8');
+
+// Fails listing every serious or critical violation (rule, impact, what to fix, where).
+export async function assertAccessible(page, what) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v =>
+      `${v.id} (${v.impact}): ${v.help}\n` + v.nodes.map(n => '    ' + n.target.join(' ') + ' — ' + n.failureSummary.replace(/\n/g, ' ')).join('\n'));
+  });
+  assert.deepEqual(found, [], what + ': axe-core found serious or critical violations:\n' + found.join('\n'));
 }
