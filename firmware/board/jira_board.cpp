@@ -2,7 +2,6 @@
 // Cloud removed /rest/api/{2,3}/search (410 Gone) in favour of /rest/api/3/search/jql, which
 // pages with nextPageToken and has no total; Data Center keeps /rest/api/2/search with startAt
 // and total (reference/tracker-apis.md section 5). The flavour is learnt from the first answer.
-#include <map>
 #include <optional>
 
 #include "firmware/board/board_fetch.hpp"
@@ -13,9 +12,16 @@ namespace {
 using nlohmann::json;
 
 const char* kFields = "summary,status,assignee,priority";
+const char* const kCategories[] = {"new", "indeterminate", "done", "undefined"};
+
+size_t category_index(const std::string& key) {
+  for (size_t i = 0; i < 3; ++i)
+    if (key == kCategories[i]) return i;
+  return 3;  // undefined: a key Jira may add later
+}
 
 struct Tally {
-  std::map<std::string, int64_t> counts = {{"new", 0}, {"indeterminate", 0}, {"done", 0}, {"undefined", 0}};
+  int64_t counts[4] = {0, 0, 0, 0};  // per kCategories
   json issues = json::array();
   int64_t seen = 0;
 };
@@ -28,9 +34,9 @@ void add_issues(const JsonNode& list, const Connection& c, const std::string& br
     t.seen++;
     const JsonNode fields = issue.object("fields");
     const JsonNode status = fields.object("status");
-    std::string category = status.object("statusCategory").string("key");
-    if (category != "new" && category != "indeterminate" && category != "done") category = "undefined";
-    t.counts[category]++;
+    const size_t at = category_index(status.object("statusCategory").string("key"));
+    const std::string category = kCategories[at];
+    t.counts[at]++;
     if (static_cast<int>(t.issues.size()) >= c.board.max_issues) continue;
     const std::string key = clip_utf8(issue.string("key"), 64);
     t.issues.push_back({{"key", key},
@@ -132,9 +138,11 @@ void fetch_jira_board(const Connection& c, BoardClient& client, const std::strin
     return;
   }
   if (total < t.seen) total = t.seen;
+  json counts = json::object();
+  for (size_t i = 0; i < 4; ++i) counts[kCategories[i]] = t.counts[i];
   client.out.data = {{"jira",
                       {{"jql", jql}, {"total", total}, {"complete", complete && total == t.seen},
-                       {"counts", t.counts}, {"issues", std::move(t.issues)}}}};
+                       {"counts", std::move(counts)}, {"issues", std::move(t.issues)}}}};
 }
 
 }  // namespace tracklight::firmware
