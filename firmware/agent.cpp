@@ -10,15 +10,16 @@ Status AgentState::commit(const std::function<Status(Config&)>& edit) {
   if (store.changed_on_disk()) {
     // `tracklight passwd` or an editor wrote the file: saving our copy would silently undo that.
     auto cfg = store.reload();
-    if (!cfg) {
-      log.error("config", "the file changed on disk and cannot be read: " + cfg.error().message());
-      return Error{ErrorCode::Conflict, "", 0,
-                   "the configuration file was changed outside the agent and does not parse (" + cfg.error().message() +
-                       "); fix it or restore the backup, then save again"};
-    }
-    log.warn("config", store.path() + " was changed outside the agent; reloaded it before saving");
     std::lock_guard<std::mutex> lock(mu);
-    adopt(std::move(*cfg));
+    if (cfg) {
+      log.warn("config", store.path() + " was changed outside the agent; reloaded it before saving");
+      adopt(std::move(*cfg));
+    } else {
+      // Removed or broken behind our back: as at start-up, saving from the page replaces it
+      // (a broken file was copied aside by the store first).
+      log.warn("config", store.path() + " was changed outside the agent and cannot be read (" + cfg.error().message() +
+                             "); saving the agent's settings over it");
+    }
     next = config;
   } else {
     std::lock_guard<std::mutex> lock(mu);

@@ -120,7 +120,7 @@ LoadedConfig ConfigStore::load() {
 
 Result<Config> ConfigStore::reload() {
   auto cfg = read(path_);
-  if (cfg) main_is_good_ = true;
+  main_is_good_ = cfg.ok();  // a broken file must not replace the good backup at the next save
   return cfg;
 }
 

@@ -218,7 +218,9 @@ void Intake::on_readable(Connection& c, int64_t now) {
   }
   const FramingLimits& f = o_.framing;
   size_t cap = f.max_request_line + f.max_header_bytes + 2 * f.max_body + 4096;
-  if (c.in.size() >= cap) return;  // cannot happen: the framer refuses or completes before
+  // Small chunks with long extensions can fill the buffer before the framer sees a body over
+  // its limit; waiting would leave the socket readable and spin the poll loop.
+  if (c.in.size() >= cap) return refuse(c, 413, "request_too_large", "the request is larger than the agent accepts", now);
   ssize_t n = ::recv(c.fd, buf, std::min(sizeof buf, cap - c.in.size()), 0);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) {  // the client left; half a request is not answered

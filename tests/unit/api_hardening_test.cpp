@@ -201,6 +201,24 @@ TEST_F(HardeningTest, PasswdChangeEndsTheOldSessionsAtTheNextSave) {
   EXPECT_EQ(call("GET", "/api/v1/connections").status, 401) << "a session of the old password survived";
 }
 
+// Removed or broken behind the agent's back: the page can still save (SPEC section 6), the
+// broken text is kept aside, and the good backup is not replaced by it.
+TEST_F(HardeningTest, AFileBrokenOrRemovedUnderTheAgentDoesNotBlockSaving) {
+  set_up_admin();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/jira", jira_body().dump()).status, 200);
+  fs.files["state/tracklight.conf"] = "version = 1\n[broken\n";
+  auto r = call("POST", "/api/v1/board/key");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(fs.files["state/tracklight.conf.bak"].find("[broken"), std::string::npos) << "the broken file became the backup";
+  bool kept = false;
+  for (const auto& f : fs.files) kept = kept || f.first.find("tracklight.conf.broken-") != std::string::npos;
+  EXPECT_TRUE(kept);
+  fs.files.erase("state/tracklight.conf");
+  EXPECT_EQ(call("POST", "/api/v1/board/key").status, 200);
+  start();
+  EXPECT_NE(agent->state().config.find("jira"), nullptr);
+}
+
 TEST_F(HardeningTest, ConnectCountsAsTheLastCheck) {
   set_up_admin();
   json body = jira_body();
