@@ -61,6 +61,8 @@ Status ConfigStore::open(StoreAccess access) {
   // Stale temporary files from a save that was cut short are never valid data.
   (void)fs_.remove(path_ + ".tmp");
   (void)fs_.remove(path_ + ".bak.tmp");
+  (void)fs_.remove(path_ + ".edit.tmp");  // from a passwd that was cut short
+  (void)fs_.remove(path_ + ".bak.edit.tmp");
   return ok_status();
 }
 
@@ -129,6 +131,7 @@ Status ConfigStore::save(const Config& config) {
   if (!text) return text.error();
   platform::AtomicWriteOptions opts;
   opts.keep_backup = main_is_good_;
+  if (access_ != StoreAccess::Agent) opts.tmp_suffix = ".edit.tmp";
   Status st = fs_.write_file_atomic(path_, *text, opts);
   if (!st) return st;
   main_is_good_ = true;

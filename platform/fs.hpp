@@ -11,6 +11,9 @@ namespace tracklight::platform {
 
 struct AtomicWriteOptions {
   bool keep_backup = false;  // keep the replaced file as <path>.bak
+  // Names the temporary file <path><tmp_suffix>: two programs saving the same file (the agent
+  // and `tracklight passwd`) each use their own, so neither removes the other's half-written one.
+  std::string tmp_suffix = ".tmp";
 };
 
 class Fs {

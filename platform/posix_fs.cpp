@@ -100,13 +100,13 @@ Result<std::string> PosixFs::read_file(const std::string& path, size_t max_bytes
 
 Status PosixFs::write_file_atomic(const std::string& path, const std::string& data,
                                   const AtomicWriteOptions& opts) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = path + opts.tmp_suffix;
   Status st = write_new_file(tmp, data, faults_);
   if (!st) return st;
   if (opts.keep_backup && exists(path)) {
     // The old file is never written in place, so a hard link to its inode is a complete copy;
     // link + rename keeps <path>.bak whole at every instant.
-    const std::string bak = path + ".bak", bak_tmp = path + ".bak.tmp";
+    const std::string bak = path + ".bak", bak_tmp = path + ".bak" + opts.tmp_suffix;
     ::unlink(bak_tmp.c_str());
     if (::link(path.c_str(), bak_tmp.c_str()) != 0 || ::rename(bak_tmp.c_str(), bak.c_str()) != 0) {
       Error e = sys_error("keep backup", bak, errno);

@@ -129,6 +129,26 @@ TEST_F(AtomicFileTest, MakePrivateFileClosesGroupAndOtherAccess) {
   EXPECT_FALSE(fs.make_private_file(path + ".missing").ok());
 }
 
+// `tracklight passwd` saving while the agent is half-way through its own save: neither
+// removes the other's temporary file.
+TEST_F(AtomicFileTest, ASecondWriterKeepsItsOwnTemporaryFile) {
+  PosixFs fs;
+  ASSERT_TRUE(fs.write_file_atomic(path, "one\n", {}).ok());
+  {
+    FILE* f = fopen((path + ".tmp").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs("the agent's save in progress", f);
+    fclose(f);
+  }
+  AtomicWriteOptions other;
+  other.keep_backup = true;
+  other.tmp_suffix = ".edit.tmp";
+  ASSERT_TRUE(fs.write_file_atomic(path, "two\n", other).ok());
+  EXPECT_EQ(read(path), "two\n");
+  EXPECT_EQ(read(path + ".tmp"), "the agent's save in progress");
+  EXPECT_FALSE(fs.exists(path + ".edit.tmp"));
+}
+
 // A symlink planted as tracklight.conf must not turn the start-up repair into a chmod of the
 // file it points to (a 0644 file elsewhere stays 0644, and the link is refused by name).
 TEST_F(AtomicFileTest, MakePrivateFileDoesNotFollowSymlinks) {
