@@ -126,19 +126,26 @@ struct RawReply {
 };
 
 // Sends bytes exactly as given (for requests a well-behaved client would never make).
-inline RawReply raw_request(int port, const std::string& bytes, int timeout_s = 10) {
-  RawReply out;
+// A TCP connection to 127.0.0.1:port, or -1.
+inline int connect_loopback(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{timeout_s, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
-    return out;
+    return -1;
   }
+  return fd;
+}
+
+inline RawReply raw_request(int port, const std::string& bytes, int timeout_s = 10) {
+  RawReply out;
+  int fd = connect_loopback(port);
+  if (fd < 0) return out;
+  timeval tv{timeout_s, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   size_t sent = 0;
   while (sent < bytes.size()) {
     ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);

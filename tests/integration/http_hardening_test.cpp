@@ -23,19 +23,6 @@ size_t answers_in(const std::string& text) {
   return n;
 }
 
-int connect_to(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 long proc_value(pid_t pid, const char* key) {  // e.g. VmRSS in kB
   std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
   std::string line;
@@ -188,7 +175,7 @@ TEST_F(HardeningTest, APostWithoutABodyIsServedOrNamesWhatIsMissing) {
 // must still arrive whole before a worker sees the request, and the client gets one 100.
 TEST_F(HardeningTest, Expect100ContinueGetsOneInterimAnswer) {
   start();
-  int fd = connect_to(agent->port());
+  int fd = connect_loopback(agent->port());
   ASSERT_GE(fd, 0);
   std::string head = "POST /api/v1/login HTTP/1.1\r\n" + kHost +
                      "Content-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
@@ -240,7 +227,7 @@ TEST_F(HardeningTest, RequestLineOnlyClientsDoNotDelayOthers) {
   start();
   std::vector<int> slow;
   for (int i = 0; i < 4; ++i) {
-    int fd = connect_to(agent->port());
+    int fd = connect_loopback(agent->port());
     ASSERT_GE(fd, 0);
     ASSERT_GT(send(fd, "GET /healthz HTTP/1.1\r\n", 23, MSG_NOSIGNAL), 0);
     slow.push_back(fd);
@@ -258,7 +245,7 @@ TEST_F(HardeningTest, FortyClientsTricklingOneBytePerSecondDoNotDelayOthers) {
   start();
   const std::string req = "GET /healthz HTTP/1.1\r\n" + kHost + "X-Slow: " + std::string(64, 'a') + "\r\n\r\n";
   std::vector<int> fds;
-  for (int i = 0; i < 40; ++i) fds.push_back(connect_to(agent->port()));
+  for (int i = 0; i < 40; ++i) fds.push_back(connect_loopback(agent->port()));
   std::atomic<bool> done{false};
   std::thread trickle([&] {
     for (size_t at = 0; at < req.size() && !done; ++at) {
