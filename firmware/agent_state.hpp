@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 #include "firmware/board/board_poller.hpp"
-#include "firmware/config.hpp"
-#include "firmware/config_store.hpp"
-#include "firmware/monitor.hpp"
-#include "firmware/sessions.hpp"
+#include "firmware/model/config.hpp"
+#include "firmware/store/config_store.hpp"
+#include "firmware/monitor/monitor.hpp"
+#include "firmware/access/sessions.hpp"
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
 #include "platform/fs.hpp"

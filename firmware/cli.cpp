@@ -6,11 +6,11 @@
 #include <thread>
 #include <vector>
 
-#include "firmware/admin_password.hpp"
+#include "firmware/access/admin_password.hpp"
 #include "firmware/agent.hpp"
 #include "firmware/checks/tester.hpp"
-#include "firmware/report.hpp"
-#include "firmware/url.hpp"
+#include "firmware/model/report.hpp"
+#include "firmware/model/url.hpp"
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
 #include "platform/fs.hpp"
@@ -211,7 +211,7 @@ int run_test(const Args& a) {
   for (const auto& c : loaded.config.connections) {
     if (!a.command_arg.empty() && c.id != a.command_arg) continue;
     any = true;
-    TestEnv env{p.clock, p.https};
+    TrackerEnv env{p.clock, p.https};
     Report r = run_test(c, env);
     all_ok = all_ok && r.ok;
     std::printf("%s (%s): %s\n", c.id.c_str(), c.provider.c_str(), r.status.c_str());

@@ -19,7 +19,7 @@
 #include <mutex>
 #include <thread>
 
-#include "platform/http_intake.hpp"
+#include "platform/internal/http_intake.hpp"
 
 namespace tracklight::platform {
 namespace {

@@ -1,5 +1,5 @@
 #include "platform/crypto.hpp"
-#include "platform/mbedtls_errors.hpp"
+#include "platform/internal/mbedtls_errors.hpp"
 
 #include <mbedtls/base64.h>
 extern "C" {

@@ -13,13 +13,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include "platform/bounded_get.hpp"
+#include "platform/internal/bounded_get.hpp"
 #include "platform/crypto.hpp"
-#include "platform/deadline_socket.hpp"
+#include "platform/internal/deadline_socket.hpp"
 #include "platform/https_client.hpp"
-#include "platform/mbedtls_errors.hpp"
+#include "platform/internal/mbedtls_errors.hpp"
 #include "platform/net_address.hpp"
-#include "platform/response_guard.hpp"
+#include "platform/internal/response_guard.hpp"
 
 namespace tracklight::platform {
 namespace {

@@ -4,7 +4,8 @@
 #include <map>
 
 #include "firmware/board/board_fetch.hpp"
-#include "firmware/connection_rules.hpp"
+#include "firmware/model/connection_rules.hpp"
+#include "firmware/model/text.hpp"
 
 namespace tracklight::firmware {
 namespace {

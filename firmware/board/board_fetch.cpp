@@ -4,7 +4,8 @@
 #include <cstdlib>
 #include <exception>
 
-#include "firmware/connection_rules.hpp"
+#include "firmware/model/connection_rules.hpp"
+#include "firmware/model/text.hpp"
 #include "platform/process.hpp"
 
 namespace tracklight::firmware {
@@ -85,7 +86,7 @@ bool BoardClient::decoded(const std::string& path, const JsonDoc& doc) {
 
 namespace {
 
-BoardFetch fetch_once(const Connection& c, TestEnv& env, std::string& jira_flavour) {
+BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_flavour) {
   BoardFetch out;
   std::vector<FieldError> bad = validate_connection(c);
   if (!bad.empty()) {
@@ -116,7 +117,7 @@ BoardFetch fetch_once(const Connection& c, TestEnv& env, std::string& jira_flavo
 }  // namespace
 
 // A fault inside the agent (out of memory, a bug) costs this fetch, not the poller thread.
-BoardFetch fetch_board(const Connection& c, TestEnv& env, std::string& jira_flavour) {
+BoardFetch fetch_board(const Connection& c, TrackerEnv& env, std::string& jira_flavour) {
   std::string why;
   try {
     return fetch_once(c, env, jira_flavour);

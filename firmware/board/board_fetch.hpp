@@ -12,8 +12,8 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
-#include "firmware/checks/tester.hpp"
-#include "firmware/connection.hpp"
+#include "firmware/tracker/endpoint.hpp"
+#include "firmware/model/connection.hpp"
 #include "firmware/tracker/json_read.hpp"
 
 namespace tracklight::firmware {
@@ -38,7 +38,7 @@ struct BoardFetch {
 
 // `jira_flavour` is "" (not yet known), "cloud" or "dc"; the fetch learns it once (one extra
 // request) and the caller keeps it for the next fetch.
-BoardFetch fetch_board(const Connection& c, TestEnv& env, std::string& jira_flavour);
+BoardFetch fetch_board(const Connection& c, TrackerEnv& env, std::string& jira_flavour);
 
 // --- shared by the two providers -----------------------------------------------------------
 struct BoardClient {

@@ -116,7 +116,7 @@ int64_t BoardPoller::tick() {
       flavour = due->jira_flavour;
       due->due_ms = INT64_MAX;  // not picked again while it runs
     }
-    TestEnv env{clock_, https_, timeout_ms_, &stopping_};
+    TrackerEnv env{clock_, https_, timeout_ms_, &stopping_};
     BoardFetch f = fetch_board(conn, env, flavour);  // seconds, outside the lock
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 #include "firmware/board/board_source.hpp"
-#include "firmware/connection.hpp"
-#include "firmware/periodic.hpp"
+#include "firmware/model/connection.hpp"
+#include "firmware/monitor/periodic.hpp"
 #include "platform/fs.hpp"
 #include "platform/https_client.hpp"
 #include "platform/log.hpp"

@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "firmware/connection_json.hpp"
+#include "firmware/web/connection_json.hpp"
 #include "firmware/tracker/json_read.hpp"
 
 namespace tracklight::firmware {

@@ -1,8 +1,9 @@
 // Azure DevOps: collection URL -> connectionData (who am I) -> projects (with auto-detect) ->
 // builds readable -> TFVC readable. Shapes and codes: reference/tracker-apis.md, sections 7-10.
 #include "firmware/checks/tester.hpp"
-#include "firmware/connection_rules.hpp"
-#include "firmware/url.hpp"
+#include "firmware/model/connection_rules.hpp"
+#include "firmware/model/text.hpp"
+#include "firmware/model/url.hpp"
 
 namespace tracklight::firmware {
 namespace {
@@ -184,20 +185,6 @@ void readable(Probe& p, const std::string& id, const std::string& path, const st
 }
 
 }  // namespace
-
-std::string azure_collection_path(const Connection& c, std::string& why) {
-  Url u;
-  why = parse_url(c.server_url, u);
-  if (!why.empty()) return "";
-  std::string path = u.path;
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  if (u.host == "dev.azure.com") return path.substr(0, path.find('/', 1));  // "/{org}": the organisation
-  if (u.host.size() > 17 && u.host.compare(u.host.size() - 17, 17, ".visualstudio.com") == 0) return path;
-  const std::string collection = c.collection.empty() ? "DefaultCollection" : c.collection;
-  const std::string last = path.substr(path.rfind('/') + 1);
-  if (iequals(last, collection)) return path;  // already in the URL: not doubled
-  return path + "/" + path_segment(collection);
-}
 
 void run_azure_checks(const Connection& c, Probe& p, const std::string&) {
   std::string why;

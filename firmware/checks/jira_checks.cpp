@@ -3,7 +3,8 @@
 #include <optional>
 
 #include "firmware/checks/tester.hpp"
-#include "firmware/connection_rules.hpp"
+#include "firmware/model/connection_rules.hpp"
+#include "firmware/model/text.hpp"
 
 namespace tracklight::firmware {
 namespace {

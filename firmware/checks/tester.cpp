@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <exception>
 
-#include "firmware/connection_rules.hpp"
-#include "firmware/url.hpp"
+#include "firmware/model/connection_rules.hpp"
+#include "firmware/model/url.hpp"
 #include "platform/crypto.hpp"
 #include "platform/process.hpp"
 
@@ -71,38 +71,7 @@ std::string tls_summary(const platform::TlsPeer& peer) {
          ", valid until " + peer.valid_to;
 }
 
-std::string auth_header(const Connection& c) {
-  if (c.provider == "azure-devops") return platform::basic_auth_value("", c.token);
-  if (c.auth == "pat") return "Bearer " + c.token;
-  return platform::basic_auth_value(c.username, c.auth == "api-key" ? c.api_key : c.password);
-}
-
 }  // namespace
-
-TrackerEndpoint tracker_endpoint(const Connection& c) {
-  TrackerEndpoint e;
-  HttpsTarget& t = e.target;
-  Url u;
-  parse_url(c.server_url, u);  // runs after field validation, so both URLs parse
-  t.host = u.host;
-  t.port = u.port;
-  t.host_is_ip = u.host_is_ip;
-  t.extra_ca_pem = c.ca_cert;
-  e.base_path = u.path;
-  while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
-  if (!c.proxy_url.empty()) {
-    Url p;
-    parse_url(c.proxy_url, p);
-    t.proxy_host = p.host;
-    t.proxy_port = p.port;
-    t.proxy_username = c.proxy_username;
-    t.proxy_password = c.proxy_password;
-  }
-  e.headers = {{"Authorization", auth_header(c)}, {"Accept", "application/json"}};
-  if (c.provider == "azure-devops") e.headers.emplace_back("X-TFS-FedAuthRedirect", "Suppress");
-  for (const auto& h : c.headers) e.headers.emplace_back(h.name, h.value);
-  return e;
-}
 
 Check& Probe::add(const std::string& id, const std::string& result, const std::string& message,
                   const std::string& hint, int64_t ms) {
@@ -158,16 +127,6 @@ void Probe::unexpected(const std::string& id, const std::string& path, const Jso
   report.status = "interrupted";
 }
 
-std::string path_segment(const std::string& text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += std::string("%") + kHex[c >> 4] + kHex[c & 15];
-  }
-  return out;
-}
-
 std::string retry_after_text(const platform::HttpsResponse& r) {
   const std::string* ra = r.header("Retry-After");
   return ra ? " (it asks to wait " + *ra + " s)" : "";
@@ -197,7 +156,7 @@ bool common_http_outcome(Probe& p, const std::string& id, const platform::HttpsR
 
 namespace {
 
-Report run_checks(const Connection& c, TestEnv& env, bool network) {
+Report run_checks(const Connection& c, TrackerEnv& env, bool network) {
   const int64_t start = env.clock.monotonic_ms();
   Report r;
   r.checks.push_back(field_check(validate_connection(c)));
@@ -272,7 +231,7 @@ Report stopped_by(const std::string& why) {
 
 }  // namespace
 
-Report run_test(const Connection& c, TestEnv& env, bool network) {
+Report run_test(const Connection& c, TrackerEnv& env, bool network) {
   try {
     return run_checks(c, env, network);
   } catch (const std::exception& e) {

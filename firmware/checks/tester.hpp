@@ -6,34 +6,17 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <string>
-#include "firmware/connection.hpp"
-#include "firmware/report.hpp"
+#include "firmware/model/connection.hpp"
+#include "firmware/model/report.hpp"
+#include "firmware/tracker/endpoint.hpp"
 #include "firmware/tracker/json_read.hpp"
 #include "platform/clock.hpp"
 #include "platform/https_client.hpp"
 
 namespace tracklight::firmware {
 
-struct TestEnv {
-  platform::Clock& clock;
-  platform::HttpsConnector& https;
-  int64_t timeout_ms = 20000;
-  const std::atomic<bool>* cancel = nullptr;  // set: the Test ends early (shutdown)
-};
-
 // Runs every check. With network=false only the fields are checked (Connect ?verify=false).
-Report run_test(const Connection& c, TestEnv& env, bool network = true);
-
-// Where a connection's settings point and what every request to it carries: Authorization,
-// Accept, for Azure DevOps X-TFS-FedAuthRedirect: Suppress (a refused credential then answers
-// 401, not a redirect to a sign-in page), and the connection's custom headers. The fields must
-// have passed validation.
-struct TrackerEndpoint {
-  platform::HttpsTarget target;
-  std::string base_path;  // the Server URL's path without a trailing '/'
-  platform::HeaderList headers;
-};
-TrackerEndpoint tracker_endpoint(const Connection& c);
+Report run_test(const Connection& c, TrackerEnv& env, bool network = true);
 
 // --- shared by the provider checks ---------------------------------------------------------
 struct Probe {
@@ -57,7 +40,6 @@ struct Probe {
   bool failed() const;
 };
 
-std::string path_segment(const std::string& text);  // percent-encodes one URL path segment
 std::string retry_after_text(const platform::HttpsResponse& r);
 // Reports the answers every tracker gives the same way (5xx, 429, redirects, HTML). Returns
 // false when it reported a failure.
@@ -65,6 +47,5 @@ bool common_http_outcome(Probe& p, const std::string& id, const platform::HttpsR
 
 void run_jira_checks(const Connection& c, Probe& p, const std::string& base_path);
 void run_azure_checks(const Connection& c, Probe& p, const std::string& base_path);
-std::string azure_collection_path(const Connection& c, std::string& why);
 
 }  // namespace tracklight::firmware

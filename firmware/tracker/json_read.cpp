@@ -1,6 +1,7 @@
 #include "firmware/tracker/json_read.hpp"
 
-#include "firmware/connection_rules.hpp"
+#include "firmware/model/connection_rules.hpp"
+#include "firmware/model/text.hpp"
 
 namespace tracklight::firmware {
 namespace {

@@ -1,8 +1,8 @@
 // Setup, login, logout, session (SPEC section 2).
 #include <cmath>
 
-#include "firmware/admin_password.hpp"
-#include "firmware/connection_json.hpp"
+#include "firmware/access/admin_password.hpp"
+#include "firmware/web/connection_json.hpp"
 #include "firmware/web/router.hpp"
 
 namespace tracklight::firmware {

@@ -2,7 +2,8 @@
 // CCTray feed (/cc.xml), and the read-only board key. The key is shown once when rotated and
 // stored only as a hash; it opens these three routes and nothing else (router.cpp).
 #include "firmware/board/board_source.hpp"
-#include "firmware/connection_json.hpp"
+#include "firmware/model/text.hpp"
+#include "firmware/web/connection_json.hpp"
 #include "firmware/web/router.hpp"
 #include "platform/crypto.hpp"
 

@@ -1,6 +1,7 @@
 #include "firmware/web/http_util.hpp"
 
-#include "firmware/connection_rules.hpp"
+#include "firmware/model/connection_rules.hpp"
+#include "firmware/model/text.hpp"
 
 namespace tracklight::firmware {
 

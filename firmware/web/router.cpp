@@ -1,7 +1,8 @@
 #include "firmware/web/router.hpp"
 
-#include "firmware/connection_rules.hpp"
-#include "firmware/url.hpp"
+#include "firmware/model/connection_rules.hpp"
+#include "firmware/model/text.hpp"
+#include "firmware/model/url.hpp"
 #include "firmware/web/assets.hpp"
 #include "platform/crypto.hpp"
 

@@ -106,7 +106,7 @@ int one_input(const uint8_t* data, size_t size) {
     if (mode & 16) c.board.pipelines = {"CI", "CI"};  // refused by validation, never a null tile
     if (mode & 8) c.board.branch = "main";
   }
-  firmware::TestEnv env{clock, https, 20000};
+  firmware::TrackerEnv env{clock, https, 20000};
   firmware::BoardFetch f = firmware::fetch_board(c, env, flavour);
   if (f.ok != f.error.empty()) __builtin_trap();
   // fetch_board turns an exception into this error: for the fuzzer that is an escape.

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "firmware/config_codec.hpp"
+#include "firmware/store/config_codec.hpp"
 #include "tests/support/fakes.hpp"
 
 using namespace tracklight;

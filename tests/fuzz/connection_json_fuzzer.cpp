@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "firmware/connection_json.hpp"
-#include "firmware/connection_rules.hpp"
+#include "firmware/web/connection_json.hpp"
+#include "firmware/model/connection_rules.hpp"
 
 using namespace tracklight::firmware;
 

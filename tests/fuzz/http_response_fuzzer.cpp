@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "platform/bounded_get.hpp"
+#include "platform/internal/bounded_get.hpp"
 
 using namespace tracklight;
 

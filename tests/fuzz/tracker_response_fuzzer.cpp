@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     c.project = kind & 4 ? "Fiber" : "";
     c.use_for_tfvc = kind & 8;
   }
-  firmware::TestEnv env{clock, https, 20000};
+  firmware::TrackerEnv env{clock, https, 20000};
   firmware::Report r;
   try {  // an invariant of its own: a hostile answer must never surface as an exception
     r = firmware::run_test(c, env);

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <string>
 
-#include "firmware/url.hpp"
+#include "firmware/model/url.hpp"
 
 using namespace tracklight::firmware;
 

@@ -100,7 +100,7 @@ TEST_F(TrackerTest, BoardPollOfAHostileTrackerEndsWithinTheDeadline) {
     ASSERT_GT(server.port(), 0) << k.mode;
     Connection c = jira(server.port());
     c.board.enabled = true;
-    firmware::TestEnv env{clock, https, kDeadlineMs};
+    firmware::TrackerEnv env{clock, https, kDeadlineMs};
     for (int poll = 0; poll < 2; ++poll) {
       std::string flavour;
       const auto t0 = std::chrono::steady_clock::now();

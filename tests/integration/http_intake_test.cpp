@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
-#include "platform/http_intake.hpp"
+#include "platform/internal/http_intake.hpp"
 #include "tests/integration/agent_process.hpp"
 
 namespace tracklight::test {

@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 
 #include "firmware/checks/tester.hpp"
-#include "firmware/monitor.hpp"
+#include "firmware/monitor/monitor.hpp"
 #include "tests/support/fakes.hpp"
 #include "platform/crypto.hpp"
 #include "platform/log.hpp"

@@ -22,7 +22,7 @@ struct TrackerTest : ::testing::Test {
   void SetUp() override { ASSERT_FALSE(pki_dir().empty()) << "tools/gen_test_certs.sh failed"; }
 
   firmware::Report test(const firmware::Connection& c, int64_t timeout_ms = 15000) {
-    firmware::TestEnv env{clock, https, timeout_ms};
+    firmware::TrackerEnv env{clock, https, timeout_ms};
     return firmware::run_test(c, env);
   }
   static firmware::Connection jira(int port, const std::string& host = "localhost") {

@@ -2,8 +2,8 @@
 // Connect re-checks under the lock when it commits, the file is saved outside the state lock,
 // a change made on disk by `tracklight passwd` survives the next save from the page, and the
 // login throttle counts an attempt before the slow hash.
-#include "firmware/config_store.hpp"
-#include "firmware/connection_json.hpp"
+#include "firmware/store/config_store.hpp"
+#include "firmware/web/connection_json.hpp"
 #include <set>
 #include "tests/unit/api_fixture.hpp"
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "firmware/admin_password.hpp"
-#include "firmware/sessions.hpp"
+#include "firmware/access/admin_password.hpp"
+#include "firmware/access/sessions.hpp"
 #include "tests/support/fakes.hpp"
 
 namespace tracklight::firmware {

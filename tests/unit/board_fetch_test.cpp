@@ -58,7 +58,7 @@ TEST(BoardFetchTest, ANameListedTwiceGivesOneTileNeverANull) {
   Connection c = azure_board();
   c.board.pipelines = {"CI", "CI"};
   // Validation refuses the setting before anything is sent.
-  TestEnv env{clock, https};
+  TrackerEnv env{clock, https};
   std::string flavour;
   BoardFetch refused = fetch_board(c, env, flavour);
   EXPECT_FALSE(refused.ok);
@@ -106,7 +106,7 @@ TEST(BoardFetchTest, AWrongTypeFailsTheFetchNamingEndpointAndField) {
     test::FakeClock clock;
     test::FakeHttps https;
     https.respond = [&](const std::string&) { return json_answer(k.body); };
-    TestEnv env{clock, https};
+    TrackerEnv env{clock, https};
     std::string flavour = k.jira ? "cloud" : "";
     BoardFetch f;
     ASSERT_NO_THROW(f = fetch_board(k.jira ? jira_board() : azure_board(), env, flavour)) << k.body;
@@ -121,7 +121,7 @@ TEST(BoardFetchTest, AFaultInsideAFetchIsAnErrorNotAnException) {
   test::FakeClock clock;
   test::FakeHttps https;
   https.respond = [](const std::string&) -> platform::HttpsResponse { throw std::runtime_error("simulated fault"); };
-  TestEnv env{clock, https};
+  TrackerEnv env{clock, https};
   std::string flavour;
   BoardFetch f;
   ASSERT_NO_THROW(f = fetch_board(azure_board(), env, flavour));
@@ -133,7 +133,7 @@ TEST(BoardFetchTest, AzureDevOpsRequestsSuppressTheSignInRedirect) {
   test::FakeClock clock;
   test::FakeHttps https;
   https.respond = [](const std::string&) { return json_answer(kTwoBuilds); };
-  TestEnv env{clock, https};
+  TrackerEnv env{clock, https};
   std::string flavour;
   ASSERT_TRUE(fetch_board(azure_board(), env, flavour).ok);
   ASSERT_EQ(https.requests.size(), 1u);

@@ -42,7 +42,7 @@ TEST(Checks, EveryRequestCarriesTheAuthMethodsHeaderAndTheCustomHeaders) {
     test::FakeClock clock;
     test::FakeHttps https;
     https.respond = test::happy_jira_cloud;
-    TestEnv env{clock, https};
+    TrackerEnv env{clock, https};
     Report r = run_test(jira(k.auth), env);
     EXPECT_EQ(https.requests.size(), 3u) << k.auth;  // serverInfo, myself, mypermissions
     for (const auto& req : https.requests) {
@@ -79,7 +79,7 @@ TEST(Checks, ConnectionFailuresNameTheirStep) {
     test::FakeHttps https;
     https.fail_open = true;
     https.open_error = Error{k.code, k.op, 1, "it failed"};
-    TestEnv env{clock, https};
+    TrackerEnv env{clock, https};
     Report r = run_test(jira("api-key"), env);
     EXPECT_EQ(r.status, "interrupted") << k.step;
     EXPECT_EQ(r.checks.back().id, k.step) << k.op;
@@ -92,7 +92,7 @@ TEST(Checks, ClockNotSetIsSaidPlainly) {
   test::FakeClock clock;
   clock.wall_s = 1000;  // 1970: a board without a real-time clock before NTP
   test::FakeHttps https;
-  TestEnv env{clock, https};
+  TrackerEnv env{clock, https};
   Report r = run_test(jira("api-key"), env);
   EXPECT_EQ(r.checks.back().id, "clock");
   EXPECT_NE(r.checks.back().message.find("not set"), std::string::npos);
@@ -122,7 +122,7 @@ TEST(Checks, AzureDevOpsUrlForms) {
 TEST(Checks, VerifyFalseChecksFieldsOnly) {
   test::FakeClock clock;
   test::FakeHttps https;
-  TestEnv env{clock, https};
+  TrackerEnv env{clock, https};
   Report r = run_test(jira("api-key"), env, /*network=*/false);
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.status, "not-verified");
@@ -215,7 +215,7 @@ TEST(Checks, AWrongTypeInAnyAnswerIsAnUnexpectedAnswerNamingEndpointAndField) {
     test::FakeClock clock;
     test::FakeHttps https;
     https.respond = with_answer(k.jira ? test::happy_jira_cloud : happy_azure, k.part, k.body);
-    TestEnv env{clock, https};
+    TrackerEnv env{clock, https};
     Report r;
     ASSERT_NO_THROW(r = run_test(k.jira ? jira("api-key") : azure(), env)) << k.body;
     EXPECT_EQ(r.status, "interrupted") << k.body;
@@ -229,7 +229,7 @@ TEST(Checks, AWrongTypeInAnyAnswerIsAnUnexpectedAnswerNamingEndpointAndField) {
   test::FakeClock clock;
   test::FakeHttps https;
   https.respond = with_answer(happy_azure, "/_apis/projects?", R"({"count":2,"value":[{"name":"Fiber"},{"name":false}]})");
-  TestEnv env{clock, https};
+  TrackerEnv env{clock, https};
   Connection detect = azure();
   detect.project.clear();
   Report r = run_test(detect, env);
@@ -245,7 +245,7 @@ TEST(Checks, AFaultInsideATestIsAReportNotAnException) {
   test::FakeClock clock;
   test::FakeHttps https;
   https.respond = [](const std::string&) -> platform::HttpsResponse { throw std::runtime_error("simulated fault"); };
-  TestEnv env{clock, https};
+  TrackerEnv env{clock, https};
   Report r;
   ASSERT_NO_THROW(r = run_test(jira("api-key"), env));
   EXPECT_FALSE(r.ok);
@@ -259,7 +259,7 @@ TEST(Checks, EveryAzureDevOpsRequestSuppressesTheSignInRedirect) {
   test::FakeClock clock;
   test::FakeHttps https;
   https.respond = happy_azure;
-  TestEnv env{clock, https};
+  TrackerEnv env{clock, https};
   Connection detect = azure();
   detect.project.clear();
   for (const Connection& c : {azure(), detect}) {
@@ -289,7 +289,7 @@ TEST(Checks, ARefusedServerInfoDoesNotGuessTheDeployment) {
       }
       return r;
     };
-    TestEnv env{clock, https};
+    TrackerEnv env{clock, https};
     Report r = run_test(jira("api-key"), env);
     EXPECT_TRUE(r.ok) << status << report_to_json(r).dump(1);
     for (const auto& c : r.checks) EXPECT_NE(c.id, "auth-method") << status << ": " << c.message;

@@ -1,4 +1,4 @@
-#include "firmware/config_codec.hpp"
+#include "firmware/store/config_codec.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "firmware/config_store.hpp"
+#include "firmware/store/config_store.hpp"
 
 #include <gtest/gtest.h>
 
-#include "firmware/config_codec.hpp"
+#include "firmware/store/config_codec.hpp"
 #include "tests/support/fakes.hpp"
 
 namespace tracklight::firmware {

@@ -1,4 +1,4 @@
-#include "firmware/connection_rules.hpp"
+#include "firmware/model/connection_rules.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Where a request ends, and which framings are refused (RFC 9112 sections 6.3 and 11.2).
 #include <gtest/gtest.h>
 
-#include "platform/http_framing.hpp"
+#include "platform/internal/http_framing.hpp"
 
 namespace tracklight::platform {
 namespace {

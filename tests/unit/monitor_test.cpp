@@ -1,5 +1,5 @@
 // The monitor with a fake clock and an in-memory tracker: statuses, backoff, no retry storm.
-#include "firmware/monitor.hpp"
+#include "firmware/monitor/monitor.hpp"
 
 #include <gtest/gtest.h>
 

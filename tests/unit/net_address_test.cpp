@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "firmware/url.hpp"
+#include "firmware/model/url.hpp"
 
 namespace tracklight {
 namespace {

@@ -1,5 +1,5 @@
 // The background-thread shape: a tick that throws costs that round, never the thread.
-#include "firmware/periodic.hpp"
+#include "firmware/monitor/periodic.hpp"
 
 #include <gtest/gtest.h>
 

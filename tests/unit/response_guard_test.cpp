@@ -1,6 +1,6 @@
 // The caps on an answer's status line, header lines, header count, header block, chunk-size
 // lines and total size, fed the way cpp-httplib reads (lines one byte per call).
-#include "platform/response_guard.hpp"
+#include "platform/internal/response_guard.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,26 @@
+// Field validation for a connection (the first check of a Test, SPEC section 3). Pure: it looks
+// at the values only, and names the field and the fix in each error.
+#pragma once
+#include <string>
+#include <vector>
+#include "firmware/model/connection.hpp"
+#include "firmware/model/url.hpp"
+
+namespace tracklight::firmware {
+
+struct FieldError {
+  std::string field;    // "server_url", "headers[1].name", "board.jql"
+  std::string message;  // what is wrong and what to do; never contains a secret value
+};
+
+std::vector<FieldError> validate_connection(const Connection& c);
+
+// Auth methods per provider, and whether this build can sign in with them.
+bool auth_known(const std::string& provider, const std::string& auth);
+bool auth_available(const std::string& provider, const std::string& auth);
+// Which secret field an auth method needs ("" when none).
+const char* required_secret(const std::string& provider, const std::string& auth);
+
+bool valid_date(const std::string& yyyy_mm_dd);
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,12 @@
+// ASCII text helpers shared by the model, the store and the routes. Tracker and HTTP names are
+// ASCII case-insensitive; nothing here is locale-dependent.
+#pragma once
+#include <string>
+
+namespace tracklight::firmware {
+
+std::string lower(std::string s);
+bool iequals(const std::string& a, const std::string& b);
+std::string to_hex(const std::string& bytes);  // lowercase, two digits per byte
+
+}  // namespace tracklight::firmware

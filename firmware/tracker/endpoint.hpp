@@ -1,0 +1,37 @@
+// Where a connection points and how every request to it is authenticated: one place, used by
+// Test, the monitor and the board, so all three send the same headers to the same host.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include "firmware/model/connection.hpp"
+#include "platform/clock.hpp"
+#include "platform/https_client.hpp"
+
+namespace tracklight::firmware {
+
+// What a conversation with a tracker needs: a clock for its deadline, the HTTPS connector, and
+// a flag that ends it early (shutdown).
+struct TrackerEnv {
+  platform::Clock& clock;
+  platform::HttpsConnector& https;
+  int64_t timeout_ms = 20000;
+  const std::atomic<bool>* cancel = nullptr;  // set: the conversation ends early (shutdown)
+};
+
+// Where a connection's settings point and what every request to it carries: Authorization,
+// Accept, for Azure DevOps X-TFS-FedAuthRedirect: Suppress (a refused credential then answers
+// 401, not a redirect to a sign-in page), and the connection's custom headers. The fields must
+// have passed validation.
+struct TrackerEndpoint {
+  platform::HttpsTarget target;
+  std::string base_path;  // the Server URL's path without a trailing '/'
+  platform::HeaderList headers;
+};
+TrackerEndpoint tracker_endpoint(const Connection& c);
+
+// An Azure DevOps Server URL's collection path ("/{org}" on dev.azure.com), or "" with `why`
+// set when the Server URL does not parse.
+std::string azure_collection_path(const Connection& c, std::string& why);
+
+}  // namespace tracklight::firmware
