@@ -3,15 +3,13 @@
 
 #include <mbedtls/base64.h>
 extern "C" {
-#include <mbedtls/constant_time.h>  // 2.28 ships this header without C++ guards
+#include <mbedtls/constant_time.h>  // a header without C++ guards, in 2.28 and 3.6 alike
 }
 #include <mbedtls/gcm.h>
-#include <mbedtls/md.h>
 #include <mbedtls/pkcs5.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
-#include <memory>
 
 namespace tracklight::platform {
 namespace {
@@ -27,21 +25,16 @@ Error crypto_error(const char* op, int rc) { return Error{ErrorCode::CryptoFaile
 
 std::string sha256(const std::string& data) {
   std::string out(32, '\0');
-  (void)mbedtls_sha256_ret(u8(data), data.size(), u8(out), 0);
+  (void)mbedtls_sha256(u8(data), data.size(), u8(out), 0);
   return out;
 }
 
 Result<std::string> pbkdf2_sha256(const std::string& password, const std::string& salt,
                                   unsigned iterations, size_t out_len) {
-  mbedtls_md_context_t md;
-  mbedtls_md_init(&md);
-  std::unique_ptr<mbedtls_md_context_t, void (*)(mbedtls_md_context_t*)> guard(&md, mbedtls_md_free);
-  int rc = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1);
-  if (rc != 0) return crypto_error("mbedtls_md_setup", rc);
   std::string out(out_len, '\0');
-  rc = mbedtls_pkcs5_pbkdf2_hmac(&md, u8(password), password.size(), u8(salt), salt.size(),
-                                 iterations, static_cast<uint32_t>(out_len), u8(out));
-  if (rc != 0) return crypto_error("mbedtls_pkcs5_pbkdf2_hmac", rc);
+  int rc = mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, u8(password), password.size(), u8(salt), salt.size(),
+                                         iterations, static_cast<uint32_t>(out_len), u8(out));
+  if (rc != 0) return crypto_error("mbedtls_pkcs5_pbkdf2_hmac_ext", rc);
   return out;
 }
 

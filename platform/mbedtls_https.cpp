@@ -1,15 +1,18 @@
 // HTTPS over mbedTLS, with cpp-httplib's client doing the HTTP: a ClientImpl subclass supplies
 // the connection (TCP, proxy CONNECT, TLS handshake and verification) and a Stream over the TLS
 // session; cpp-httplib writes requests and parses responses (chunked, content-length).
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <mbedtls/ctr_drbg.h>
 #include <mbedtls/net_sockets.h>
+extern "C" {
+#include <mbedtls/psa_util.h>  // mbedtls_psa_get_random is declared without C++ guards
+}
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
+#include <psa/crypto.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -18,6 +21,7 @@
 #include "platform/internal/deadline_socket.hpp"
 #include "platform/https_client.hpp"
 #include "platform/internal/mbedtls_errors.hpp"
+#include "platform/internal/mbedtls_init.hpp"
 #include "platform/net_address.hpp"
 #include "platform/internal/response_guard.hpp"
 
@@ -26,19 +30,6 @@ namespace {
 
 const char* const kCaBundles[] = {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
                                   "/etc/ssl/cert.pem"};
-
-// The DRBG is seeded from the kernel directly (fails closed like platform/entropy), which also
-// keeps mbedTLS's entropy collector and HAVEGE out of the binary.
-int kernel_entropy(void*, unsigned char* out, size_t len) {
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = ::getrandom(out + done, len - done, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
-    done += static_cast<size_t>(n);
-  }
-  return 0;
-}
 
 std::string x509_date(const mbedtls_x509_time& t) {
   char buf[32];
@@ -64,6 +55,13 @@ std::string sha256_fingerprint(const unsigned char* der, size_t len) {
   return out;
 }
 
+// X.509 codes (-0x2080 to -0x2F80, possibly plus a low-level ASN.1 code) other than "verify
+// failed" come from parsing the certificate message.
+bool x509_parse_error(int rc) {
+  const int high = (rc < 0 ? -rc : rc) & 0xFF80;
+  return rc < 0 && high >= 0x2080 && high <= 0x2F80 && rc != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+}
+
 bool self_issued(const mbedtls_x509_crt& crt) {
   return crt.subject_raw.len == crt.issuer_raw.len &&
          std::memcmp(crt.subject_raw.p, crt.issuer_raw.p, crt.issuer_raw.len) == 0;
@@ -84,7 +82,6 @@ class TlsSession {
  public:
   TlsSession(int fd, Clock& clock, int64_t deadline_ms, const std::atomic<bool>* cancel, const std::string& host)
       : io_(fd, clock, deadline_ms, cancel, "TLS handshake", "during TLS handshake with " + host) {
-    mbedtls_ctr_drbg_init(&drbg_);
     mbedtls_ssl_config_init(&conf_);
     mbedtls_ssl_init(&ssl_);
     mbedtls_x509_crt_init(&ca_);
@@ -93,7 +90,6 @@ class TlsSession {
     mbedtls_ssl_free(&ssl_);
     mbedtls_ssl_config_free(&conf_);
     mbedtls_x509_crt_free(&ca_);
-    mbedtls_ctr_drbg_free(&drbg_);
   }
 
   Status handshake(const HttpsTarget& t, const std::string& bundle_path);
@@ -113,15 +109,23 @@ class TlsSession {
   static int on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags);
   static int bio_send(void* self, const unsigned char* buf, size_t len);
   static int bio_recv(void* self, unsigned char* buf, size_t len);
+  bool protocol_version_alert() const {
+    return first_len_ == sizeof first_ && first_[0] == MBEDTLS_SSL_MSG_ALERT &&
+           first_[6] == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION;
+  }
 
   DeadlineSocket io_;
   std::string host_, ip_;  // ip_: the target's address bytes when it is an IP literal
-  mbedtls_ctr_drbg_context drbg_;
   mbedtls_ssl_config conf_;
   mbedtls_ssl_context ssl_;
   mbedtls_x509_crt ca_;
   TlsPeer peer_;
   ChainTop top_;
+  // The server's first bytes: mbedTLS reports a fatal alert without saying which, and a
+  // protocol_version alert (TLS record 21, description 70) is how a server too old for TLS 1.2
+  // refuses. Before the handshake ends, alerts travel in the clear.
+  unsigned char first_[7] = {};
+  size_t first_len_ = 0;
 };
 
 Status TlsSession::load_trust(const HttpsTarget& t, const std::string& bundle_path) {
@@ -148,23 +152,25 @@ Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_pat
   if (t.host_is_ip) parse_ip_literal(t.host, &ip_);
   Status st = load_trust(t, bundle_path);
   if (!st) return st;
-  static const char kPers[] = "tracklight-tls";
-  int rc = mbedtls_ctr_drbg_seed(&drbg_, kernel_entropy, nullptr, reinterpret_cast<const unsigned char*>(kPers), sizeof kPers);
-  if (rc == 0) rc = mbedtls_ssl_config_defaults(&conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+  st = tls_library_ready();
+  if (!st) return st;
+  int rc = mbedtls_ssl_config_defaults(&conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
   if (rc != 0) return Error{ErrorCode::TlsHandshake, "TLS setup", rc, mbedtls_error_text(rc)};
-  mbedtls_ssl_conf_min_version(&conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);  // TLS 1.2+
+  // TLS 1.3 is offered and preferred (the default maximum); 1.2 is kept; nothing older.
+  mbedtls_ssl_conf_min_tls_version(&conf_, MBEDTLS_SSL_VERSION_TLS1_2);
   mbedtls_ssl_conf_authmode(&conf_, MBEDTLS_SSL_VERIFY_REQUIRED);
   mbedtls_ssl_conf_ca_chain(&conf_, &ca_, nullptr);
-  mbedtls_ssl_conf_rng(&conf_, mbedtls_ctr_drbg_random, &drbg_);
+  mbedtls_ssl_conf_rng(&conf_, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
   mbedtls_ssl_conf_verify(&conf_, on_verify, this);
-  // x25519 first: mbedTLS 2.28 otherwise leads with P-521, which costs far more.
-  static const mbedtls_ecp_group_id kCurves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
-                                                 MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
-  mbedtls_ssl_conf_curves(&conf_, kCurves);
+  // x25519 first: the cheapest key share, and the one a single-share ClientHello should carry.
+  static const uint16_t kGroups[] = {MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+                                     MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
+  mbedtls_ssl_conf_groups(&conf_, kGroups);
   rc = mbedtls_ssl_setup(&ssl_, &conf_);
-  // 2.28 checks the name only when it is set, and matches no IP-address SAN: for an IP literal
-  // the name is not set (no SNI either, RFC 6066) and on_verify compares the address itself.
-  if (rc == 0 && ip_.empty()) rc = mbedtls_ssl_set_hostname(&ssl_, t.host.c_str());
+  // For an IP literal no name is sent (no SNI, RFC 6066) and none is checked by mbedTLS:
+  // on_verify compares the address with the certificate's iPAddress SANs itself. Saying so
+  // explicitly (NULL) is what 3.6 requires before it verifies without a host name.
+  if (rc == 0) rc = mbedtls_ssl_set_hostname(&ssl_, ip_.empty() ? t.host.c_str() : nullptr);
   if (rc != 0) return Error{ErrorCode::TlsHandshake, "TLS setup", rc, mbedtls_error_text(rc)};
   mbedtls_ssl_set_bio(&ssl_, this, bio_send, bio_recv, nullptr);
   for (;;) {
@@ -175,8 +181,10 @@ Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_pat
       continue;
     }
     if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return verify_error(mbedtls_ssl_get_verify_result(&ssl_));
-    if (rc == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION ||
-        (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && ssl_.in_msg && ssl_.in_msg[1] == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION))
+    if (x509_parse_error(rc))  // mbedTLS 3.6 refuses, for example, an iPAddress name that is not 4 or 16 bytes
+      return Error{ErrorCode::CertMalformed, "TLS certificate", rc,
+                   "the server's certificate could not be read: " + mbedtls_error_text(rc)};
+    if (rc == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION || (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && protocol_version_alert()))
       return Error{ErrorCode::TlsVersion, "TLS handshake", rc, host_ + " offers only TLS older than 1.2, which is not safe to use"};
     return Error{ErrorCode::TlsHandshake, "TLS handshake", rc, "TLS handshake with " + host_ + " failed: " + mbedtls_error_text(rc)};
   }
@@ -260,6 +268,11 @@ int TlsSession::bio_send(void* self, const unsigned char* buf, size_t len) {
 int TlsSession::bio_recv(void* self, unsigned char* buf, size_t len) {
   auto* s = static_cast<TlsSession*>(self);
   ssize_t n = ::recv(s->io_.fd(), buf, len, 0);
+  if (n > 0 && s->first_len_ < sizeof s->first_) {
+    const size_t take = std::min(sizeof s->first_ - s->first_len_, static_cast<size_t>(n));
+    std::memcpy(s->first_ + s->first_len_, buf, take);
+    s->first_len_ += take;
+  }
   if (n >= 0) return static_cast<int>(n);
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_READ;
   return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;

@@ -28,6 +28,7 @@ enum class ErrorCode {
   CertUntrusted,        // issued by a CA that is not trusted
   CertSelfSigned,       // the server's certificate is its own issuer
   CertChainIncomplete,  // the server sent its certificate without the intermediate(s) to a CA
+  CertMalformed,        // the server's certificate does not parse (a damaged or non-standard field)
   CertExpired,
   CertNotYetValid,
   HostnameMismatch,

@@ -369,15 +369,17 @@ def main():
     ap.add_argument("--scenario", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--tls-max", choices=["1.0", "1.1", "1.2", "1.3"], default=None)
+    ap.add_argument("--tls-only", choices=["1.0", "1.1", "1.2", "1.3"], default=None,
+                    help="speak this TLS version and no other")
     args = ap.parse_args()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
-    if args.tls_max:
-        ctx.set_ciphers("DEFAULT@SECLEVEL=0")  # OpenSSL 3 refuses old versions otherwise
-        ctx.minimum_version = ssl.TLSVersion.TLSv1
-        ctx.maximum_version = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
-                               "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[args.tls_max]
+    if args.tls_only:
+        if args.tls_only in ("1.0", "1.1"):
+            ctx.set_ciphers("DEFAULT@SECLEVEL=0")  # OpenSSL 3 refuses old versions otherwise
+        version = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
+                   "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[args.tls_only]
+        ctx.minimum_version = ctx.maximum_version = version
     server = TlsServer(("127.0.0.1", args.port), Handler)
     server.tls = ctx
     server.scenario_path, server.log_path, server.log_lock = args.scenario, args.log, threading.Lock()

@@ -31,7 +31,7 @@ inline std::string test_ca_pem() { return read_text(pki_dir() + "/ca.pem"); }
 class FakeTracker {
  public:
   FakeTracker(const std::string& dir, const nlohmann::json& scenario, const std::string& cert = "good",
-              const std::string& tls_max = "")
+              const std::string& tls_only = "")  // "1.3": the server speaks that version only
       : scenario_path_(dir + "/scenario-" + cert + ".json"), log_path_(dir + "/requests-" + cert + ".jsonl") {
     set(scenario);
     std::ofstream(log_path_, std::ios::trunc).close();
@@ -45,12 +45,12 @@ class FakeTracker {
       std::string c = pki_dir() + "/" + cert + ".pem", k = pki_dir() + "/" + cert + ".key";
       std::string err = dir + "/fake-" + cert + ".err";
       freopen(err.c_str(), "a", stderr);
-      if (tls_max.empty())
+      if (tls_only.empty())
         execlp("python3", "python3", script.c_str(), "--cert", c.c_str(), "--key", k.c_str(), "--scenario",
                scenario_path_.c_str(), "--log", log_path_.c_str(), (char*)nullptr);
       else
         execlp("python3", "python3", script.c_str(), "--cert", c.c_str(), "--key", k.c_str(), "--scenario",
-               scenario_path_.c_str(), "--log", log_path_.c_str(), "--tls-max", tls_max.c_str(), (char*)nullptr);
+               scenario_path_.c_str(), "--log", log_path_.c_str(), "--tls-only", tls_only.c_str(), (char*)nullptr);
       _exit(127);
     }
     close(out[1]);

@@ -1,6 +1,6 @@
-# Cross-compile for aarch64-linux-gnu with Debian's cross toolchain and the target's libmbedtls-dev:
-#   sudo dpkg --add-architecture arm64
-#   sudo apt-get install g++-aarch64-linux-gnu libmbedtls-dev:arm64 nlohmann-json3-dev
+# Cross-compile for aarch64-linux-gnu with Debian's cross toolchain (mbedTLS is built from build/deps/mbedtls
+# with the cross compiler, after tools/bootstrap):
+#   sudo apt-get install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu nlohmann-json3-dev
 #   cmake -S . -B build-aarch64-linux-gnu -DCMAKE_TOOLCHAIN_FILE=tools/toolchains/aarch64-linux-gnu.cmake && cmake --build build-aarch64-linux-gnu
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
