@@ -6,7 +6,7 @@
 // request is written, so credentials never reach an unverified server. TLS 1.2 or newer. Every
 // step (connect, proxy CONNECT, handshake, request, status line, headers, body) ends by the
 // target's deadline, and a timeout names the step. Redirects are returned, never followed.
-// Answers are capped (platform/response_guard.hpp: 8 KiB lines, 100 header lines, 64 KiB of
+// Answers are capped (platform/internal/response_guard.hpp: 8 KiB lines, 100 header lines, 64 KiB of
 // headers) and bodies above max_response_bytes refused, all as ResponseTooLarge. The CA bundle
 // is parsed per connection and freed with it.
 // Errors carry a precise ErrorCode, the phase in `op`, and a one-line message in `detail`.

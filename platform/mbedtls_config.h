@@ -6,7 +6,9 @@
  *     with RSA certificates) and ECDSA signatures: what public trackers and private CAs present.
  *   - AES-GCM and ChaCha20-Poly1305, the AEADs of both versions; AES-GCM also seals the
  *     stored secrets.
- *   - SHA-256/384/512; SHA-1 only because X.509 chains and OAuth 1.0a's RSA-SHA1 still need it.
+ *   - SHA-256/384/512; SHA-1 because dozens of roots in the system CA bundle are self-signed
+ *     with SHA-1 and would otherwise be dropped from the trust store (the X.509 profile still
+ *     refuses SHA-1 signatures on the chains it verifies).
  *   - HMAC, HKDF, PBKDF2 (admin password), PEM and base64, X.509 parse, verify and write (the
  *     device certificate), key generation (device key, sign-in keys).
  *   - The PSA core that TLS 1.3 runs on, thread-safe: Tests, the monitor and the board poller
@@ -55,7 +57,6 @@
 #define MBEDTLS_CIPHER_C
 #define MBEDTLS_MD_C
 #define MBEDTLS_SHA1_C
-#define MBEDTLS_SHA224_C /* SHA-256's code path in 3.6 is shared with SHA-224 */
 #define MBEDTLS_SHA256_C
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_C
@@ -98,10 +99,10 @@
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
-#define MBEDTLS_SSL_ENCRYPT_THEN_MAC
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_ALL_ALERT_MESSAGES
-/* Records from a server can be 16 KiB; what we send is small, so the outgoing buffer is not. */
+/* Records from a peer can be 16 KiB. The outgoing side stays at 16 KiB too: the page over
+ * HTTPS (server) sends its assets in full records. */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 16384
 

@@ -3,7 +3,7 @@
 
 #include <mbedtls/base64.h>
 extern "C" {
-#include <mbedtls/constant_time.h>  // a header without C++ guards, in 2.28 and 3.6 alike
+#include <mbedtls/constant_time.h>  // declared without C++ guards
 }
 #include <mbedtls/gcm.h>
 #include <mbedtls/pkcs5.h>

@@ -55,11 +55,13 @@ std::string sha256_fingerprint(const unsigned char* der, size_t len) {
   return out;
 }
 
-// X.509 codes (-0x2080 to -0x2F80, possibly plus a low-level ASN.1 code) other than "verify
-// failed" come from parsing the certificate message.
+// X.509 codes (-0x2100 to -0x2F80, possibly plus a low-level ASN.1 code) other than "verify
+// failed" and "out of memory" come from parsing the certificate message. -0x2080, "feature
+// unavailable", is an algorithm this build lacks, not a damaged certificate.
 bool x509_parse_error(int rc) {
   const int high = (rc < 0 ? -rc : rc) & 0xFF80;
-  return rc < 0 && high >= 0x2080 && high <= 0x2F80 && rc != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+  return rc < 0 && high > 0x2080 && high <= 0x2F80 && rc != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED &&
+         rc != MBEDTLS_ERR_X509_ALLOC_FAILED;
 }
 
 bool self_issued(const mbedtls_x509_crt& crt) {
@@ -110,8 +112,8 @@ class TlsSession {
   static int bio_send(void* self, const unsigned char* buf, size_t len);
   static int bio_recv(void* self, unsigned char* buf, size_t len);
   bool protocol_version_alert() const {
-    return first_len_ == sizeof first_ && first_[0] == MBEDTLS_SSL_MSG_ALERT &&
-           first_[6] == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION;
+    return first_len_ == sizeof first_ && first_[0] == MBEDTLS_SSL_MSG_ALERT && first_[3] == 0 && first_[4] == 2 &&
+           first_[5] == MBEDTLS_SSL_ALERT_LEVEL_FATAL && first_[6] == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION;
   }
 
   DeadlineSocket io_;

@@ -5,7 +5,7 @@
 
 namespace tracklight::platform {
 
-// Initialises the PSA core on first use (thread-safe); later calls only report the outcome.
+// Initialises the PSA core if it is not yet (thread-safe, cheap once it is).
 Status tls_library_ready();
 
 }  // namespace tracklight::platform

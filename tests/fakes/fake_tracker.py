@@ -14,7 +14,7 @@ fields default to id only) and the removed Cloud /rest/api/2/search (410 Gone); 
 and paging through the x-ms-continuationtoken response header. "board_status"/"board_headers"
 make the board endpoints answer e.g. 429 with Retry-After, or 200 with X-RateLimit-* headers.
 
-    fake_tracker.py --cert C --key K --scenario S.json --log L.jsonl [--tls-max 1.0] [--port 0]
+    fake_tracker.py --cert C --key K --scenario S.json --log L.jsonl [--tls-only 1.2] [--port 0]
 
 prints "listening PORT" when ready. The scenario file is re-read on every request, so a test can
 change the server's behaviour between requests. Every request is appended to the log as JSON:

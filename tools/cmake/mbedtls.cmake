@@ -26,5 +26,8 @@ target_include_directories(tracklight_mbedtls PRIVATE "${TRACKLIGHT_MBEDTLS_DIR}
 target_compile_definitions(tracklight_mbedtls PUBLIC MBEDTLS_CONFIG_FILE="platform/mbedtls_config.h")
 # Our warning flags are for our code; mbedTLS is built with its own expectations.
 set_target_properties(tracklight_mbedtls PROPERTIES C_STANDARD 99 C_EXTENSIONS ON)
+# Debian builds mbedTLS with this (debian/rules: "Disable buggy efficient unaligned access"); it is
+# a build flag, not a patch, so `apt-get source` does not carry it. It matters on armhf.
+target_compile_definitions(tracklight_mbedtls PRIVATE MBEDTLS_ALIGNMENT_DISABLE_EFFICENT_UNALIGNED_ACCESS)
 target_compile_options(tracklight_mbedtls PRIVATE -Os -ffunction-sections -fdata-sections -w)
 target_link_libraries(tracklight_mbedtls PUBLIC Threads::Threads)
