@@ -1,8 +1,12 @@
 // The only translation unit that owns cpp-httplib's server. cpp-httplib parses and dispatches;
 // it never reads a socket here. The intake (http_intake.hpp) buffers each request until it is
-// complete and decides where it ends; a worker then lets cpp-httplib parse exactly those bytes
-// from memory and write the answer to the socket. A slow client therefore never holds a worker,
-// and bytes after a request's end can never be taken for part of it.
+// complete and decides where it ends; a worker from the library's thread pool then lets
+// cpp-httplib parse exactly those bytes from memory and write the answer to the socket.
+// What cpp-httplib 0.41 itself still lacks, and why the intake stays (tests/integration/
+// httplib_gaps_test.cpp shows each): its workers read the socket from the first byte with a
+// timeout that restarts on every read, so as many slow clients as workers stop the server; and
+// it reads a transfer coding it does not know as a body lasting to the end of the connection.
+// Its header count and size limits, 414, CL+TE refusal and bare-LF refusal agree with ours.
 #include "platform/http_server.hpp"
 
 // cpp-httplib includes <iostream> but never uses the standard streams. With libstdc++ that
@@ -14,10 +18,7 @@
 #include <poll.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
-#include <thread>
 
 #include "platform/internal/http_intake.hpp"
 
@@ -27,15 +28,6 @@ namespace {
 // Set by the post-routing hook for the answer a worker is writing: that answer ends the connection.
 thread_local bool t_close_after_answer = false;
 
-// Answers after which the rest of the connection is not trusted: refusals made before the
-// handler looked at the body, and everything cpp-httplib refuses itself.
-bool closes_connection(int status) {
-  switch (status) {
-    case 400: case 401: case 403: case 405: case 413: case 414: case 415: case 421: case 431: return true;
-    default: return false;
-  }
-}
-
 // One request from memory (the intake holds all of its bytes; the end of them is the end of the
 // stream), its answer to the socket.
 class RequestStream : public httplib::Stream {
@@ -43,8 +35,10 @@ class RequestStream : public httplib::Stream {
   RequestStream(Connection& c, int write_timeout_ms) : c_(c), write_timeout_ms_(write_timeout_ms) {}
   bool write_failed() const { return write_failed_; }
 
+  // The request's bytes are all in memory: reading never waits.
   bool is_readable() const override { return off_ < c_.request_bytes; }
-  bool is_writable() const override {
+  bool wait_readable() const override { return is_readable(); }
+  bool wait_writable() const override {
     pollfd p{c_.fd, POLLOUT, 0};
     int rc;
     while ((rc = ::poll(&p, 1, write_timeout_ms_)) < 0 && errno == EINTR) {
@@ -58,15 +52,12 @@ class RequestStream : public httplib::Stream {
     return static_cast<ssize_t>(n);
   }
   ssize_t write(const char* ptr, size_t size) override {
-    static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    // The whole body is here already (the intake sent 100 Continue if the client waited for it).
-    if (!wrote_ && size == sizeof kContinue - 1 && std::memcmp(ptr, kContinue, size) == 0) return static_cast<ssize_t>(size);
-    wrote_ = true;
-    if (write_failed_ || !is_writable()) return fail();
+    if (write_failed_ || !wait_writable()) return fail();
     ssize_t n = ::send(c_.fd, ptr, size, MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
     return n < 0 ? fail() : n;
   }
+  time_t duration() const override { return 0; }  // the intake keeps the request's deadlines
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
     ip = c_.client;
     port = c_.client_port;
@@ -84,55 +75,7 @@ class RequestStream : public httplib::Stream {
   Connection& c_;
   int write_timeout_ms_;
   size_t off_ = 0;
-  bool wrote_ = false;
   bool write_failed_ = false;
-};
-
-// Fixed workers over a queue of complete requests (bounded by the intake's connection limit).
-class Workers {
- public:
-  Workers(size_t count, std::function<void(Connection&)> work) : work_(std::move(work)) {
-    for (size_t i = 0; i < count; ++i) threads_.emplace_back([this] { loop(); });
-  }
-  ~Workers() { shutdown(); }
-  void push(Connection& c) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      jobs_.push_back(&c);
-    }
-    ready_.notify_one();
-  }
-  // Finishes the requests being served; queued ones are dropped with their connections.
-  void shutdown() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      shutdown_ = true;
-    }
-    ready_.notify_all();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-  }
-
- private:
-  void loop() {
-    for (;;) {
-      Connection* c;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        ready_.wait(lock, [&] { return !jobs_.empty() || shutdown_; });
-        if (shutdown_) return;
-        c = jobs_.front();
-        jobs_.pop_front();
-      }
-      work_(*c);
-    }
-  }
-  std::function<void(Connection&)> work_;
-  std::mutex mu_;
-  std::condition_variable ready_;
-  std::deque<Connection*> jobs_;
-  std::vector<std::thread> threads_;
-  bool shutdown_ = false;
 };
 
 class GuardedServer : public httplib::Server {
@@ -140,15 +83,16 @@ class GuardedServer : public httplib::Server {
   GuardedServer(const HttpServerOptions& o, RefusalLog& refusals) : o_(o), refusals_(refusals) {}
 
   void serve_forever() {
-    Workers workers(o_.workers, [this](Connection& c) { serve(c); });
+    // A fixed pool over a queue of complete requests, bounded by the intake's connection limit.
+    httplib::ThreadPool workers(o_.workers);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (halted_) return;
       intake_ = std::make_unique<Intake>(svr_sock_, intake_options(), refusals_,
-                                         [&workers](Connection& c) { workers.push(c); });
+                                         [this, &workers](Connection& c) { workers.enqueue([this, &c] { serve(c); }); });
     }
     intake_->run();
-    workers.shutdown();
+    workers.shutdown();  // the requests already queued are answered first
     std::lock_guard<std::mutex> lock(mu_);
     intake_.reset();  // closes every connection
     socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
@@ -180,7 +124,13 @@ class GuardedServer : public httplib::Server {
     t_close_after_answer = false;
     bool last = ++c.served >= o_.keepalive_max_requests;
     bool closed = false;
-    bool ok = process_request(strm, last, closed, nullptr);
+    std::string local_ip;
+    int local_port = 0;
+    httplib::detail::get_local_ip_and_port(c.fd, local_ip, local_port);
+    // The intake has already answered "Expect: 100-continue" (and read the body): the library
+    // must not send a second interim answer.
+    bool ok = process_request(strm, c.client, c.client_port, local_ip, local_port, last, closed,
+                              [](httplib::Request& r) { r.headers.erase("Expect"); });
     c.in.erase(0, c.request_bytes);
     c.request_bytes = 0;
     intake_->give_back(c, ok && !closed && !last && !t_close_after_answer && !strm.write_failed());
@@ -264,16 +214,14 @@ HttpServer::HttpServer(HttpServerOptions opts, HttpHandler handler, Logger& log)
     for (const auto& h : impl->opts.error_headers) res.set_header(h.first.c_str(), h.second);
     res.set_header("Cache-Control", "no-store");
     res.set_content(std::string("{\"error\":{\"code\":\"") + code_for_status(res.status) +
-                        "\",\"message\":\"the request was refused: " + httplib::detail::status_message(res.status) + "\"}}",
+                        "\",\"message\":\"the request was refused: " + httplib::status_message(res.status) + "\"}}",
                     "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
+  // cpp-httplib announces "Connection: close" on every answer from 400 up (an error leaves the
+  // rest of the connection untrusted); the intake must then really close it.
   s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!closes_connection(res.status)) return;
-    res.headers.erase("Keep-Alive");
-    res.headers.erase("Connection");
-    res.set_header("Connection", "close");
-    t_close_after_answer = true;
+    if (res.get_header_value("Connection") == "close") t_close_after_answer = true;
   });
   s.set_exception_handler([impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
     impl->log.error("http", "internal error while handling " + req.method + " " + req.path);

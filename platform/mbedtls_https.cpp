@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/pk.h>
 extern "C" {
 #include <mbedtls/psa_util.h>  // mbedtls_psa_get_random is declared without C++ guards
 }
@@ -111,10 +112,14 @@ class TlsSession {
   static int on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags);
   static int bio_send(void* self, const unsigned char* buf, size_t len);
   static int bio_recv(void* self, unsigned char* buf, size_t len);
-  bool protocol_version_alert() const {
-    return first_len_ == sizeof first_ && first_[0] == MBEDTLS_SSL_MSG_ALERT && first_[3] == 0 && first_[4] == 2 &&
-           first_[5] == MBEDTLS_SSL_ALERT_LEVEL_FATAL && first_[6] == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION;
+  // The description of the fatal alert the server answered with, when that was its first
+  // record (a refusal of the ClientHello), or -1.
+  int first_alert() const {
+    const bool alert = first_len_ == sizeof first_ && first_[0] == MBEDTLS_SSL_MSG_ALERT && first_[3] == 0 &&
+                       first_[4] == 2 && first_[5] == MBEDTLS_SSL_ALERT_LEVEL_FATAL;
+    return alert ? first_[6] : -1;
   }
+  Error handshake_error(int rc) const;
 
   DeadlineSocket io_;
   std::string host_, ip_;  // ip_: the target's address bytes when it is an IP literal
@@ -123,9 +128,9 @@ class TlsSession {
   mbedtls_x509_crt ca_;
   TlsPeer peer_;
   ChainTop top_;
-  // The server's first bytes: mbedTLS reports a fatal alert without saying which, and a
-  // protocol_version alert (TLS record 21, description 70) is how a server too old for TLS 1.2
-  // refuses. Before the handshake ends, alerts travel in the clear.
+  // The server's first bytes: mbedTLS reports a fatal alert without saying which, and which one
+  // tells the person what to do (protocol_version: the server is too old for TLS 1.2;
+  // handshake_failure: nothing else in common). Before the handshake ends, alerts travel in the clear.
   unsigned char first_[7] = {};
   size_t first_len_ = 0;
 };
@@ -183,16 +188,32 @@ Status TlsSession::handshake(const HttpsTarget& t, const std::string& bundle_pat
       continue;
     }
     if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return verify_error(mbedtls_ssl_get_verify_result(&ssl_));
-    if (x509_parse_error(rc))  // mbedTLS 3.6 refuses, for example, an iPAddress name that is not 4 or 16 bytes
-      return Error{ErrorCode::CertMalformed, "TLS certificate", rc,
-                   "the server's certificate could not be read: " + mbedtls_error_text(rc)};
-    if (rc == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION || (rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && protocol_version_alert()))
-      return Error{ErrorCode::TlsVersion, "TLS handshake", rc, host_ + " offers only TLS older than 1.2, which is not safe to use"};
-    return Error{ErrorCode::TlsHandshake, "TLS handshake", rc, "TLS handshake with " + host_ + " failed: " + mbedtls_error_text(rc)};
+    return handshake_error(rc);
   }
   peer_.version = mbedtls_ssl_get_version(&ssl_);
   peer_.cipher = mbedtls_ssl_get_ciphersuite(&ssl_);
   return ok_status();
+}
+
+Error TlsSession::handshake_error(int rc) const {
+  const int alert = rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE ? first_alert() : -1;
+  if (rc == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG || rc == MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE)
+    return Error{ErrorCode::TlsNothingInCommon, "TLS certificate", rc,
+                 "the server's certificate has " + mbedtls_error_text(rc)};
+  if (x509_parse_error(rc))  // mbedTLS 3.6 refuses, for example, an iPAddress name that is not 4 or 16 bytes
+    return Error{ErrorCode::CertMalformed, "TLS certificate", rc,
+                 "the server's certificate could not be read: " + mbedtls_error_text(rc)};
+  if (rc == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION || alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION)
+    return Error{ErrorCode::TlsVersion, "TLS handshake", rc, host_ + " offers only TLS older than 1.2, which is not safe to use"};
+  if (rc == MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE || alert == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE ||
+      alert == MBEDTLS_SSL_ALERT_MSG_INSUFFICIENT_SECURITY)
+    return Error{ErrorCode::TlsNothingInCommon, "TLS handshake", rc,
+                 host_ + " and tracklight have no TLS settings in common" +
+                     (alert >= 0 ? " (the server answered " + tls_alert_name(alert) + ")" : std::string())};
+  if (alert >= 0)
+    return Error{ErrorCode::TlsHandshake, "TLS handshake", rc,
+                 "TLS handshake with " + host_ + " failed: the server refused it with " + tls_alert_name(alert)};
+  return Error{ErrorCode::TlsHandshake, "TLS handshake", rc, "TLS handshake with " + host_ + " failed: " + mbedtls_error_text(rc)};
 }
 
 Error TlsSession::verify_error(uint32_t flags) const {
@@ -310,8 +331,10 @@ ssize_t TlsSession::write(const char* buf, size_t len) {
 class TlsStream : public httplib::Stream {
  public:
   explicit TlsStream(TlsSession& s) : s_(s) {}
-  bool is_readable() const override { return s_.readable_now() || s_.io().wait(true); }
-  bool is_writable() const override { return s_.io().wait(false); }
+  bool is_readable() const override { return s_.readable_now(); }
+  bool wait_readable() const override { return s_.readable_now() || s_.io().wait(true); }
+  bool wait_writable() const override { return s_.io().wait(false); }
+  time_t duration() const override { return 0; }  // our deadline spans the phases (DeadlineSocket)
   ssize_t read(char* ptr, size_t size) override { return s_.read(ptr, size); }
   ssize_t write(const char* ptr, size_t size) override { return s_.write(ptr, size); }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -389,7 +412,8 @@ class MbedClient : public httplib::ClientImpl {
     if (session_ && graceful) session_->close_notify();
     session_.reset();
   }
-  bool process_socket(const Socket&, std::function<bool(httplib::Stream&)> callback) override {
+  bool process_socket(const Socket&, std::chrono::time_point<std::chrono::steady_clock>,
+                      std::function<bool(httplib::Stream&)> callback) override {
     if (!session_) return false;
     TlsStream tls(*session_);
     GuardedStream strm(tls, guard_, &session_->io());

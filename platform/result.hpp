@@ -25,6 +25,7 @@ enum class ErrorCode {
   ProxyAuthRequired,  // 407 from the proxy
   TlsHandshake,
   TlsVersion,         // the server offers nothing newer than TLS 1.1
+  TlsNothingInCommon, // no group, cipher suite, signature or key type both sides accept
   CertUntrusted,        // issued by a CA that is not trusted
   CertSelfSigned,       // the server's certificate is its own issuer
   CertChainIncomplete,  // the server sent its certificate without the intermediate(s) to a CA

@@ -13,6 +13,8 @@
 #   nochain.pem/key       localhost, signed by the intermediate, served WITHOUT it (incomplete chain)
 #   chain.pem/key         the same leaf followed by the intermediate (the full chain)
 #   badip.pem/key         localhost plus an iPAddress name of 5 bytes (neither IPv4 nor IPv6)
+#   ec256, ec384          localhost and 127.0.0.1 with an ECDSA P-256 / P-384 key (signed by the test CA)
+#   ec521, ed25519        the same with a P-521 or an Ed25519 key, which tracklight is not built for
 #
 # The PKI appears whole or not at all: it is made in a private folder beside DIR and renamed
 # into place, so test processes started in parallel never read a half-written key. DIR/.done
@@ -31,12 +33,14 @@ mkca() {  # NAME SUBJECT
   q openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 3650 -subj "/CN=$2" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 }
-mkleaf() {  # NAME CA SAN START END
+mkleaf() {  # NAME CA SAN START END [KEY-TYPE, as openssl req -newkey takes it]
   printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$3" > "$1.ext"
-  sign "$1" "$2" "/CN=${1}-leaf" "$4" "$5"
+  sign "$1" "$2" "/CN=${1}-leaf" "$4" "$5" "${6:-rsa:2048}"
 }
-sign() {  # NAME CA SUBJECT START END, extensions in NAME.ext
-  q openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$3"
+sign() {  # NAME CA SUBJECT START END [KEY-TYPE], extensions in NAME.ext
+  local keyopts=(-newkey "${6:-rsa:2048}")
+  case "${6:-}" in ec:*) keyopts=(-newkey ec -pkeyopt "ec_paramgen_curve:${6#ec:}") ;; esac
+  q openssl req "${keyopts[@]}" -nodes -keyout "$1.key" -out "$1.csr" -subj "$3"
   mkdir -p db; : > db/index; echo 1000 > db/serial
   cat > ca.cnf <<CNF
 [ca]
@@ -74,6 +78,10 @@ cp nochain.key chain.key
 # GeneralNames { dNSName "localhost", iPAddress 7f:00:00:01:01 }: openssl's IP: syntax cannot
 # write a malformed address, so the extension is given as DER.
 mkleaf badip ca "DER:301282096c6f63616c686f737487057f00000101" 20250101000000Z 20450101000000Z
+mkleaf ec256 ca "DNS:localhost,IP:127.0.0.1" 20250101000000Z 20450101000000Z ec:P-256
+mkleaf ec384 ca "DNS:localhost,IP:127.0.0.1" 20250101000000Z 20450101000000Z ec:P-384
+mkleaf ec521 ca "DNS:localhost,IP:127.0.0.1" 20250101000000Z 20450101000000Z ec:P-521
+mkleaf ed25519 ca "DNS:localhost,IP:127.0.0.1" 20250101000000Z 20450101000000Z ed25519
 q openssl req -x509 -newkey rsa:2048 -nodes -keyout selfsigned.key -out selfsigned.pem -days 3650 \
   -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1"
 rm -rf db ca.cnf

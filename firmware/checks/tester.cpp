@@ -32,6 +32,7 @@ NetFailure classify(ErrorCode code, const std::string& op) {
     case ErrorCode::ProxyAuthRequired: return {"tcp", "Enter or correct the Proxy Username and Proxy Password."};
     case ErrorCode::ProxyFailed: return {"tcp", "Check the Web Proxy address, and that the proxy allows HTTPS (CONNECT) to this server."};
     case ErrorCode::TlsVersion: return {"tls", "Ask the server's administrator to enable TLS 1.2 or newer."};
+    case ErrorCode::TlsNothingInCommon: return {"tls", "tracklight speaks TLS 1.3 and 1.2 with key exchange over x25519, P-256 or P-384, AES-GCM or ChaCha20-Poly1305, and RSA or ECDSA (P-256, P-384) certificates. Ask the server's administrator to enable one of each; a server that offers only TLS 1.1 or older can also answer this way. Credentials were not sent."};
     case ErrorCode::CertMalformed: return {"tls", "The certificate the server sent is damaged or does not follow the X.509 standard: its administrator must replace it. Credentials were not sent."};
     case ErrorCode::CertExpired: return {"tls", "The server's administrator must renew its certificate. Credentials were not sent."};
     case ErrorCode::CertNotYetValid: return {"tls", "Check this device's date and time; if they are right, the server's certificate was issued for the future. Credentials were not sent."};

@@ -24,7 +24,9 @@ class GuardedStream : public httplib::Stream {
   GuardedStream(httplib::Stream& inner, ResponseGuard& guard, DeadlineSocket* sock)
       : inner_(inner), guard_(guard), sock_(sock) {}
   bool is_readable() const override { return inner_.is_readable(); }
-  bool is_writable() const override { return inner_.is_writable(); }
+  bool wait_readable() const override { return inner_.wait_readable(); }
+  bool wait_writable() const override { return inner_.wait_writable(); }
+  time_t duration() const override { return inner_.duration(); }
   ssize_t read(char* ptr, size_t size) override;
   ssize_t write(const char* ptr, size_t size) override;
   void get_remote_ip_and_port(std::string& ip, int& port) const override { inner_.get_remote_ip_and_port(ip, port); }
@@ -46,8 +48,10 @@ class GuardedStream : public httplib::Stream {
 class PlainStream : public httplib::Stream {
  public:
   explicit PlainStream(DeadlineSocket& sock) : sock_(sock) {}
-  bool is_readable() const override { return sock_.wait(true); }
-  bool is_writable() const override { return sock_.wait(false); }
+  bool is_readable() const override { return false; }  // nothing is buffered above the socket
+  bool wait_readable() const override { return sock_.wait(true); }
+  bool wait_writable() const override { return sock_.wait(false); }
+  time_t duration() const override { return 0; }  // the DeadlineSocket keeps the deadline
   ssize_t read(char* ptr, size_t size) override { return sock_.read(ptr, size); }
   ssize_t write(const char* ptr, size_t size) override { return sock_.write(ptr, size); }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {

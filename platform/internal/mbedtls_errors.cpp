@@ -4,6 +4,7 @@
 #include <mbedtls/gcm.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pem.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509.h>
 
@@ -37,6 +38,8 @@ const Known kKnown[] = {
     {MBEDTLS_ERR_X509_BAD_INPUT_DATA, "bad input"},
     {MBEDTLS_ERR_X509_ALLOC_FAILED, "out of memory"},
     {MBEDTLS_ERR_X509_FILE_IO_ERROR, "cannot read the file"},
+    {MBEDTLS_ERR_PK_UNKNOWN_PK_ALG, "a key type this build does not support (RSA and ECDSA are)"},
+    {MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE, "an elliptic curve this build does not support (P-256 and P-384 are)"},
     {MBEDTLS_ERR_SSL_CONN_EOF, "the server closed the connection"},
     {MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, "the server aborted the handshake (fatal alert)"},
     {MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE, "no cipher suite or key exchange in common with the server"},
@@ -60,7 +63,28 @@ const char* lookup(int code) {
   return nullptr;
 }
 
+struct Alert {
+  int description;
+  const char* name;
+};
+
+// The alerts a server sends while refusing a handshake (RFC 8446 section 6, RFC 5246 7.2).
+const Alert kAlerts[] = {
+    {10, "unexpected_message"}, {20, "bad_record_mac"},     {22, "record_overflow"},
+    {40, "handshake_failure"},  {42, "bad_certificate"},    {47, "illegal_parameter"},
+    {48, "unknown_ca"},         {50, "decode_error"},       {51, "decrypt_error"},
+    {70, "protocol_version"},   {71, "insufficient_security"}, {80, "internal_error"},
+    {86, "inappropriate_fallback"}, {109, "missing_extension"}, {110, "unsupported_extension"},
+    {112, "unrecognized_name"}, {116, "certificate_required"}, {120, "no_application_protocol"},
+};
+
 }  // namespace
+
+std::string tls_alert_name(int description) {
+  for (const auto& a : kAlerts)
+    if (a.description == description) return a.name;
+  return "alert " + std::to_string(description);
+}
 
 std::string mbedtls_error_text(int rc) {
   const int magnitude = rc < 0 ? -rc : rc;

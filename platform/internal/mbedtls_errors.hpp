@@ -6,5 +6,6 @@
 namespace tracklight::platform {
 
 std::string mbedtls_error_text(int rc);  // "the certificate is not in PEM or DER format (mbedTLS -0x2180)"
+std::string tls_alert_name(int description);  // 40 -> "handshake_failure", as the RFCs name them
 
 }  // namespace tracklight::platform

@@ -14,7 +14,8 @@ fields default to id only) and the removed Cloud /rest/api/2/search (410 Gone); 
 and paging through the x-ms-continuationtoken response header. "board_status"/"board_headers"
 make the board endpoints answer e.g. 429 with Retry-After, or 200 with X-RateLimit-* headers.
 
-    fake_tracker.py --cert C --key K --scenario S.json --log L.jsonl [--tls-only 1.2] [--port 0]
+    fake_tracker.py --cert C --key K --scenario S.json --log L.jsonl [--tls-only 1.2] [--group G]
+      [--ciphers C] [--port 0]
 
 prints "listening PORT" when ready. The scenario file is re-read on every request, so a test can
 change the server's behaviour between requests. Every request is appended to the log as JSON:
@@ -115,6 +116,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def record(self):
         entry = {"method": self.command, "path": self.path, "client_port": self.client_address[1],
+                 "sni": getattr(self.request, "sni", None),
                  "authorization": "Authorization" in self.headers,
                  "proxy_authorization": "Proxy-Authorization" in self.headers,
                  "custom": {k: v for k, v in self.headers.items() if k.lower().startswith("x-")}}
@@ -371,6 +373,10 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--tls-only", choices=["1.0", "1.1", "1.2", "1.3"], default=None,
                     help="speak this TLS version and no other")
+    ap.add_argument("--group", default=None,
+                    help="the only key-exchange group, e.g. secp384r1 (a TLS 1.3 client offering "
+                         "another first is asked to retry: HelloRetryRequest)")
+    ap.add_argument("--ciphers", default=None, help="OpenSSL cipher list for TLS 1.2 and older")
     args = ap.parse_args()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
@@ -380,6 +386,13 @@ def main():
         version = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
                    "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[args.tls_only]
         ctx.minimum_version = ctx.maximum_version = version
+    if args.group:
+        ctx.set_ecdh_curve(args.group)
+    if args.ciphers:
+        ctx.set_ciphers(args.ciphers)
+    def remember_sni(sock, name, _ctx):
+        sock.sni = name  # recorded with each request: the name the client sent, or None
+    ctx.sni_callback = remember_sni
     server = TlsServer(("127.0.0.1", args.port), Handler)
     server.tls = ctx
     server.scenario_path, server.log_path, server.log_lock = args.scenario, args.log, threading.Lock()

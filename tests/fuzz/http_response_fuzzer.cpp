@@ -17,7 +17,9 @@ class BytesStream : public httplib::Stream {
  public:
   BytesStream(const uint8_t* data, size_t size) : p_(data), n_(size) {}
   bool is_readable() const override { return true; }
-  bool is_writable() const override { return true; }
+  bool wait_readable() const override { return true; }
+  bool wait_writable() const override { return true; }
+  time_t duration() const override { return 0; }
   ssize_t read(char* out, size_t size) override {
     size = std::min(size, n_);
     std::memcpy(out, p_, size);
@@ -46,7 +48,8 @@ class BytesClient : public httplib::ClientImpl {
     socket.sock = ::dup(2);  // any open descriptor: the bytes come from strm_
     return true;
   }
-  bool process_socket(const Socket&, std::function<bool(httplib::Stream&)> callback) override {
+  bool process_socket(const Socket&, std::chrono::time_point<std::chrono::steady_clock>,
+                      std::function<bool(httplib::Stream&)> callback) override {
     platform::GuardedStream guarded(strm_, guard_, nullptr);
     return callback(guarded);
   }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -159,6 +160,28 @@ inline RawReply raw_request(int port, const std::string& bytes, int timeout_s = 
   close(fd);
   if (out.text.rfind("HTTP/1.1 ", 0) == 0) out.status = std::atoi(out.text.c_str() + 9);
   return out;
+}
+
+// Final answers (not 100 Continue) in what a connection received.
+inline size_t answers_in(const std::string& text) {
+  size_t n = 0;
+  for (size_t at = text.find("HTTP/1.1 "); at != std::string::npos; at = text.find("HTTP/1.1 ", at + 1))
+    n += text.compare(at, 12, "HTTP/1.1 100") != 0;
+  return n;
+}
+
+inline long proc_value(pid_t pid, const char* key) {  // e.g. VmRSS in kB
+  std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + std::strlen(key) + 1);
+  return -1;
+}
+
+inline size_t open_fds(pid_t pid) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) n += !e.path().empty();
+  return n;
 }
 
 // A logged-in API client.

@@ -42,9 +42,26 @@ struct BoardTest : TrackerTest {
     c.saved_status = "authorized";
     return c;
   }
-  static size_t count(const FakeTracker& f, const std::string& path_part) {
+  // The request target as the tracker decodes it (form rules: %XX, and + for a space). The HTTP
+  // client may re-encode what the agent built ("%2F" and "/" are the same in a query).
+  static std::string decoded(const std::string& target) {
+    std::string out;
+    for (size_t i = 0; i < target.size(); ++i) {
+      if (target[i] == '+') {
+        out += ' ';
+      } else if (target[i] == '%' && i + 2 < target.size() && std::isxdigit(static_cast<unsigned char>(target[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(target[i + 2]))) {
+        out += static_cast<char>(std::stoi(target.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        out += target[i];
+      }
+    }
+    return out;
+  }
+  static size_t count(const FakeTracker& f, const std::string& decoded_part) {
     size_t n = 0;
-    for (const auto& r : f.requests()) n += r["path"].get<std::string>().find(path_part) != std::string::npos;
+    for (const auto& r : f.requests()) n += decoded(r["path"].get<std::string>()).find(decoded_part) != std::string::npos;
     return n;
   }
   static const json* tile(const BoardSource& s, const std::string& name) {
@@ -114,7 +131,7 @@ TEST_F(BoardTest, AzureDevOpsPagesFiltersByNameAndBranch) {
   EXPECT_EQ(filtered.data["pipelines"][0]["name"], "Nightly");  // the order the person chose
   EXPECT_EQ(filtered.data["pipelines"][0]["state"], "canceled");
   EXPECT_EQ(filtered.data["pipelines"][1]["build_number"], "9");
-  EXPECT_EQ(count(fake, "branchName=refs%2Fheads%2Frelease%2F2"), 1u);
+  EXPECT_EQ(count(fake, "branchName=refs/heads/release/2"), 1u);
 }
 
 TEST_F(BoardTest, JiraCloudPagesWithNextPageTokenAndCountsPerCategory) {
@@ -142,7 +159,7 @@ TEST_F(BoardTest, JiraCloudPagesWithNextPageTokenAndCountsPerCategory) {
   EXPECT_EQ(count(fake, "/rest/api/3/search/jql"), 3u);  // 100 + 100 + 30
   EXPECT_EQ(count(fake, "nextPageToken=tok-200"), 1u);
   EXPECT_EQ(count(fake, "/rest/api/2/search"), 0u) << "Cloud answers the old search with 410";
-  EXPECT_EQ(count(fake, "fields=summary%2Cstatus%2Cassignee%2Cpriority") + count(fake, "fields=summary,status,assignee,priority"), 3u);
+  EXPECT_EQ(count(fake, "fields=summary,status,assignee,priority"), 3u);
 }
 
 TEST_F(BoardTest, JiraDataCenterIsLearntOnceAndPagesWithStartAt) {

@@ -16,27 +16,6 @@ const char* kPassword = "correct horse battery";
 const std::string kHost = "Host: 127.0.0.1\r\n";
 const std::string kHealthz = "GET /healthz HTTP/1.1\r\n" + kHost + "\r\n";
 
-size_t answers_in(const std::string& text) {
-  size_t n = 0;
-  for (size_t at = text.find("HTTP/1.1 "); at != std::string::npos; at = text.find("HTTP/1.1 ", at + 1))
-    n += text.compare(at, 12, "HTTP/1.1 100") != 0;
-  return n;
-}
-
-long proc_value(pid_t pid, const char* key) {  // e.g. VmRSS in kB
-  std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + std::strlen(key) + 1);
-  return -1;
-}
-
-size_t open_fds(pid_t pid) {
-  size_t n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) n += !e.path().empty();
-  return n;
-}
-
 // Milliseconds until a GET on a fresh connection is answered with 200, or -1.
 long timed_get(int port, const std::string& path) {
   auto t0 = Clock::now();

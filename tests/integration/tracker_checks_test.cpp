@@ -305,8 +305,10 @@ TEST_F(TrackerTest, EachCertificateFailureIsNamedAndNoCredentialIsSent) {
       {"badip", "localhost", {"tls", "fail", "the server's certificate could not be read", "damaged", 0, {}}},
       {"badip", "127.0.0.1", {"tls", "fail", "the server's certificate could not be read", "damaged", 0, {}}},
   };
+  for (const char* version : {"1.3", "1.2"})
   for (const auto& k : cases) {
-    FakeTracker fake(tmp.path(), jira_cloud(), k.cert);
+    SCOPED_TRACE(std::string("TLS ") + version);
+    FakeTracker fake(tmp.path(), jira_cloud(), k.cert, {"--tls-only", version});
     Report r = test(jira(fake.port(), k.host));
     const firmware::Check* tls = check(r, "tls");
     ASSERT_NE(tls, nullptr) << k.cert << dump(r);
@@ -349,7 +351,7 @@ TEST_F(TrackerTest, TlsVersionMatrix) {
       {"1.0", "fail", "offers only TLS older than 1.2"},
   };
   for (const auto& k : cases) {
-    FakeTracker fake(tmp.path(), jira_cloud(), "good", k.only);
+    FakeTracker fake(tmp.path(), jira_cloud(), "good", {"--tls-only", k.only});
     Report r = test(jira(fake.port()));
     const firmware::Check* tls = check(r, "tls");
     ASSERT_NE(tls, nullptr) << k.only << dump(r);
@@ -358,6 +360,67 @@ TEST_F(TrackerTest, TlsVersionMatrix) {
     if (std::string(k.result) == "fail") {
       EXPECT_NE(tls->hint.find("TLS 1.2 or newer"), std::string::npos) << k.only << ": " << tls->hint;
       EXPECT_EQ(fake.with_authorization(), 0u) << k.only;
+    }
+  }
+}
+
+// The server name goes out (SNI) for a host name and never for an address (RFC 6066 section 3).
+TEST_F(TrackerTest, ServerNameIsSentForHostNamesOnly) {
+  FakeTracker fake(tmp.path(), jira_cloud());
+  for (const char* host : {"localhost", "127.0.0.1"}) {
+    Report r = test(jira(fake.port(), host));
+    ASSERT_TRUE(r.ok) << host << dump(r);
+  }
+  const auto reqs = fake.requests();
+  ASSERT_FALSE(reqs.empty());
+  size_t named = 0, unnamed = 0;
+  for (const auto& q : reqs) {
+    if (q["sni"].is_null()) ++unnamed;
+    else if (q["sni"] == "localhost") ++named;
+  }
+  EXPECT_GT(named, 0u);
+  EXPECT_GT(unnamed, 0u);
+  EXPECT_EQ(named + unnamed, reqs.size()) << "a name other than localhost was sent";
+}
+
+// Each certificate key type, key-exchange group and cipher family the agent is built with works
+// over both versions (a HelloRetryRequest included); what it is not built with is refused by name,
+// with what it does speak, before any credential is sent.
+TEST_F(TrackerTest, TlsParameterMatrix) {
+  struct Case {
+    const char* cert;
+    std::vector<std::string> server;
+    const char* result;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"ec256", {"--tls-only", "1.3"}, "pass", "TLSv1.3"},
+      {"ec256", {"--tls-only", "1.2"}, "pass", "TLS-ECDHE-ECDSA-WITH-"},
+      {"ec384", {"--tls-only", "1.3"}, "pass", "TLSv1.3"},
+      {"ec384", {"--tls-only", "1.2"}, "pass", "TLS-ECDHE-ECDSA-WITH-"},
+      // x25519 is offered first: a server that wants P-384 asks for it (HelloRetryRequest).
+      {"good", {"--tls-only", "1.3", "--group", "secp384r1"}, "pass", "TLSv1.3"},
+      {"good", {"--tls-only", "1.2", "--group", "secp384r1"}, "pass", "TLSv1.2"},
+      {"good", {"--tls-only", "1.2", "--ciphers", "ECDHE-RSA-CHACHA20-POLY1305"}, "pass", "CHACHA20-POLY1305"},
+      {"good", {"--tls-only", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256"}, "pass", "AES-128-GCM"},
+      {"good", {"--group", "secp521r1"}, "fail", "no TLS settings in common (the server answered handshake_failure)"},
+      {"ed25519", {}, "fail", "no TLS settings in common (the server answered handshake_failure)"},
+      {"ec521", {"--tls-only", "1.2"}, "fail", "no TLS settings in common"},
+      // Static RSA key exchange (no forward secrecy) is not built in.
+      {"good", {"--tls-only", "1.2", "--ciphers", "AES128-GCM-SHA256"}, "fail", "no TLS settings in common"},
+  };
+  for (const auto& k : cases) {
+    std::string what = std::string(k.cert);
+    for (const auto& a : k.server) what += " " + a;
+    FakeTracker fake(tmp.path(), jira_cloud(), k.cert, k.server);
+    Report r = test(jira(fake.port()));
+    const firmware::Check* tls = check(r, "tls");
+    ASSERT_NE(tls, nullptr) << what << dump(r);
+    EXPECT_EQ(tls->result, k.result) << what << dump(r);
+    EXPECT_NE(tls->message.find(k.says), std::string::npos) << what << ": " << tls->message;
+    if (std::string(k.result) == "fail") {
+      EXPECT_NE(tls->hint.find("x25519, P-256 or P-384"), std::string::npos) << what << ": " << tls->hint;
+      EXPECT_EQ(fake.with_authorization(), 0u) << what;
     }
   }
 }
