@@ -27,6 +27,7 @@ struct AgentOptions {
   std::string host_name;                   // this machine's name: <name> and <name>.local are allowed
   unsigned password_iterations = 0;        // 0 = the default (kPasswordIterations)
   int64_t test_timeout_ms = 20000;         // a whole Test
+  int https_port = 0;  // the page is also served over HTTPS there: Secure cookies, plain HTTP redirects
 };
 
 struct AgentState {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "platform/https_client.hpp"
 #include "platform/log.hpp"
 #include "platform/process.hpp"
+#include "platform/tls_identity.hpp"
 
 namespace tracklight::firmware {
 namespace {
@@ -30,6 +32,10 @@ const char* kUsage =
     "options:\n"
     "  --listen ADDR:PORT   where the page is served (default 127.0.0.1:8080; [::1]:8080 for IPv6;\n"
     "                       0.0.0.0:8080 to reach it from other machines)\n"
+    "  --listen-tls ADDR:PORT  also serve the page over HTTPS there (e.g. 0.0.0.0:8443): with it, plain\n"
+    "                       HTTP from other machines is redirected there (not /healthz, not loopback)\n"
+    "  --tls-cert FILE      with --tls-key: serve this certificate (PEM, chain allowed) instead of the\n"
+    "  --tls-key FILE       device's own self-signed one (made at first start in the state directory)\n"
     "  --state-dir DIR      configuration, device key and setup code (default $STATE_DIRECTORY, else ./state)\n"
     "  --allow-host NAME    also answer to this host name (repeatable); IP addresses, localhost and this\n"
     "                       machine's name (and NAME.local) are always allowed\n"
@@ -37,9 +43,15 @@ const char* kUsage =
     "  --version            print the version\n"
     "  --help               print this help\n";
 
+struct Listen {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+};
+
 struct Args {
-  std::string listen_host = "127.0.0.1";
-  int listen_port = 8080;
+  Listen plain;
+  Listen tls{"", -1};  // port -1: no HTTPS listener
+  std::string tls_cert, tls_key;
   std::string state_dir;
   std::vector<std::string> allowed_hosts;
   platform::LogLevel level = platform::LogLevel::Info;
@@ -52,7 +64,7 @@ int usage_error(const std::string& why) {
   return 2;
 }
 
-bool parse_listen(const std::string& text, Args& a) {
+bool parse_listen(const std::string& text, Listen& a) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon + 1 == text.size()) return false;
   std::string host = text.substr(0, colon), port = text.substr(colon + 1);
@@ -61,8 +73,8 @@ bool parse_listen(const std::string& text, Args& a) {
   if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
   int p = std::stoi(port);
   if (p > 65535) return false;
-  a.listen_host = host;
-  a.listen_port = p;
+  a.host = host;
+  a.port = p;
   return true;
 }
 
@@ -83,7 +95,13 @@ int parse_args(int argc, char** argv, Args& a) {
       std::printf("tracklight %s\n", TRACKLIGHT_VERSION);
       return 0;
     } else if (arg == "--listen") {
-      if (!value(v) || !parse_listen(v, a)) return usage_error("--listen needs ADDR:PORT, e.g. 127.0.0.1:8080");
+      if (!value(v) || !parse_listen(v, a.plain)) return usage_error("--listen needs ADDR:PORT, e.g. 127.0.0.1:8080");
+    } else if (arg == "--listen-tls") {
+      if (!value(v) || !parse_listen(v, a.tls)) return usage_error("--listen-tls needs ADDR:PORT, e.g. 0.0.0.0:8443");
+    } else if (arg == "--tls-cert") {
+      if (!value(a.tls_cert) || a.tls_cert.empty()) return usage_error("--tls-cert needs a PEM file");
+    } else if (arg == "--tls-key") {
+      if (!value(a.tls_key) || a.tls_key.empty()) return usage_error("--tls-key needs a PEM file");
     } else if (arg == "--state-dir") {
       if (!value(a.state_dir) || a.state_dir.empty()) return usage_error("--state-dir needs a directory");
     } else if (arg == "--allow-host") {
@@ -100,6 +118,8 @@ int parse_args(int argc, char** argv, Args& a) {
       return usage_error("unknown argument '" + arg + "'");
     }
   }
+  if (a.tls_cert.empty() != a.tls_key.empty()) return usage_error("--tls-cert and --tls-key go together");
+  if (!a.tls_cert.empty() && a.tls.port < 0) return usage_error("--tls-cert and --tls-key need --listen-tls");
   if (a.state_dir.empty()) {
     const char* env = std::getenv("STATE_DIRECTORY");  // set by systemd's StateDirectory=
     std::string dir = env && *env ? env : "state";
@@ -117,6 +137,35 @@ struct Platform {
   explicit Platform(platform::LogLevel level) : log(level) {}
 };
 
+std::string shown_host(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// The HTTPS certificate: the person's files, or the device's own for this machine's names and
+// addresses (made again when they changed). Its fingerprint goes into the log, for comparing
+// with what the browser shows.
+Result<platform::TlsIdentity> tls_identity(const Args& a, Platform& p) {
+  Result<platform::TlsIdentity> id = Error{};
+  if (!a.tls_cert.empty()) {
+    id = platform::tls_identity_from_files(p.fs, a.tls_cert, a.tls_key);
+  } else {
+    std::vector<std::string> names = {"localhost"};
+    const std::string host = platform::host_name();
+    if (valid_host_name(host) && host != "localhost") names.insert(names.begin(), {host, host + ".local"});
+    Status st = p.fs.make_private_dir(a.state_dir);
+    if (!st) return st.error();
+    id = platform::device_tls_identity(p.fs, a.state_dir, names, platform::local_addresses(), p.clock.wall_time_s());
+  }
+  if (!id) return id;
+  std::string names;
+  for (const auto& n : id->names) names += (names.empty() ? "" : ", ") + n;
+  const std::string which = !a.tls_cert.empty() ? a.tls_cert : a.state_dir + "/tls-cert.pem" + (id->made ? " (made now)" : "");
+  p.log.info("https", "certificate " + which + " for " + names);
+  p.log.info("https", "certificate SHA-256 fingerprint " + id->fingerprint);
+  p.log.info("https", "public key SHA-256 (base64, for pinning) " + id->spki_sha256);
+  return id;
+}
+
 int run_agent(const Args& a) {
   Platform p(a.level);
   platform::block_signals();
@@ -131,20 +180,46 @@ int run_agent(const Args& a) {
     return 1;
   }
   platform::HttpServerOptions http;
-  http.host = a.listen_host;
-  http.port = a.listen_port;
   http.error_headers = {{"X-Frame-Options", "DENY"}, {"X-Content-Type-Options", "nosniff"},
                         {"Referrer-Policy", "no-referrer"}, {"Content-Security-Policy", "default-src 'none'"}};
-  platform::HttpServer server(http, [&agent](const platform::HttpRequest& r) { return agent.handle(r); }, p.log);
+  auto handler = [&agent](const platform::HttpRequest& r) { return agent.handle(r); };
+  std::unique_ptr<platform::HttpServer> tls_server;
+  if (a.tls.port >= 0) {
+    auto id = tls_identity(a, p);
+    if (!id) {
+      p.log.error("https", id.error().message());
+      return 1;
+    }
+    platform::HttpServerOptions o = http;
+    o.host = a.tls.host;
+    o.port = a.tls.port;
+    o.tls_cert_pem = id->cert_pem;
+    o.tls_key_pem = id->key_pem;
+    tls_server = std::make_unique<platform::HttpServer>(o, handler, p.log);
+    auto port = tls_server->bind();
+    if (!port) {
+      p.log.error("https", port.error().message());
+      return 1;
+    }
+    agent.state().opts.https_port = *port;
+    p.log.info("https", "listening on https://" + shown_host(a.tls.host) + ":" + std::to_string(*port) + "/");
+  }
+  http.host = a.plain.host;
+  http.port = a.plain.port;
+  platform::HttpServer server(http, handler, p.log);
   auto port = server.bind();
   if (!port) {
     p.log.error("http", port.error().message());
     return 1;
   }
-  std::string shown = a.listen_host.find(':') != std::string::npos ? "[" + a.listen_host + "]" : a.listen_host;
-  p.log.info("http", "listening on http://" + shown + ":" + std::to_string(*port) + "/");
+  p.log.info("http", "listening on http://" + shown_host(a.plain.host) + ":" + std::to_string(*port) + "/");
   std::thread serving([&] {
     server.run();
+    platform::request_stop();
+  });
+  std::thread serving_tls([&] {
+    if (!tls_server) return;
+    tls_server->run();
     platform::request_stop();
   });
   std::thread watching([&] { agent.monitor().run(); });
@@ -152,12 +227,15 @@ int run_agent(const Args& a) {
   platform::wait_for_signals({[&] {
                                 p.log.info("agent", "stopping");
                                 server.stop();
+                                if (tls_server) tls_server->stop();
                               },
                               [&] { agent.reload(); }});
   server.stop();
+  if (tls_server) tls_server->stop();
   agent.monitor().stop();  // cancels a check in flight
   agent.board().stop();    // and a board fetch
   serving.join();
+  serving_tls.join();
   watching.join();
   polling.join();
   p.log.info("agent", "stopped");

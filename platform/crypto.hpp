@@ -15,6 +15,8 @@ Result<std::string> aes256gcm_seal(const std::string& key, const std::string& no
 Result<std::string> aes256gcm_open(const std::string& key, const std::string& nonce,
                                    const std::string& aad, const std::string& sealed);
 std::string base64_encode(const std::string& data);
+// SHA-256 of a certificate's DER, as browsers show it: upper-case hex pairs joined by colons.
+std::string certificate_fingerprint(const std::string& der);
 Result<std::string> base64_decode(const std::string& text);
 bool constant_time_equal(const std::string& a, const std::string& b);
 // Parses a PEM bundle; returns how many certificates it holds, or why it does not parse.

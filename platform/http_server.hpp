@@ -28,6 +28,8 @@ struct HttpRequest {
   HeaderList headers;  // as received, in order
   std::string body;
   std::string remote_addr;
+  bool secure = false;  // arrived over TLS (the HTTPS listener)
+  std::string target;   // the request target as sent: path and query, percent-encoded
   const std::string* header(const std::string& name) const;  // first match, case-insensitive
   size_t header_count(const std::string& name) const;
   const std::string* query_param(const std::string& name) const;
@@ -58,6 +60,8 @@ struct HttpServerOptions {
   int keepalive_timeout_s = 5;
   size_t keepalive_max_requests = 100;
   HeaderList error_headers;        // added to the errors cpp-httplib answers by itself
+  std::string tls_cert_pem;        // both set: this listener speaks only HTTPS (TLS 1.3 and 1.2)
+  std::string tls_key_pem;
 };
 
 class HttpServer {

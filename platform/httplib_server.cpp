@@ -27,6 +27,8 @@ namespace {
 
 // Set by the post-routing hook for the answer a worker is writing: that answer ends the connection.
 thread_local bool t_close_after_answer = false;
+// Whether the request a worker is serving arrived over TLS.
+thread_local bool t_secure = false;
 
 // One request from memory (the intake holds all of its bytes; the end of them is the end of the
 // stream), its answer to the socket.
@@ -52,7 +54,9 @@ class RequestStream : public httplib::Stream {
     return static_cast<ssize_t>(n);
   }
   ssize_t write(const char* ptr, size_t size) override {
-    if (write_failed_ || !wait_writable()) return fail();
+    if (write_failed_) return -1;
+    if (c_.tls) return tls_write(ptr, size);
+    if (!wait_writable()) return fail();
     ssize_t n = ::send(c_.fd, ptr, size, MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
     return n < 0 ? fail() : n;
@@ -72,6 +76,23 @@ class RequestStream : public httplib::Stream {
     write_failed_ = true;
     return -1;
   }
+  bool wait_for(short events) const {
+    pollfd p{c_.fd, events, 0};
+    int rc;
+    while ((rc = ::poll(&p, 1, write_timeout_ms_)) < 0 && errno == EINTR) {
+    }
+    return rc > 0;
+  }
+  // mbedTLS may need to read (a TLS 1.3 key update) before it can write on.
+  ssize_t tls_write(const char* ptr, size_t size) {
+    for (;;) {
+      ssize_t n = c_.tls->write(ptr, size);
+      if (n > 0) return n;
+      if (n == TlsServerSession::WantWrite && wait_for(POLLOUT)) continue;
+      if (n == TlsServerSession::WantRead && wait_for(POLLIN)) continue;
+      return fail();
+    }
+  }
   Connection& c_;
   int write_timeout_ms_;
   size_t off_ = 0;
@@ -83,16 +104,28 @@ class GuardedServer : public httplib::Server {
   GuardedServer(const HttpServerOptions& o, RefusalLog& refusals) : o_(o), refusals_(refusals) {}
 
   void serve_forever() {
-    // A fixed pool over a queue of complete requests, bounded by the intake's connection limit.
-    httplib::ThreadPool workers(o_.workers);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (halted_) return;
-      intake_ = std::make_unique<Intake>(svr_sock_, intake_options(), refusals_,
-                                         [this, &workers](Connection& c) { workers.enqueue([this, &c] { serve(c); }); });
+    }
+    // A fixed pool over a queue of complete requests, bounded by the intake's connection limit.
+    // Its destructor does not join its threads: shutdown() runs on every way out.
+    httplib::ThreadPool workers(o_.workers);
+    struct Joined {
+      httplib::ThreadPool& pool;
+      ~Joined() { pool.shutdown(); }
+    } joined{workers};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (halted_) return;
+      intake_ = std::make_unique<Intake>(svr_sock_, intake_options(), refusals_, [this, &workers](Connection& c) {
+        if (!workers.enqueue([this, &c] { serve(c); })) intake_->give_back(c, false);
+      });
     }
     intake_->run();
-    workers.shutdown();  // the requests already queued are answered first
+    // The pool runs what is queued before it stops: after a stop those requests are dropped
+    // unanswered (serve() sees stopping_), so nothing changes while the agent shuts down.
+    workers.shutdown();
     std::lock_guard<std::mutex> lock(mu_);
     intake_.reset();  // closes every connection
     socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
@@ -100,6 +133,7 @@ class GuardedServer : public httplib::Server {
   }
 
   void halt() {
+    stopping_ = true;
     std::lock_guard<std::mutex> lock(mu_);
     halted_ = true;
     if (intake_) intake_->stop();
@@ -116,11 +150,14 @@ class GuardedServer : public httplib::Server {
     i.request_deadline_ms = o_.request_deadline_s * 1000;
     i.keepalive_ms = o_.keepalive_timeout_s * 1000;
     i.error_headers = o_.error_headers;
+    i.tls = tls_;
     return i;
   }
 
   void serve(Connection& c) {
+    if (stopping_) return intake_->give_back(c, false);
     RequestStream strm(c, o_.write_timeout_s * 1000);
+    t_secure = c.tls != nullptr;
     t_close_after_answer = false;
     bool last = ++c.served >= o_.keepalive_max_requests;
     bool closed = false;
@@ -138,8 +175,14 @@ class GuardedServer : public httplib::Server {
 
   HttpServerOptions o_;
   RefusalLog& refusals_;
+
+ public:
+  std::shared_ptr<TlsServerConfig> tls_;  // set by bind() for an HTTPS listener
+
+ private:
   std::mutex mu_;
   bool halted_ = false;
+  std::atomic<bool> stopping_{false};
   std::unique_ptr<Intake> intake_;
 };
 
@@ -149,6 +192,8 @@ HttpRequest to_request(const httplib::Request& r) {
   out.path = r.path;
   out.body = r.body;
   out.remote_addr = r.remote_addr;
+  out.secure = t_secure;
+  out.target = r.target;
   for (const auto& p : r.params) out.query.emplace_back(p.first, p.second);
   for (const auto& h : r.headers) {
     // cpp-httplib adds these itself; they did not come from the client.
@@ -235,6 +280,11 @@ HttpServer::~HttpServer() = default;
 
 Result<int> HttpServer::bind() {
   auto& o = impl_->opts;
+  if (!o.tls_cert_pem.empty() || !o.tls_key_pem.empty()) {
+    auto tls = TlsServerConfig::make(o.tls_cert_pem, o.tls_key_pem);
+    if (!tls) return tls.error();
+    impl_->server.tls_ = *tls;
+  }
   int port = o.port;
   if (port == 0) {
     port = impl_->server.bind_to_any_port(o.host);

@@ -96,6 +96,17 @@ Result<std::string> base64_decode(const std::string& text) {
   return out;
 }
 
+std::string certificate_fingerprint(const std::string& der) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char b : sha256(der)) {
+    if (!out.empty()) out += ':';
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
 bool constant_time_equal(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
   return mbedtls_ct_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -44,18 +44,6 @@ std::string dn_text(const mbedtls_x509_name* dn) {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-// As browsers show it: upper-case hex pairs joined by colons.
-std::string sha256_fingerprint(const unsigned char* der, size_t len) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char b : sha256(std::string(reinterpret_cast<const char*>(der), len))) {
-    if (!out.empty()) out += ':';
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-
 // X.509 codes (-0x2100 to -0x2F80, possibly plus a low-level ASN.1 code) other than "verify
 // failed" and "out of memory" come from parsing the certificate message. -0x2080, "feature
 // unavailable", is an algorithm this build lacks, not a damaged certificate.
@@ -260,7 +248,7 @@ int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t
     s->top_.issuer = dn_text(&crt->issuer);
   }
   if (depth != 0) return 0;
-  s->top_.leaf_fingerprint = sha256_fingerprint(crt->raw.p, crt->raw.len);
+  s->top_.leaf_fingerprint = certificate_fingerprint(std::string(reinterpret_cast<const char*>(crt->raw.p), crt->raw.len));
   s->peer_.subject = dn_text(&crt->subject);
   s->peer_.issuer = dn_text(&crt->issuer);
   s->peer_.valid_from = x509_date(crt->valid_from);

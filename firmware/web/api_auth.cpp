@@ -61,7 +61,8 @@ HttpResponse open_session(AgentState& s) {
   if (!id) return error_response(500, "internal_error", "no randomness available for a session");
   const Session* session = s.sessions.find(*id, s.clock.monotonic_ms());
   HttpResponse r = json_response(200, {{"ok", true}, {"csrf_token", session->csrf_token}});
-  r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + *id + "; Path=/; HttpOnly; SameSite=Strict");
+  r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + *id + "; Path=/; HttpOnly; SameSite=Strict" +
+                                           (s.opts.https_port > 0 ? "; Secure" : ""));
   return r;
 }
 
@@ -153,7 +154,8 @@ HttpResponse handle_logout(AgentState& s, const HttpRequest& req, const std::str
   std::lock_guard<std::mutex> lock(s.mu);
   s.sessions.remove(cookie_value(req, kSessionCookie));
   HttpResponse r = json_response(200, {{"ok", true}});
-  r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+  r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                           std::string(s.opts.https_port > 0 ? "; Secure" : ""));
   return r;
 }
 

@@ -152,6 +152,18 @@ void add_security_headers(const HttpRequest& req, HttpResponse& r) {
     r.headers.emplace_back("Cache-Control", "no-store");
 }
 
+// With HTTPS on, plain HTTP from another machine is sent there (the same name, the HTTPS port):
+// a password or session must not cross the network in the clear. /healthz (monitoring) and
+// loopback (the kiosk browser on the device) stay on plain HTTP.
+HttpResponse https_redirect(const AgentState& s, const HttpRequest& req) {
+  const std::string& host = *req.header("Host");
+  const std::string name = host[0] == '[' ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
+  const std::string port = s.opts.https_port == 443 ? "" : ":" + std::to_string(s.opts.https_port);
+  HttpResponse r = error_response(308, "use_https", "this page is served over HTTPS");
+  r.headers.emplace_back("Location", "https://" + name + port + (req.target.empty() ? req.path : req.target));
+  return r;
+}
+
 HttpResponse dispatch(AgentState& s, const HttpRequest& req) {
   if (req.header_count("Host") != 1) return refusal(400, "bad_host", "exactly one Host header is required");
   {
@@ -160,6 +172,8 @@ HttpResponse dispatch(AgentState& s, const HttpRequest& req) {
       return refusal(421, "host_not_allowed",
                             "this device does not answer to that name; use its IP address or an allowed host name");
   }
+  if (s.opts.https_port > 0 && !req.secure && !is_loopback(req.remote_addr) && req.path != "/healthz")
+    return https_redirect(s, req);
   if (req.header_block_bytes() > 8 * 1024) return error_response(431, "headers_too_large", "request headers exceed 8 KiB");
   const std::string method = req.method == "HEAD" ? "GET" : req.method;
   std::string allow;

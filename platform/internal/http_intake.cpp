@@ -26,11 +26,6 @@ int64_t now_ms() {
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
-// Best effort: the socket buffer of a connection we are about to close is empty or nearly so.
-void send_now(int fd, const std::string& bytes) {
-  ssize_t rc = ::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  (void)rc;
-}
 
 void peer_of(int fd, std::string& ip, int& port) {
   sockaddr_storage addr{};
@@ -75,6 +70,27 @@ std::string error_answer(int status, const char* code, const char* message, cons
 }
 
 }  // namespace
+
+ssize_t connection_read(Connection& c, char* buf, size_t len) {
+  if (c.tls) return c.tls->read(buf, len);
+  ssize_t n = ::recv(c.fd, buf, len, 0);
+  if (n >= 0) return n;
+  return errno == EAGAIN || errno == EINTR ? TlsServerSession::WantRead : TlsServerSession::Failed;
+}
+
+// Best effort: the socket buffer of a connection we are about to close is empty or nearly so.
+void connection_send_now(Connection& c, const std::string& bytes) {
+  if (!c.tls) {
+    ssize_t rc = ::send(c.fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)rc;
+    return;
+  }
+  for (size_t done = 0; done < bytes.size();) {
+    ssize_t n = c.tls->write(bytes.data() + done, bytes.size() - done);
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
 
 Intake::Intake(int listen_fd, IntakeOptions opts, RefusalLog& refusals, Serve serve)
     : listen_fd_(listen_fd), o_(std::move(opts)), refusals_(refusals), serve_(std::move(serve)) {
@@ -127,7 +143,7 @@ void Intake::run() {
         ++busy;
         continue;
       }
-      fds.push_back(pollfd{c->fd, POLLIN, 0});
+      fds.push_back(pollfd{c->fd, static_cast<short>(POLLIN | (c->want_write ? POLLOUT : 0)), 0});
       polled.push_back(c.get());
     }
     // With every slot being served, new connections wait in the kernel's backlog.
@@ -166,6 +182,14 @@ void Intake::accept_new(int64_t now) {
     c->fd = fd;
     peer_of(fd, c->client, c->client_port);
     c->loopback = o_.exempt_loopback && is_loopback(c->client);
+    if (o_.tls) {
+      c->tls = std::make_unique<TlsServerSession>(o_.tls, fd);
+      if (!c->tls->ok()) {
+        refusals_.refused("tls_setup_failed", c->client, c->tls->why().c_str());
+        ::close(fd);
+        continue;
+      }
+    }
     if (!make_room(c->client, c->loopback, now)) {
       refusals_.refused("too_many_connections", c->client, "every connection of this client is being served");
       ::close(fd);
@@ -216,23 +240,38 @@ void Intake::on_readable(Connection& c, int64_t now) {
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || c.request_bytes > kMaxLingerBytes) close_conn(c);
     return;
   }
+  if (c.tls && !c.tls->established()) {
+    // The handshake's deadline is the head's: it runs from the accept.
+    ssize_t h = c.tls->handshake();
+    c.want_write = h == TlsServerSession::WantWrite;
+    if (h == TlsServerSession::Failed) {
+      refusals_.refused("tls_handshake_failed", c.client, c.tls->why().c_str());
+      close_conn(c);
+      return;
+    }
+    if (h != 1) return;
+  }
   const FramingLimits& f = o_.framing;
   size_t cap = f.max_request_line + f.max_header_bytes + 2 * f.max_body + 4096;
-  // Small chunks with long extensions can fill the buffer before the framer sees a body over
-  // its limit; waiting would leave the socket readable and spin the poll loop.
-  if (c.in.size() >= cap) return refuse(c, 413, "request_too_large", "the request is larger than the agent accepts", now);
-  ssize_t n = ::recv(c.fd, buf, std::min(sizeof buf, cap - c.in.size()), 0);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  if (n <= 0) {  // the client left; half a request is not answered
-    close_conn(c);
-    return;
+  // TLS can hold a decrypted record's rest inside mbedTLS, where poll() does not see it.
+  for (int round = 0; round == 0 || (c.tls && c.tls->buffered() > 0 && c.state == Connection::Reading); ++round) {
+    // Small chunks with long extensions can fill the buffer before the framer sees a body over
+    // its limit; waiting would leave the socket readable and spin the poll loop.
+    if (c.in.size() >= cap) return refuse(c, 413, "request_too_large", "the request is larger than the agent accepts", now);
+    ssize_t n = connection_read(c, buf, std::min(sizeof buf, cap - c.in.size()));
+    c.want_write = n == TlsServerSession::WantWrite;
+    if (n == TlsServerSession::WantRead || n == TlsServerSession::WantWrite) return;
+    if (n <= 0) {  // the client left; half a request is not answered
+      close_conn(c);
+      return;
+    }
+    if (!c.has_bytes) {
+      c.has_bytes = true;
+      c.since_ms = now;
+    }
+    c.in.append(buf, static_cast<size_t>(n));
+    advance(c, now);
   }
-  if (!c.has_bytes) {
-    c.has_bytes = true;
-    c.since_ms = now;
-  }
-  c.in.append(buf, static_cast<size_t>(n));
-  advance(c, now);
 }
 
 // Decides what the buffered bytes are: a request to serve, one still arriving, or a refusal.
@@ -256,20 +295,21 @@ void Intake::advance(Connection& c, int64_t now) {
   }
   c.deadline_ms = c.since_ms + o_.request_deadline_ms;
   if (f.expect_continue && !c.continue_sent) {
-    send_now(c.fd, "HTTP/1.1 100 Continue\r\n\r\n");
+    connection_send_now(c, "HTTP/1.1 100 Continue\r\n\r\n");
     c.continue_sent = true;
   }
 }
 
 void Intake::refuse(Connection& c, int status, const char* rule, const char* message, int64_t now) {
   refusals_.refused(rule, c.client, message);
-  send_now(c.fd, error_answer(status, rule, message, o_.error_headers));
+  connection_send_now(c, error_answer(status, rule, message, o_.error_headers));
   linger(c, now);
 }
 
 // Our side is done: the client reads the answer, and whatever it still sends is discarded
 // (closing with unread bytes would reset the connection and could destroy the answer).
 void Intake::linger(Connection& c, int64_t now) {
+  if (c.tls) c.tls->close_notify();
   ::shutdown(c.fd, SHUT_WR);
   c.state = Connection::Lingering;
   std::string().swap(c.in);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "platform/internal/http_framing.hpp"
+#include "platform/internal/tls_accept.hpp"
 #include "platform/http_server.hpp"
 
 namespace tracklight::platform {
@@ -32,6 +33,7 @@ struct IntakeOptions {
   int keepalive_ms = 5000;         // between requests
   int linger_ms = 1000;            // after our last answer, to let the client read it before close
   HeaderList error_headers;
+  std::shared_ptr<TlsServerConfig> tls;  // set: every connection speaks TLS (HTTPS listener)
 };
 
 // One client connection. While a worker has it, only that worker touches it.
@@ -48,7 +50,14 @@ struct Connection {
   int64_t since_ms = 0;          // start of the current wait (accept, last answer, first byte)
   int64_t deadline_ms = 0;
   bool has_bytes = false;        // a request has started arriving
+  std::unique_ptr<TlsServerSession> tls;  // HTTPS: the bytes above are the decrypted ones
+  bool want_write = false;       // TLS must send before it can read on
 };
+
+// The connection's transport, plain or TLS: one read (bytes, 0 when the peer is done, -1 on
+// failure, -2 to wait for readable, -3 for writable) and a best-effort send of a short answer.
+ssize_t connection_read(Connection& c, char* buf, size_t len);
+void connection_send_now(Connection& c, const std::string& bytes);
 
 class Intake {
  public:

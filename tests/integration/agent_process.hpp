@@ -70,9 +70,10 @@ class AgentProcess {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < until) {
       std::string log = read_text(log_path_);
-      size_t at = log.find("listening on http://127.0.0.1:");
-      if (at != std::string::npos) {
-        port_ = std::atoi(log.c_str() + at + 30);
+      size_t at = log.find("listening on http://");
+      if (at != std::string::npos && log.find('\n', at) != std::string::npos) {
+        const std::string line = log.substr(at, log.find('\n', at) - at);
+        port_ = std::atoi(line.c_str() + line.rfind(':') + 1);
         return port_ > 0;
       }
       int status = 0;
@@ -182,6 +183,23 @@ inline size_t open_fds(pid_t pid) {
   size_t n = 0;
   for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) n += !e.path().empty();
   return n;
+}
+
+// What a command printed on its first line of standard output.
+inline std::string first_line_of(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[8192] = "";
+  const bool got = p && fgets(buf, sizeof buf, p);
+  if (p) pclose(p);
+  std::string line = got ? buf : "";
+  return line.substr(0, line.find_last_not_of("\r\n") + 1);
+}
+
+// What browsers show, from openssl rather than from the code under test.
+inline std::string openssl_sha256_fingerprint(const std::string& pem_path) {
+  const std::string line = first_line_of("openssl x509 -in " + pem_path + " -noout -fingerprint -sha256");
+  const size_t eq = line.find('=');
+  return eq == std::string::npos ? "" : line.substr(eq + 1);
 }
 
 // A logged-in API client.

@@ -113,3 +113,21 @@ TEST_F(IntakeFixture, LoopbackIsBoundedByTheTotalOnly) {
 
 }  // namespace
 }  // namespace tracklight::test
+
+namespace tracklight::test {
+namespace {
+
+// A stop that comes before the server runs (SIGTERM right at start-up) ends run() at once, and
+// its worker pool is joined, not left running.
+TEST(HttpServerLifecycle, StopBeforeRunEndsRunCleanly) {
+  platform::MemoryLogger log;
+  platform::HttpServerOptions o;
+  o.port = 0;
+  platform::HttpServer server(o, [](const platform::HttpRequest&) { return platform::HttpResponse{}; }, log);
+  ASSERT_TRUE(server.bind());
+  server.stop();
+  server.run();
+}
+
+}  // namespace
+}  // namespace tracklight::test

@@ -269,17 +269,6 @@ struct CertCase {
   const char* must_not_say = "";
 };
 
-// What browsers show, from openssl rather than from the code under test.
-std::string openssl_sha256_fingerprint(const std::string& pem_path) {
-  const std::string cmd = "openssl x509 -in " + pem_path + " -noout -fingerprint -sha256";
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[256] = "";
-  const bool got = p && fgets(buf, sizeof buf, p);
-  if (p) pclose(p);
-  std::string line = got ? buf : "";
-  const size_t eq = line.find('=');
-  return eq == std::string::npos ? "" : line.substr(eq + 1, line.find_last_not_of("\r\n") - eq);
-}
 
 TEST_F(TrackerTest, EachCertificateFailureIsNamedAndNoCredentialIsSent) {
   const std::string fingerprint = openssl_sha256_fingerprint(pki_dir() + "/selfsigned.pem");
