@@ -12,10 +12,10 @@ export const pki = path.join(top, 'build/test-pki');
 export const shots = process.env.SCREENSHOT_DIR || path.resolve('build/screenshots');
 
 // Starts the agent; resolves to { proc, base, log() } once it listens.
-export function startAgent(stateDir) {
+export function startAgent(stateDir, extra = []) {
   let log = '';
   return new Promise((resolve, reject) => {
-    const proc = spawn(binary, ['--listen', '127.0.0.1:0', '--state-dir', stateDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(binary, ['--listen', '127.0.0.1:0', '--state-dir', stateDir, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     const timer = setTimeout(() => reject(new Error('agent did not start:\n' + log)), 15000);
     proc.stderr.on('data', d => {
       log += d;
@@ -46,11 +46,11 @@ export function startFake(prefix, name, cert, scenario) {
   });
 }
 
-export function launchChromium() {
+export function launchChromium(extra = []) {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
+      '--disable-component-update', '--disable-sync', '--no-first-run', ...extra],
   });
 }
 
