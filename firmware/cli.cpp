@@ -152,8 +152,6 @@ Result<platform::TlsIdentity> tls_identity(const Args& a, Platform& p) {
     std::vector<std::string> names = {"localhost"};
     const std::string host = platform::host_name();
     if (valid_host_name(host) && host != "localhost") names.insert(names.begin(), {host, host + ".local"});
-    Status st = p.fs.make_private_dir(a.state_dir);
-    if (!st) return st.error();
     id = platform::device_tls_identity(p.fs, a.state_dir, names, platform::local_addresses(), p.clock.wall_time_s());
   }
   if (!id) return id;

@@ -40,13 +40,7 @@ class RequestStream : public httplib::Stream {
   // The request's bytes are all in memory: reading never waits.
   bool is_readable() const override { return off_ < c_.request_bytes; }
   bool wait_readable() const override { return is_readable(); }
-  bool wait_writable() const override {
-    pollfd p{c_.fd, POLLOUT, 0};
-    int rc;
-    while ((rc = ::poll(&p, 1, write_timeout_ms_)) < 0 && errno == EINTR) {
-    }
-    return rc > 0 && (p.revents & POLLOUT);
-  }
+  bool wait_writable() const override { return wait_for(POLLOUT); }
   ssize_t read(char* ptr, size_t size) override {
     size_t n = std::min(size, c_.request_bytes - off_);
     std::memcpy(ptr, c_.in.data() + off_, n);
@@ -81,7 +75,7 @@ class RequestStream : public httplib::Stream {
     int rc;
     while ((rc = ::poll(&p, 1, write_timeout_ms_)) < 0 && errno == EINTR) {
     }
-    return rc > 0;
+    return rc > 0 && (p.revents & events);
   }
   // mbedTLS may need to read (a TLS 1.3 key update) before it can write on.
   ssize_t tls_write(const char* ptr, size_t size) {
@@ -161,12 +155,10 @@ class GuardedServer : public httplib::Server {
     t_close_after_answer = false;
     bool last = ++c.served >= o_.keepalive_max_requests;
     bool closed = false;
-    std::string local_ip;
-    int local_port = 0;
-    httplib::detail::get_local_ip_and_port(c.fd, local_ip, local_port);
     // The intake has already answered "Expect: 100-continue" (and read the body): the library
-    // must not send a second interim answer.
-    bool ok = process_request(strm, c.client, c.client_port, local_ip, local_port, last, closed,
+    // must not send a second interim answer. The local address is not passed: nothing reads it,
+    // and looking it up would cost a system call per request.
+    bool ok = process_request(strm, c.client, c.client_port, "", 0, last, closed,
                               [](httplib::Request& r) { r.headers.erase("Expect"); });
     c.in.erase(0, c.request_bytes);
     c.request_bytes = 0;
