@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -10,14 +11,17 @@
 #include "firmware/access/admin_password.hpp"
 #include "firmware/agent.hpp"
 #include "firmware/checks/tester.hpp"
+#include "firmware/page_certificate.hpp"
 #include "firmware/model/report.hpp"
 #include "firmware/model/url.hpp"
+#include "platform/address_watch.hpp"
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
 #include "platform/fs.hpp"
 #include "platform/http_server.hpp"
 #include "platform/https_client.hpp"
 #include "platform/log.hpp"
+#include "platform/memory.hpp"
 #include "platform/process.hpp"
 #include "platform/tls_identity.hpp"
 
@@ -141,27 +145,28 @@ std::string shown_host(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-// The HTTPS certificate: the person's files, or the device's own for this machine's names and
-// addresses (made again when they changed). Its fingerprint goes into the log, for comparing
-// with what the browser shows.
-Result<platform::TlsIdentity> tls_identity(const Args& a, Platform& p) {
-  Result<platform::TlsIdentity> id = Error{};
-  if (!a.tls_cert.empty()) {
-    id = platform::tls_identity_from_files(p.fs, a.tls_cert, a.tls_key);
-  } else {
-    std::vector<std::string> names = {"localhost"};
-    const std::string host = platform::host_name();
-    if (valid_host_name(host) && host != "localhost") names.insert(names.begin(), {host, host + ".local"});
-    id = platform::device_tls_identity(p.fs, a.state_dir, names, platform::local_addresses(), p.clock.wall_time_s());
+void install_certificate(const std::optional<platform::TlsIdentity>& id, platform::HttpServer& server,
+                         platform::Logger& log) {
+  if (!id) return;
+  Status st = server.replace_certificate(id->cert_pem, id->key_pem);
+  if (!st) log.error("https", "cannot serve the new certificate, keeping the current one: " + st.error().message());
+  else log.info("https", "serving the new certificate to new connections");
+}
+
+MachineNames this_machine() { return {platform::host_name(), platform::local_addresses()}; }
+
+// Until stopped: a change of this machine's addresses (settled for a moment: DHCP and SLAAC come
+// in bursts), or the daily expiry check, may call for a new device certificate.
+void keep_certificate(PageCertificate& cert, platform::AddressWatch& watch, platform::HttpServer& server,
+                      platform::Logger& log) {
+  constexpr int64_t kSettleMs = 2000;
+  constexpr int kMaxSettleRounds = 15;
+  for (;;) {
+    auto ev = watch.wait(PageCertificate::kExpiryCheckEveryS * 1000);
+    for (int i = 0; ev == platform::AddressWatch::Event::Changed && i < kMaxSettleRounds; ++i) ev = watch.wait(kSettleMs);
+    if (ev == platform::AddressWatch::Event::Stopped) return;
+    install_certificate(cert.refresh(false), server, log);
   }
-  if (!id) return id;
-  std::string names;
-  for (const auto& n : id->names) names += (names.empty() ? "" : ", ") + n;
-  const std::string which = !a.tls_cert.empty() ? a.tls_cert : a.state_dir + "/tls-cert.pem" + (id->made ? " (made now)" : "");
-  p.log.info("https", "certificate " + which + " for " + names);
-  p.log.info("https", "certificate SHA-256 fingerprint " + id->fingerprint);
-  p.log.info("https", "public key SHA-256 (base64, for pinning) " + id->spki_sha256);
-  return id;
 }
 
 int run_agent(const Args& a) {
@@ -182,8 +187,9 @@ int run_agent(const Args& a) {
                         {"Referrer-Policy", "no-referrer"}, {"Content-Security-Policy", "default-src 'none'"}};
   auto handler = [&agent](const platform::HttpRequest& r) { return agent.handle(r); };
   std::unique_ptr<platform::HttpServer> tls_server;
+  PageCertificate cert({a.state_dir, a.tls_cert, a.tls_key}, p.fs, p.clock, p.log, this_machine);
   if (a.tls.port >= 0) {
-    auto id = tls_identity(a, p);
+    auto id = cert.load();
     if (!id) {
       p.log.error("https", id.error().message());
       return 1;
@@ -220,18 +226,33 @@ int run_agent(const Args& a) {
     tls_server->run();
     platform::request_stop();
   });
+  platform::AddressWatch addresses;
+  std::thread certifying([&] {
+    if (tls_server) keep_certificate(cert, addresses, *tls_server, p.log);
+  });
   std::thread watching([&] { agent.monitor().run(); });
   std::thread polling([&] { agent.board().run(); });
+  // Start-up is over once both listeners wait for connections: the loader's walk over every
+  // library's symbols, the configuration's parsing and the certificate's making are not needed
+  // again while the agent waits.
+  server.wait_until_serving();
+  if (tls_server) tls_server->wait_until_serving();
+  platform::return_idle_memory();
   platform::wait_for_signals({[&] {
                                 p.log.info("agent", "stopping");
                                 server.stop();
                                 if (tls_server) tls_server->stop();
                               },
-                              [&] { agent.reload(); }});
+                              [&] {
+                                agent.reload();
+                                if (tls_server) install_certificate(cert.refresh(true), *tls_server, p.log);
+                              }});
   server.stop();
   if (tls_server) tls_server->stop();
   agent.monitor().stop();  // cancels a check in flight
   agent.board().stop();    // and a board fetch
+  addresses.stop();
+  certifying.join();
   serving.join();
   serving_tls.join();
   watching.join();

@@ -73,6 +73,11 @@ class HttpServer {
   Result<int> bind();  // returns the bound port
   void run();          // serves until stop()
   void stop();
+  // Returns once run() has started its workers and waits for connections, or has ended.
+  void wait_until_serving();
+  // An HTTPS listener's new certificate and key (PEM), for connections accepted from now on;
+  // any thread. On an error the current certificate stays.
+  Status replace_certificate(const std::string& cert_pem, const std::string& key_pem);
 
  private:
   struct Impl;

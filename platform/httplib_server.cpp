@@ -18,6 +18,7 @@
 #include <poll.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 
 #include "platform/internal/http_intake.hpp"
@@ -98,6 +99,10 @@ class GuardedServer : public httplib::Server {
   GuardedServer(const HttpServerOptions& o, RefusalLog& refusals) : o_(o), refusals_(refusals) {}
 
   void serve_forever() {
+    struct Settled {  // wait_until_serving() returns however this ends
+      GuardedServer& s;
+      ~Settled() { s.settle(); }
+    } settled{*this};
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (halted_) return;
@@ -116,6 +121,7 @@ class GuardedServer : public httplib::Server {
         if (!workers.enqueue([this, &c] { serve(c); })) intake_->give_back(c, false);
       });
     }
+    settle();
     intake_->run();
     // The pool runs what is queued before it stops: after a stop those requests are dropped
     // unanswered (serve() sees stopping_), so nothing changes while the agent shuts down.
@@ -124,6 +130,17 @@ class GuardedServer : public httplib::Server {
     intake_.reset();  // closes every connection
     socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
     if (sock != INVALID_SOCKET) httplib::detail::close_socket(sock);
+  }
+
+  void replace_tls(std::shared_ptr<TlsServerConfig> tls) {
+    std::lock_guard<std::mutex> lock(mu_);
+    tls_ = tls;
+    if (intake_) intake_->replace_tls(std::move(tls));
+  }
+
+  void wait_until_serving() {
+    std::unique_lock<std::mutex> lock(mu_);
+    settled_cv_.wait(lock, [this] { return settled_; });
   }
 
   void halt() {
@@ -172,8 +189,16 @@ class GuardedServer : public httplib::Server {
   std::shared_ptr<TlsServerConfig> tls_;  // set by bind() for an HTTPS listener
 
  private:
+  void settle() {
+    std::lock_guard<std::mutex> lock(mu_);
+    settled_ = true;
+    settled_cv_.notify_all();
+  }
+
   std::mutex mu_;
   bool halted_ = false;
+  bool settled_ = false;  // serving, or serve_forever() has ended
+  std::condition_variable settled_cv_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<Intake> intake_;
 };
@@ -292,5 +317,15 @@ Result<int> HttpServer::bind() {
 
 void HttpServer::run() { impl_->server.serve_forever(); }
 void HttpServer::stop() { impl_->server.halt(); }
+void HttpServer::wait_until_serving() { impl_->server.wait_until_serving(); }
+
+Status HttpServer::replace_certificate(const std::string& cert_pem, const std::string& key_pem) {
+  if (impl_->opts.tls_cert_pem.empty())
+    return Error{ErrorCode::BadInput, "listen " + impl_->opts.host, 0, "not an HTTPS listener"};
+  auto tls = TlsServerConfig::make(cert_pem, key_pem);
+  if (!tls) return tls.error();
+  impl_->server.replace_tls(*tls);
+  return ok_status();
+}
 
 }  // namespace tracklight::platform

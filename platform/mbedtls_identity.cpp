@@ -121,7 +121,9 @@ Result<std::string> make_certificate(Pk& key, const std::vector<std::string>& dn
     sans[i].node.type = is_dns ? MBEDTLS_X509_SAN_DNS_NAME : MBEDTLS_X509_SAN_IP_ADDRESS;
     sans[i].node.san.unstructured_name.p = const_cast<unsigned char*>(u8(v));
     sans[i].node.san.unstructured_name.len = v.size();
-    sans[i].next = i + 1 < sans.size() ? &sans[i + 1] : nullptr;
+    // mbedTLS writes the list back to front: linked backwards, the certificate (and the log,
+    // and a browser's certificate viewer) names host, <host>.local, localhost, then addresses.
+    sans[i].next = i > 0 ? &sans[i - 1] : nullptr;
   }
   unsigned char serial[16];
   if (mbedtls_psa_get_random(MBEDTLS_PSA_RANDOM_STATE, serial, sizeof serial) != 0)
@@ -146,7 +148,7 @@ Result<std::string> make_certificate(Pk& key, const std::vector<std::string>& dn
   server_auth.buf.p = const_cast<unsigned char*>(reinterpret_cast<const unsigned char*>(MBEDTLS_OID_SERVER_AUTH));
   server_auth.buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
   if (rc == 0) rc = mbedtls_x509write_crt_set_ext_key_usage(&w, &server_auth);
-  if (rc == 0 && !sans.empty()) rc = mbedtls_x509write_crt_set_subject_alternative_name(&w, sans.data());
+  if (rc == 0 && !sans.empty()) rc = mbedtls_x509write_crt_set_subject_alternative_name(&w, &sans.back());
   if (rc != 0) return tls_error("TLS certificate", rc, "cannot describe the certificate");
   std::string out(4096, '\0');
   rc = mbedtls_x509write_crt_pem(&w, reinterpret_cast<unsigned char*>(out.data()), out.size(), mbedtls_psa_get_random,

@@ -4,7 +4,6 @@
 #include <csignal>
 #include <algorithm>
 #include <cstdio>
-#include <malloc.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -51,18 +50,6 @@ void wait_for_signals(const SignalHandlers& handlers) {
 void request_stop() { ::kill(::getpid(), SIGUSR1); }
 
 void set_private_umask() { ::umask(077); }
-
-void use_single_heap() {
-#ifdef __GLIBC__
-  ::mallopt(M_ARENA_MAX, 1);
-#endif
-}
-
-void return_free_memory() {
-#ifdef __GLIBC__
-  ::malloc_trim(0);
-#endif
-}
 
 std::string host_name() {
   char buf[256] = {0};

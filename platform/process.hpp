@@ -18,12 +18,6 @@ void wait_for_signals(const SignalHandlers& handlers);  // blocks the calling th
 void request_stop();                                      // makes wait_for_signals return
 
 void set_private_umask();  // files this process creates are for its user only
-// Gives memory that was freed back to the kernel. A Test parses the whole CA bundle (hundreds
-// of kB) and frees it afterwards; without this the allocator would keep those pages resident.
-void return_free_memory();
-// One malloc arena for the whole process: per-thread arenas keep memory a Test freed on a worker
-// resident (measured: +1.9 MB anonymous after six Tests with them, +0.9 MB without).
-void use_single_heap();
 std::string host_name();   // "" when unknown
 // This machine's IPv4 and IPv6 addresses, loopback included, link-local IPv6 left out (a browser
 // cannot use one without its zone). Sorted, each once.

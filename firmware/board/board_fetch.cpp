@@ -6,7 +6,7 @@
 
 #include "firmware/model/connection_rules.hpp"
 #include "firmware/model/text.hpp"
-#include "platform/process.hpp"
+#include "platform/memory.hpp"
 
 namespace tracklight::firmware {
 namespace {
@@ -108,7 +108,7 @@ BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_fl
       else fetch_azure_board(c, client, ep.base_path);
     }
   }
-  platform::return_free_memory();  // the CA chain and the answers are gone; give the pages back
+  platform::return_idle_memory();  // the CA chain and the answers are gone; give the pages back
   out.ok = out.error.empty();
   if (!out.ok) out.data = nullptr;
   return out;

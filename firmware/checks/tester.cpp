@@ -7,7 +7,7 @@
 #include "firmware/model/connection_rules.hpp"
 #include "firmware/model/url.hpp"
 #include "platform/crypto.hpp"
-#include "platform/process.hpp"
+#include "platform/memory.hpp"
 
 namespace tracklight::firmware {
 namespace {
@@ -196,7 +196,7 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network) {
   auto conn = env.https.open(target);
   if (!conn) {
     connection_failed(r, conn.error(), target.host, env.clock.monotonic_ms() - t0);
-    platform::return_free_memory();
+    platform::return_idle_memory();
     return finish();
   }
   r.checks.push_back(Check{"dns", "pass", "Resolved " + target.host, "", 0, {}});
@@ -217,7 +217,7 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network) {
     r.status = "not-authorized";
   }
   conn->reset();  // closes the connection and frees the CA chain before the memory is returned
-  platform::return_free_memory();
+  platform::return_idle_memory();
   return finish();
 }
 

@@ -125,6 +125,11 @@ void Intake::give_back(Connection& c, bool keep) {
   wake();
 }
 
+void Intake::replace_tls(std::shared_ptr<TlsServerConfig> tls) {
+  std::lock_guard<std::mutex> lock(tls_mu_);
+  o_.tls = std::move(tls);
+}
+
 void Intake::run() {
   set_nonblocking(listen_fd_);
   ::listen(listen_fd_, kListenBacklog);
@@ -182,8 +187,13 @@ void Intake::accept_new(int64_t now) {
     c->fd = fd;
     peer_of(fd, c->client, c->client_port);
     c->loopback = o_.exempt_loopback && is_loopback(c->client);
-    if (o_.tls) {
-      c->tls = std::make_unique<TlsServerSession>(o_.tls, fd);
+    std::shared_ptr<TlsServerConfig> tls;
+    {
+      std::lock_guard<std::mutex> lock(tls_mu_);
+      tls = o_.tls;
+    }
+    if (tls) {
+      c->tls = std::make_unique<TlsServerSession>(std::move(tls), fd);
       if (!c->tls->ok()) {
         refusals_.refused("tls_setup_failed", c->client, c->tls->why().c_str());
         ::close(fd);

@@ -73,6 +73,9 @@ class Intake {
   void stop();  // any thread
   // Any thread. keep = false: the answer said Connection: close.
   void give_back(Connection& c, bool keep);
+  // Any thread: connections accepted from now on use this certificate; those already open keep
+  // theirs (their session holds it).
+  void replace_tls(std::shared_ptr<TlsServerConfig> tls);
 
  private:
   void accept_new(int64_t now);
@@ -94,6 +97,7 @@ class Intake {
   int wake_[2] = {-1, -1};
   std::atomic<bool> stopping_{false};
   std::vector<std::unique_ptr<Connection>> conns_;
+  std::mutex tls_mu_;  // guards o_.tls against replace_tls()
   std::mutex returned_mu_;
   std::vector<std::pair<Connection*, bool>> returned_;
   int64_t accept_paused_until_ = 0;  // after EMFILE

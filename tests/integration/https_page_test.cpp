@@ -163,4 +163,57 @@ TEST(HttpsPage, PlainHttpFromTheNetworkIsRedirectedExceptHealthzAndLoopback) {
 }
 
 }  // namespace
+
+// A board that started before DHCP answered: the address that arrives later is in the
+// certificate served from then on, made with the same key, without a restart. In a network
+// namespace of its own (unshare -rn), so this machine's addresses are not touched.
+TEST(HttpsPage, AnAddressThatArrivesLaterIsAddedWhileRunning) {
+  if (std::system("unshare -rn true >/dev/null 2>&1") != 0) GTEST_SKIP() << "no network namespaces here (unshare -rn)";
+  TempDir tmp;
+  const std::string cmd = "unshare -rn python3 " + std::string(TRACKLIGHT_SOURCE_DIR) +
+                          "/tests/integration/address_change.py " + TRACKLIGHT_BINARY + " " + tmp.path() +
+                          "/state 10.77.0.5 2>&1";
+  const std::string out = first_line_of(cmd);
+  json seen = json::parse(out, nullptr, false);
+  ASSERT_TRUE(seen.is_object()) << out;
+  const auto has = [](const json& names, const char* n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  EXPECT_FALSE(has(seen["before"]["names"], "10.77.0.5")) << seen["before"].dump();
+  EXPECT_TRUE(seen["renewed"].get<bool>()) << seen["log"].get<std::string>();
+  EXPECT_TRUE(has(seen["after"]["names"], "10.77.0.5")) << seen["after"].dump();
+  EXPECT_TRUE(has(seen["after"]["names"], "127.0.0.1"));
+  EXPECT_NE(seen["after"]["fingerprint"], seen["before"]["fingerprint"]);
+  const std::string log = seen["log"].get<std::string>();
+  std::vector<std::string> pins;
+  for (size_t at = log.find("for pinning) "); at != std::string::npos; at = log.find("for pinning) ", at + 1))
+    pins.push_back(log.substr(at + 13, log.find('\n', at) - at - 13));
+  ASSERT_EQ(pins.size(), 2u) << log;
+  EXPECT_EQ(pins[0], pins[1]) << "the key changed: a pinned browser would refuse the device";
+  EXPECT_NE(log.find("(made now) for "), std::string::npos);
+}
+
+// The person renews their own certificate files and sends SIGHUP: new connections get the new
+// certificate, without a restart.
+TEST(HttpsPage, ThePersonsRenewedCertificateIsServedAfterReload) {
+  TempDir tmp;
+  const std::string pem = tmp.path() + "/page.pem", key = tmp.path() + "/page.key";
+  std::filesystem::copy_file(pki_dir() + "/good.pem", pem);
+  std::filesystem::copy_file(pki_dir() + "/good.key", key);
+  AgentProcess agent(tmp.path() + "/state");
+  ASSERT_TRUE(agent.start({"--listen-tls", "127.0.0.1:0", "--tls-cert", pem, "--tls-key", key})) << agent.log();
+  const int port = port_after(agent.log(), "listening on https://127.0.0.1:");
+  const std::string code = setup_code_of(tmp.path() + "/state");
+  EXPECT_EQ(probe("127.0.0.1", port, pki_dir() + "/ca.pem", code)["fingerprint"], openssl_sha256_fingerprint(pem));
+
+  std::filesystem::copy_file(pki_dir() + "/ec256.pem", pem, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(pki_dir() + "/ec256.key", key, std::filesystem::copy_options::overwrite_existing);
+  ::kill(agent.pid(), SIGHUP);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (agent.log().find("serving the new certificate") == std::string::npos && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(probe("127.0.0.1", port, pki_dir() + "/ca.pem", code)["fingerprint"],
+            openssl_sha256_fingerprint(pki_dir() + "/ec256.pem")) << agent.log();
+}
+
 }  // namespace tracklight::test

@@ -1,6 +1,6 @@
 # Cross-compile for aarch64-linux-gnu with Debian's cross toolchain (mbedTLS is built from build/deps/mbedtls
 # with the cross compiler, after tools/bootstrap):
-#   sudo apt-get install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu nlohmann-json3-dev
+#   tools/bootstrap --cross   (Debian's g++-aarch64-linux-gnu; nlohmann-json3-dev is headers only)
 #   cmake -S . -B build-aarch64-linux-gnu -DCMAKE_TOOLCHAIN_FILE=tools/toolchains/aarch64-linux-gnu.cmake && cmake --build build-aarch64-linux-gnu
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)

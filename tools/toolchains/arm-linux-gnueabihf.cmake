@@ -1,6 +1,6 @@
 # Cross-compile for arm-linux-gnueabihf with Debian's cross toolchain (mbedTLS is built from build/deps/mbedtls
 # with the cross compiler, after tools/bootstrap):
-#   sudo apt-get install gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf nlohmann-json3-dev
+#   tools/bootstrap --cross   (Debian's g++-arm-linux-gnueabihf; nlohmann-json3-dev is headers only)
 #   cmake -S . -B build-arm-linux-gnueabihf -DCMAKE_TOOLCHAIN_FILE=tools/toolchains/arm-linux-gnueabihf.cmake && cmake --build build-arm-linux-gnueabihf
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR arm)
