@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,27 +144,26 @@ std::string shown_host(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-void install_certificate(const std::optional<platform::TlsIdentity>& id, platform::HttpServer& server,
-                         platform::Logger& log) {
-  if (!id) return;
-  Status st = server.replace_certificate(id->cert_pem, id->key_pem);
-  if (!st) log.error("https", "cannot serve the new certificate, keeping the current one: " + st.error().message());
-  else log.info("https", "serving the new certificate to new connections");
-}
-
 MachineNames this_machine() { return {platform::host_name(), platform::local_addresses()}; }
 
 // Until stopped: a change of this machine's addresses (settled for a moment: DHCP and SLAAC come
-// in bursts), or the daily expiry check, may call for a new device certificate.
-void keep_certificate(PageCertificate& cert, platform::AddressWatch& watch, platform::HttpServer& server,
+// in bursts; at most ~30 s for a flapping link), or the planned expiry check, may call for a new
+// device certificate.
+void keep_certificate(PageCertificate& cert, platform::AddressWatch& watch, const PageCertificate::Install& install,
                       platform::Logger& log) {
+  using Event = platform::AddressWatch::Event;
   constexpr int64_t kSettleMs = 2000;
   constexpr int kMaxSettleRounds = 15;
+  if (!watch.watching())
+    log.warn("https", "cannot watch this machine's addresses (no netlink socket): the certificate follows a "
+                      "new address only at the next start or daily check");
+  // An address may have come between reading them for the certificate and subscribing.
+  cert.refresh(false, install);
   for (;;) {
-    auto ev = watch.wait(PageCertificate::kExpiryCheckEveryS * 1000);
-    for (int i = 0; ev == platform::AddressWatch::Event::Changed && i < kMaxSettleRounds; ++i) ev = watch.wait(kSettleMs);
-    if (ev == platform::AddressWatch::Event::Stopped) return;
-    install_certificate(cert.refresh(false), server, log);
+    Event ev = watch.wait(cert.next_check_in_ms());
+    for (int i = 0; ev == Event::Changed && i < kMaxSettleRounds; ++i) ev = watch.wait(kSettleMs);
+    if (ev == Event::Stopped) return;
+    cert.refresh(false, install);
   }
 }
 
@@ -188,7 +186,13 @@ int run_agent(const Args& a) {
   auto handler = [&agent](const platform::HttpRequest& r) { return agent.handle(r); };
   std::unique_ptr<platform::HttpServer> tls_server;
   PageCertificate cert({a.state_dir, a.tls_cert, a.tls_key}, p.fs, p.clock, p.log, this_machine);
+  std::unique_ptr<platform::AddressWatch> addresses;
+  PageCertificate::Install install = [&tls_server](const platform::TlsIdentity& id) {
+    return tls_server->replace_certificate(id.cert_pem, id.key_pem);
+  };
   if (a.tls.port >= 0) {
+    // Subscribed before the addresses are read for the certificate: none can slip in between.
+    if (a.tls_cert.empty()) addresses = std::make_unique<platform::AddressWatch>();
     auto id = cert.load();
     if (!id) {
       p.log.error("https", id.error().message());
@@ -226,15 +230,13 @@ int run_agent(const Args& a) {
     tls_server->run();
     platform::request_stop();
   });
-  platform::AddressWatch addresses;
   std::thread certifying([&] {
-    if (tls_server) keep_certificate(cert, addresses, *tls_server, p.log);
+    if (addresses) keep_certificate(cert, *addresses, install, p.log);
   });
   std::thread watching([&] { agent.monitor().run(); });
   std::thread polling([&] { agent.board().run(); });
-  // Start-up is over once both listeners wait for connections: the loader's walk over every
-  // library's symbols, the configuration's parsing and the certificate's making are not needed
-  // again while the agent waits.
+  // Start-up is over once both listeners wait for connections: what parsing the configuration
+  // and making the certificate freed goes back to the kernel.
   server.wait_until_serving();
   if (tls_server) tls_server->wait_until_serving();
   platform::return_idle_memory();
@@ -245,13 +247,13 @@ int run_agent(const Args& a) {
                               },
                               [&] {
                                 agent.reload();
-                                if (tls_server) install_certificate(cert.refresh(true), *tls_server, p.log);
+                                if (tls_server) cert.refresh(true, install);
                               }});
   server.stop();
   if (tls_server) tls_server->stop();
   agent.monitor().stop();  // cancels a check in flight
   agent.board().stop();    // and a board fetch
-  addresses.stop();
+  if (addresses) addresses->stop();
   certifying.join();
   serving.join();
   serving_tls.join();

@@ -25,35 +25,57 @@ void PageCertificate::log_identity(const platform::TlsIdentity& id) {
   log_.info("https", "public key SHA-256 (base64, for pinning) " + id.spki_sha256);
 }
 
+void PageCertificate::plan_next_check() {
+  const int64_t t = clock_.wall_time_s();
+  next_check_ = t + (platform::wall_clock_plausible(t) ? kExpiryCheckEveryS : kClockUnsetCheckEveryS);
+}
+
+int64_t PageCertificate::next_check_in_ms() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t left = next_check_ - clock_.wall_time_s();
+  return left <= 0 ? 0 : left * 1000;
+}
+
 Result<platform::TlsIdentity> PageCertificate::load() {
   std::lock_guard<std::mutex> lock(mu_);
   last_ = machine_();
   auto id = read_or_make(last_);
   if (!id) return id;
-  next_expiry_check_ = clock_.wall_time_s() + kExpiryCheckEveryS;
+  plan_next_check();
+  served_ = id->fingerprint;
   log_identity(*id);
   return id;
 }
 
-std::optional<platform::TlsIdentity> PageCertificate::refresh(bool reload) {
+bool PageCertificate::refresh(bool reload, const Install& install) {
   std::lock_guard<std::mutex> lock(mu_);
   const bool own_files = !o_.cert_file.empty();
-  if (own_files && !reload) return std::nullopt;  // the person renews them and says so with SIGHUP
+  if (own_files && !reload) return false;  // the person renews them and says so with SIGHUP
   MachineNames now = machine_();
-  const int64_t t = clock_.wall_time_s();
-  if (!reload && now == last_ && t < next_expiry_check_) return std::nullopt;
+  const bool due = clock_.wall_time_s() >= next_check_;
+  if (!reload && now == last_ && !due) return false;
+  plan_next_check();
   auto id = read_or_make(now);
   if (!id) {
-    // The old certificate is still good for what it names; try again at the next change or day.
     log_.warn("https", "keeping the current certificate: " + id.error().message());
-    next_expiry_check_ = t + kExpiryCheckEveryS;
-    return std::nullopt;
+    return false;
   }
-  last_ = std::move(now);
-  next_expiry_check_ = t + kExpiryCheckEveryS;
-  if (!own_files && !id->made) return std::nullopt;  // the one on disk (and served) still fits
+  if (id->fingerprint == served_) {  // the one served already fits
+    last_ = std::move(now);
+    return false;
+  }
   log_identity(*id);
-  return std::move(*id);
+  Status st = install(*id);
+  if (!st) {
+    // The next look (an address event, a reload, or the check planned soon) tries again.
+    log_.error("https", "cannot serve the new certificate, keeping the current one: " + st.error().message());
+    next_check_ = clock_.wall_time_s() + kClockUnsetCheckEveryS;
+    return false;
+  }
+  log_.info("https", "serving the new certificate to new connections");
+  served_ = id->fingerprint;
+  last_ = std::move(now);
+  return true;
 }
 
 }  // namespace tracklight::firmware

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 #include "platform/clock.hpp"
@@ -33,21 +32,31 @@ struct PageCertificateOptions {
 class PageCertificate {
  public:
   static constexpr int64_t kExpiryCheckEveryS = 24 * 3600;
+  // A board without a real-time clock starts in 1970 until NTP answers: a certificate made then
+  // is looked at again soon, not a day later.
+  static constexpr int64_t kClockUnsetCheckEveryS = 5 * 60;
+  // Serves a new certificate and key; on an error the one served stays.
+  using Install = std::function<Status(const platform::TlsIdentity&)>;
 
   PageCertificate(PageCertificateOptions opts, platform::Fs& fs, platform::Clock& clock, platform::Logger& log,
                   std::function<MachineNames()> machine);
-  // At start-up: reads or makes the certificate and logs which it is, for which names, and its
-  // fingerprints.
+  // At start-up: reads or makes the certificate (the caller serves it) and logs which it is, for
+  // which names, and its fingerprints.
   Result<platform::TlsIdentity> load();
-  // The certificate to serve from now on, when it must change: the device certificate made again
-  // because the names differ from the last check or the daily expiry check made it again; with
-  // `reload`, the person's files read again. Nothing when the current one stays (a failure is
-  // logged, and the current certificate keeps being served). Any thread.
-  std::optional<platform::TlsIdentity> refresh(bool reload);
+  // Makes the certificate served follow the machine: the device certificate is made again when
+  // the names differ from those it was made for, or when the periodic expiry check says so; with
+  // `reload`, the person's files are read again. A new one is handed to `install`, under this
+  // object's lock (so two callers cannot install out of order); when making, reading or
+  // installing fails, that is logged, the served certificate stays, and the next call tries
+  // again. Returns whether a new certificate was installed. Any thread.
+  bool refresh(bool reload, const Install& install);
+  // How long until refresh() has a periodic check to do (milliseconds, at least 0).
+  int64_t next_check_in_ms();
 
  private:
   Result<platform::TlsIdentity> read_or_make(const MachineNames& m);
   void log_identity(const platform::TlsIdentity& id);
+  void plan_next_check();
 
   PageCertificateOptions o_;
   platform::Fs& fs_;
@@ -55,8 +64,9 @@ class PageCertificate {
   platform::Logger& log_;
   std::function<MachineNames()> machine_;
   std::mutex mu_;
-  MachineNames last_;
-  int64_t next_expiry_check_ = 0;  // wall-clock seconds
+  MachineNames last_;   // the names the last look found
+  std::string served_;  // the fingerprint of the certificate being served
+  int64_t next_check_ = 0;  // wall-clock seconds
 };
 
 }  // namespace tracklight::firmware

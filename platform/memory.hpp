@@ -1,7 +1,4 @@
-// What the agent holds while idle. The budget (SPEC section 8) is on resident memory, and most of
-// an idle agent's resident pages are not its own data but code: start-up runs the dynamic linker
-// over libstdc++'s symbol tables and a Test runs TLS and X.509 code, and the kernel maps 64 KiB
-// around every page touched. An idle agent runs almost none of it.
+// What the agent holds while idle (SPEC section 8 budgets the idle agent's resident memory).
 #pragma once
 
 namespace tracklight::platform {
@@ -10,11 +7,11 @@ namespace tracklight::platform {
 // resident (measured: +1.9 MB anonymous after six Tests with them, +0.9 MB without).
 void use_single_heap();
 
-// Gives back what the agent holds only for the work that just ended:
-// - heap pages freed by it (a Test parses the whole CA bundle, hundreds of kB, and frees it);
-// - the program's and its libraries' code and read-only data, which the next use maps again
-//   from the page cache (a minor fault, no disk read while the kernel keeps the file cached).
-// Pages a process has written (relocations, RELRO, data) are never touched, so nothing is lost.
+// Gives the heap pages freed by the work that just ended back to the kernel: a Test parses the
+// whole CA bundle (hundreds of kB) and frees it afterwards, start-up parses the configuration and
+// may make a certificate. Without this the allocator would keep those pages resident.
+// (Code pages are left alone: unmapping them lowers RSS without freeing memory, since they stay
+// in the page cache, and it would undo a debugger's breakpoints.)
 void return_idle_memory();
 
 }  // namespace tracklight::platform

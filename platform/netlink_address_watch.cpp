@@ -1,5 +1,6 @@
 #include "platform/address_watch.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <fcntl.h>
@@ -14,9 +15,10 @@ namespace tracklight::platform {
 struct AddressWatch::Impl {
   int nl = -1;
   int stop_pipe[2] = {-1, -1};
+  std::atomic<bool> stopped{false};
 
-  // Reads every queued message; true when one says an address came or went. An overflowed queue
-  // (ENOBUFS: events were lost) counts as a change too.
+  // Reads every queued message; true when one says an address came or went. A full queue
+  // (ENOBUFS: the kernel dropped events) counts as a change. Any other error ends the watch.
   bool drain() {
     bool changed = false;
     alignas(nlmsghdr) char buf[8192];
@@ -24,13 +26,19 @@ struct AddressWatch::Impl {
       ssize_t n = ::recv(nl, buf, sizeof buf, MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return changed || errno == ENOBUFS;
+        if (errno == ENOBUFS) return true;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) close_socket();
+        return changed;
       }
       if (n == 0) return changed;
       size_t len = static_cast<size_t>(n);
       for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
         if (h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) changed = true;
     }
+  }
+  void close_socket() {
+    ::close(nl);
+    nl = -1;
   }
 };
 
@@ -57,21 +65,32 @@ AddressWatch::~AddressWatch() {
 bool AddressWatch::watching() const { return impl_->nl >= 0; }
 
 AddressWatch::Event AddressWatch::wait(int64_t timeout_ms) {
-  pollfd fds[2] = {{impl_->stop_pipe[0], POLLIN, 0}, {impl_->nl, POLLIN, 0}};
-  int timeout = timeout_ms < 0 ? -1 : timeout_ms > INT_MAX ? INT_MAX : static_cast<int>(timeout_ms);
-  int n = ::poll(fds, 2, timeout);  // a negative fd is ignored by poll()
-  if (n < 0) return errno == EINTR ? Event::TimedOut : Event::Stopped;
-  if (fds[0].revents) return Event::Stopped;
+  if (impl_->stopped) return Event::Stopped;
+  // Without the stop pipe, a stop is noticed by waking up every second.
+  const int64_t cap = impl_->stop_pipe[0] >= 0 ? INT_MAX : 1000;
+  const int timeout = static_cast<int>(timeout_ms < 0 || timeout_ms > cap ? cap : timeout_ms);
+  pollfd fds[2] = {{impl_->stop_pipe[0], POLLIN, 0}, {impl_->nl, POLLIN, 0}};  // poll() skips a negative fd
+  int n = ::poll(fds, 2, timeout);
+  if (impl_->stopped) return Event::Stopped;
+  if (n < 0) {
+    if (errno != EINTR) ::poll(nullptr, 0, 1000);  // out of memory, say: no busy loop meanwhile
+    return Event::TimedOut;
+  }
   if (n == 0) return Event::TimedOut;
-  if (fds[1].revents & (POLLERR | POLLNVAL)) {  // the socket broke: no more events, timeouts only
-    ::close(impl_->nl);
+  if (fds[1].revents & POLLNVAL) {
     impl_->nl = -1;
     return Event::Changed;
   }
-  return impl_->drain() ? Event::Changed : Event::TimedOut;
+  // POLLERR is how the kernel reports dropped events (ENOBUFS): recv() reads that error.
+  if (fds[1].revents & (POLLIN | POLLERR)) {
+    const bool changed = impl_->drain();
+    return changed || impl_->nl < 0 ? Event::Changed : Event::TimedOut;
+  }
+  return Event::TimedOut;
 }
 
 void AddressWatch::stop() {
+  impl_->stopped = true;
   if (impl_->stop_pipe[1] >= 0) {
     char b = 1;
     ssize_t w = ::write(impl_->stop_pipe[1], &b, 1);

@@ -57,10 +57,41 @@ std::string host_name() {
   return buf;
 }
 
+namespace {
+
+// IPv6 addresses that come and go on their own: privacy (temporary) addresses rotate daily,
+// deprecated ones are on their way out, tentative ones are not usable yet (the kernel announces
+// them again once they are). Named in a certificate, they would remake it every day.
+std::vector<std::string> passing_ipv6_addresses() {
+  std::vector<std::string> out;
+  FILE* f = std::fopen("/proc/net/if_inet6", "re");
+  if (!f) return out;
+  char hex[33] = "";
+  unsigned ifindex = 0, prefix = 0, scope = 0, flags = 0;
+  char name[64] = "";
+  while (std::fscanf(f, "%32s %x %x %x %x %63s", hex, &ifindex, &prefix, &scope, &flags, name) == 6) {
+    constexpr unsigned kTemporary = 0x01, kDadFailed = 0x08, kDeprecated = 0x20, kTentative = 0x40;
+    if (!(flags & (kTemporary | kDadFailed | kDeprecated | kTentative))) continue;
+    in6_addr a{};
+    for (int i = 0; i < 16; ++i) {
+      unsigned byte = 0;
+      if (std::sscanf(hex + 2 * i, "%2x", &byte) != 1) break;
+      a.s6_addr[i] = static_cast<unsigned char>(byte);
+    }
+    char text[INET6_ADDRSTRLEN] = "";
+    if (::inet_ntop(AF_INET6, &a, text, sizeof text)) out.push_back(text);
+  }
+  std::fclose(f);
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> local_addresses() {
   std::vector<std::string> out;
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return out;
+  const std::vector<std::string> passing = passing_ipv6_addresses();
   for (ifaddrs* a = list; a; a = a->ifa_next) {
     if (!a->ifa_addr) continue;
     char text[INET6_ADDRSTRLEN] = "";
@@ -70,6 +101,7 @@ std::vector<std::string> local_addresses() {
       const in6_addr& v6 = reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr;
       if (IN6_IS_ADDR_LINKLOCAL(&v6)) continue;
       ::inet_ntop(AF_INET6, &v6, text, sizeof text);
+      if (std::find(passing.begin(), passing.end(), text) != passing.end()) continue;
     }
     if (*text) out.push_back(text);
   }

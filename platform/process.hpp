@@ -19,8 +19,9 @@ void request_stop();                                      // makes wait_for_sign
 
 void set_private_umask();  // files this process creates are for its user only
 std::string host_name();   // "" when unknown
-// This machine's IPv4 and IPv6 addresses, loopback included, link-local IPv6 left out (a browser
-// cannot use one without its zone). Sorted, each once.
+// This machine's IPv4 and IPv6 addresses, loopback included. Left out: link-local IPv6 (a browser
+// cannot use one without its zone) and IPv6 addresses that rotate or are not usable (temporary,
+// deprecated, tentative). Sorted, each once.
 std::vector<std::string> local_addresses();
 // Reads one line from the terminal without echo (or from stdin when it is not a terminal).
 Result<std::string> read_secret_line(const std::string& prompt);

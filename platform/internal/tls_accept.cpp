@@ -49,6 +49,9 @@ Result<std::shared_ptr<TlsServerConfig>> TlsServerConfig::make(const std::string
   rc = mbedtls_pk_parse_key(&s.key, reinterpret_cast<const unsigned char*>(key_pem.c_str()), key_pem.size() + 1,
                             nullptr, 0, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
   if (rc != 0) return fail("the private key does not parse", rc);
+  // mbedTLS would take a key of another certificate and fail every handshake later.
+  rc = mbedtls_pk_check_pair(&s.chain.pk, &s.key, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+  if (rc != 0) return fail("the private key does not belong to the certificate", rc);
   rc = mbedtls_ssl_config_defaults(&s.conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
                                    MBEDTLS_SSL_PRESET_DEFAULT);
   if (rc != 0) return fail("TLS setup", rc);

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Run under `unshare -rn` (a network namespace of its own, so the machine's addresses are not
-touched): starts the agent with the HTTPS page, adds an address to the namespace's loopback, and
+touched): starts the agent with the HTTPS page, adds addresses to the namespace's loopback, and
 prints as JSON the certificate served before and after, as Python's ssl (OpenSSL) sees it.
 
     address_change.py AGENT_BINARY STATE_DIR NEW_ADDRESS
 """
 import hashlib
+import ipaddress
 import json
 import re
 import socket
@@ -15,12 +16,19 @@ import sys
 import time
 
 
+def normal(name):  # OpenSSL shows IPv6 SANs in full and upper case
+    try:
+        return ipaddress.ip_address(name).compressed
+    except ValueError:
+        return name
+
+
 def served(port, cafile):
     ctx = ssl.create_default_context(cafile=cafile)  # trusts only the device certificate on disk
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
             der = s.getpeercert(binary_form=True)
-            names = [v for _, v in s.getpeercert().get("subjectAltName", ())]
+            names = [normal(v) for _, v in s.getpeercert().get("subjectAltName", ())]
     return {"fingerprint": ":".join("%02X" % b for b in hashlib.sha256(der).digest()), "names": names}
 
 
@@ -50,6 +58,10 @@ def main():
         wait_for(log_path, r"listening on http://", 15)
         out["before"] = served(port, state + "/tls-cert.pem")
         subprocess.run(["ip", "addr", "add", address + "/32", "dev", "lo"], check=True)
+        # A stable IPv6 address belongs in the certificate; a deprecated one (on its way out, as
+        # a rotated privacy address is) does not.
+        subprocess.run(["ip", "-6", "addr", "add", "2001:db8::5/64", "dev", "lo"], check=True)
+        subprocess.run(["ip", "-6", "addr", "add", "2001:db8::7/64", "dev", "lo", "preferred_lft", "0"], check=True)
         out["renewed"] = wait_for(log_path, r"serving the new certificate", 15) is not None
         out["after"] = served(port, state + "/tls-cert.pem")
         out["log"] = open(log_path).read()

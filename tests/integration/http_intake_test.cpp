@@ -5,6 +5,7 @@
 
 #include "platform/internal/http_intake.hpp"
 #include "tests/integration/agent_process.hpp"
+#include "tests/integration/fake_tracker.hpp"
 
 namespace tracklight::test {
 namespace {
@@ -109,6 +110,30 @@ TEST_F(IntakeFixture, LoopbackIsBoundedByTheTotalOnly) {
   EXPECT_EQ(fate(fds[0]), "closed");
   for (int fd : fds) close(fd);
   close(fresh);
+}
+
+// A certificate change is refused, naming why, on a plain listener and for a pair that does not
+// parse; the listener goes on serving.
+TEST(HttpServerLifecycle, ACertificateChangeThatCannotBeServedIsRefused) {
+  platform::MemoryLogger log;
+  platform::HttpServerOptions o;
+  o.port = 0;
+  platform::HttpServer plain(o, [](const platform::HttpRequest&) { return platform::HttpResponse{}; }, log);
+  ASSERT_TRUE(plain.bind());
+  const std::string cert = read_text(pki_dir() + "/good.pem"), key = read_text(pki_dir() + "/good.key");
+  Status st = plain.replace_certificate(cert, key);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("not an HTTPS listener"), std::string::npos) << st.error().message();
+
+  o.tls_cert_pem = cert;
+  o.tls_key_pem = key;
+  platform::HttpServer tls(o, [](const platform::HttpRequest&) { return platform::HttpResponse{}; }, log);
+  ASSERT_TRUE(tls.bind());
+  EXPECT_TRUE(tls.replace_certificate(read_text(pki_dir() + "/ec256.pem"), read_text(pki_dir() + "/ec256.key")));
+  Status mismatch = tls.replace_certificate(cert, read_text(pki_dir() + "/ec256.key"));
+  ASSERT_FALSE(mismatch);
+  EXPECT_EQ(mismatch.error().message().find("BEGIN"), std::string::npos) << "key material in the error";
+  EXPECT_FALSE(tls.replace_certificate("not a certificate", key));
 }
 
 }  // namespace

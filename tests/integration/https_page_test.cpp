@@ -183,6 +183,8 @@ TEST(HttpsPage, AnAddressThatArrivesLaterIsAddedWhileRunning) {
   EXPECT_TRUE(seen["renewed"].get<bool>()) << seen["log"].get<std::string>();
   EXPECT_TRUE(has(seen["after"]["names"], "10.77.0.5")) << seen["after"].dump();
   EXPECT_TRUE(has(seen["after"]["names"], "127.0.0.1"));
+  EXPECT_TRUE(has(seen["after"]["names"], "2001:db8::5")) << seen["after"].dump();
+  EXPECT_FALSE(has(seen["after"]["names"], "2001:db8::7")) << "a deprecated address was named";
   EXPECT_NE(seen["after"]["fingerprint"], seen["before"]["fingerprint"]);
   const std::string log = seen["log"].get<std::string>();
   std::vector<std::string> pins;
@@ -190,7 +192,10 @@ TEST(HttpsPage, AnAddressThatArrivesLaterIsAddedWhileRunning) {
     pins.push_back(log.substr(at + 13, log.find('\n', at) - at - 13));
   ASSERT_EQ(pins.size(), 2u) << log;
   EXPECT_EQ(pins[0], pins[1]) << "the key changed: a pinned browser would refuse the device";
-  EXPECT_NE(log.find("(made now) for "), std::string::npos);
+  size_t made = 0;
+  for (size_t at = log.find("(made now) for "); at != std::string::npos; at = log.find("(made now) for ", at + 1)) ++made;
+  EXPECT_EQ(made, 2u) << "made at first start, then again for the new address:\n" << log;
+  EXPECT_EQ(log.find("cannot watch"), std::string::npos) << log;
 }
 
 // The person renews their own certificate files and sends SIGHUP: new connections get the new

@@ -1,6 +1,6 @@
 // The HTTPS page's certificate while the agent runs: made again for new addresses or near expiry
 // (same key), left alone otherwise; the person's own files only on reload; a failure keeps the
-// certificate in use.
+// certificate being served and is tried again.
 #include "firmware/page_certificate.hpp"
 
 #include <gtest/gtest.h>
@@ -29,6 +29,16 @@ struct PageCertificateTest : ::testing::Test {
   platform::MemoryLogger log;
   firmware::MachineNames machine{"kiosk", {"127.0.0.1", "::1"}};
   firmware::PageCertificate device{{"/state", "", ""}, fs, clock, log, [this] { return machine; }};
+  std::vector<platform::TlsIdentity> served;  // what the listener was given, in order
+  int refuse_installs = 0;
+  firmware::PageCertificate::Install install = [this](const platform::TlsIdentity& id) -> Status {
+    if (refuse_installs > 0) {
+      --refuse_installs;
+      return Error{ErrorCode::BadInput, "TLS certificate", 0, "refused by the test"};
+    }
+    served.push_back(id);
+    return ok_status();
+  };
 };
 
 }  // namespace
@@ -38,52 +48,74 @@ TEST_F(PageCertificateTest, ANewAddressMakesItAgainWithTheSameKey) {
   ASSERT_TRUE(first) << first.error().message();
   EXPECT_TRUE(names_has(*first, "kiosk.local"));
   EXPECT_FALSE(names_has(*first, "192.168.1.40"));
-  EXPECT_FALSE(device.refresh(false)) << "nothing changed";
+  EXPECT_FALSE(device.refresh(false, install)) << "nothing changed";
+  EXPECT_TRUE(served.empty());
 
   machine.addresses.push_back("192.168.1.40");  // DHCP answered after start-up
-  auto second = device.refresh(false);
-  ASSERT_TRUE(second);
-  EXPECT_TRUE(second->made);
-  EXPECT_TRUE(names_has(*second, "192.168.1.40"));
-  EXPECT_NE(second->fingerprint, first->fingerprint);
-  EXPECT_EQ(second->spki_sha256, first->spki_sha256) << "a pinned key must stay valid";
-  EXPECT_EQ(fs.files["/state/tls-cert.pem"], second->cert_pem);
+  ASSERT_TRUE(device.refresh(false, install));
+  ASSERT_EQ(served.size(), 1u);
+  const platform::TlsIdentity& second = served[0];
+  EXPECT_TRUE(second.made);
+  EXPECT_TRUE(names_has(second, "192.168.1.40"));
+  EXPECT_NE(second.fingerprint, first->fingerprint);
+  EXPECT_EQ(second.spki_sha256, first->spki_sha256) << "a pinned key must stay valid";
+  EXPECT_EQ(fs.files["/state/tls-cert.pem"], second.cert_pem);
   EXPECT_TRUE(logged(log, "/state/tls-cert.pem (made now) for kiosk, kiosk.local, localhost, 127.0.0.1, ::1, 192.168.1.40"));
-  EXPECT_TRUE(logged(log, "certificate SHA-256 fingerprint " + second->fingerprint));
-  EXPECT_FALSE(device.refresh(false)) << "and not again for the same names";
+  EXPECT_TRUE(logged(log, "certificate SHA-256 fingerprint " + second.fingerprint));
+  EXPECT_FALSE(device.refresh(false, install)) << "and not again for the same names";
 
   machine.host = "hall-board";  // renamed
-  auto third = device.refresh(false);
-  ASSERT_TRUE(third);
-  EXPECT_TRUE(names_has(*third, "hall-board.local"));
-  EXPECT_FALSE(names_has(*third, "kiosk"));
+  ASSERT_TRUE(device.refresh(false, install));
+  ASSERT_EQ(served.size(), 2u);
+  EXPECT_TRUE(names_has(served[1], "hall-board.local"));
+  EXPECT_FALSE(names_has(served[1], "kiosk"));
 }
 
 TEST_F(PageCertificateTest, TheDailyCheckRemakesItOnlyNearExpiry) {
   auto first = device.load();
   ASSERT_TRUE(first);
+  EXPECT_EQ(device.next_check_in_ms(), firmware::PageCertificate::kExpiryCheckEveryS * 1000);
   clock.wall_s += firmware::PageCertificate::kExpiryCheckEveryS + 1;
-  EXPECT_FALSE(device.refresh(false)) << "a year left: kept";
+  EXPECT_EQ(device.next_check_in_ms(), 0);
+  EXPECT_FALSE(device.refresh(false, install)) << "a year left: kept";
+  EXPECT_EQ(device.next_check_in_ms(), firmware::PageCertificate::kExpiryCheckEveryS * 1000);
   clock.wall_s += 370 * 86400;  // 397-day certificate: under 30 days left
-  auto renewed = device.refresh(false);
-  ASSERT_TRUE(renewed);
-  EXPECT_TRUE(renewed->made);
-  EXPECT_NE(renewed->fingerprint, first->fingerprint);
-  EXPECT_EQ(renewed->spki_sha256, first->spki_sha256);
+  ASSERT_TRUE(device.refresh(false, install));
+  ASSERT_EQ(served.size(), 1u);
+  EXPECT_NE(served[0].fingerprint, first->fingerprint);
+  EXPECT_EQ(served[0].spki_sha256, first->spki_sha256);
 }
 
-TEST_F(PageCertificateTest, AFailureKeepsTheCertificateInUse) {
+TEST_F(PageCertificateTest, MadeBeforeTheClockWasSetItIsRemadeOnceItIs) {
+  clock.wall_s = 86400;  // 1970: no real-time clock, NTP has not answered
+  ASSERT_TRUE(device.load());
+  EXPECT_EQ(device.next_check_in_ms(), firmware::PageCertificate::kClockUnsetCheckEveryS * 1000);
+  clock.wall_s = 1795000000;  // NTP answered
+  EXPECT_EQ(device.next_check_in_ms(), 0);
+  ASSERT_TRUE(device.refresh(false, install)) << "the 1970 certificate expired long ago";
+  ASSERT_EQ(served.size(), 1u);
+}
+
+TEST_F(PageCertificateTest, AFailureKeepsTheCertificateServedAndIsTriedAgain) {
   ASSERT_TRUE(device.load());
   const std::string before = fs.files["/state/tls-cert.pem"];
   fs.fail_writes_errno = ENOSPC;
   machine.addresses.push_back("10.0.0.7");
-  EXPECT_FALSE(device.refresh(false));
+  EXPECT_FALSE(device.refresh(false, install));
   EXPECT_TRUE(logged(log, "keeping the current certificate"));
   EXPECT_EQ(fs.files["/state/tls-cert.pem"], before);
   fs.fail_writes_errno = 0;
-  auto later = device.refresh(false);  // the next look tries again
-  ASSERT_TRUE(later);
-  EXPECT_TRUE(names_has(*later, "10.0.0.7"));
+
+  refuse_installs = 1;  // made and saved, but the listener cannot take it
+  EXPECT_FALSE(device.refresh(false, install));
+  EXPECT_TRUE(served.empty());
+  EXPECT_TRUE(logged(log, "cannot serve the new certificate"));
+  EXPECT_NE(fs.files["/state/tls-cert.pem"], before);
+  // The file on disk now names 10.0.0.7 already: what is served does not, so it is tried again.
+  ASSERT_TRUE(device.refresh(false, install));
+  ASSERT_EQ(served.size(), 1u);
+  EXPECT_TRUE(names_has(served[0], "10.0.0.7"));
+  EXPECT_EQ(served[0].cert_pem, fs.files["/state/tls-cert.pem"]);
 }
 
 TEST_F(PageCertificateTest, OwnFilesAreReadAgainOnlyOnReload) {
@@ -99,17 +131,20 @@ TEST_F(PageCertificateTest, OwnFilesAreReadAgainOnlyOnReload) {
   auto loaded = own.load();
   ASSERT_TRUE(loaded) << loaded.error().message();
   EXPECT_EQ(loaded->fingerprint, a->fingerprint);
+  EXPECT_FALSE(own.refresh(true, install)) << "reloaded, unchanged: nothing to serve anew";
 
   fs.files["/etc/page.pem"] = b->cert_pem;  // renewed by the person
   fs.files["/etc/page.key"] = b->key_pem;
   machine.addresses.push_back("192.168.1.40");
-  EXPECT_FALSE(own.refresh(false)) << "their certificate is theirs: no address change remakes it";
-  auto reloaded = own.refresh(true);
-  ASSERT_TRUE(reloaded);
-  EXPECT_EQ(reloaded->fingerprint, b->fingerprint);
+  clock.wall_s += 2 * firmware::PageCertificate::kExpiryCheckEveryS;
+  EXPECT_FALSE(own.refresh(false, install)) << "their certificate is theirs: only a reload reads it";
+  ASSERT_TRUE(own.refresh(true, install));
+  ASSERT_EQ(served.size(), 1u);
+  EXPECT_EQ(served[0].fingerprint, b->fingerprint);
   EXPECT_FALSE(fs.exists("/state/tls-cert.pem"));
 
   fs.files["/etc/page.key"] = a->key_pem;  // a half-finished renewal: the pair does not match
-  EXPECT_FALSE(own.refresh(true));
+  EXPECT_FALSE(own.refresh(true, install));
   EXPECT_TRUE(logged(log, "keeping the current certificate"));
+  EXPECT_EQ(served.size(), 1u);
 }
