@@ -154,16 +154,17 @@ void keep_certificate(PageCertificate& cert, platform::AddressWatch& watch, cons
   using Event = platform::AddressWatch::Event;
   constexpr int64_t kSettleMs = 2000;
   constexpr int kMaxSettleRounds = 15;
-  if (!watch.watching())
-    log.warn("https", "cannot watch this machine's addresses (no netlink socket): the certificate follows a "
-                      "new address only at the next start or daily check");
-  // An address may have come between reading them for the certificate and subscribing.
-  cert.refresh(false, install);
+  const char* unwatched = "the certificate follows a new address only at the next start or daily check";
+  if (!watch.watching()) log.warn("https", std::string("cannot watch this machine's addresses (no netlink socket): ") + unwatched);
   for (;;) {
+    const bool watching = watch.watching();
     Event ev = watch.wait(cert.next_check_in_ms());
+    bool changed = ev == Event::Changed;
     for (int i = 0; ev == Event::Changed && i < kMaxSettleRounds; ++i) ev = watch.wait(kSettleMs);
     if (ev == Event::Stopped) return;
-    cert.refresh(false, install);
+    if (watching && !watch.watching()) log.warn("https", std::string("stopped watching this machine's addresses: ") + unwatched);
+    // A wait can end early (other routing news, no stop pipe): only a change or a due check counts.
+    if (changed || cert.next_check_in_ms() == 0) cert.refresh(false, install);
   }
 }
 

@@ -30,10 +30,14 @@ void PageCertificate::plan_next_check() {
   next_check_ = t + (platform::wall_clock_plausible(t) ? kExpiryCheckEveryS : kClockUnsetCheckEveryS);
 }
 
+// A clock stepped back (NTP correcting one that ran ahead) must not postpone the check by the
+// size of the step: a plan further away than any interval is due now.
+bool PageCertificate::due(int64_t now) const { return now >= next_check_ || next_check_ - now > kExpiryCheckEveryS; }
+
 int64_t PageCertificate::next_check_in_ms() {
   std::lock_guard<std::mutex> lock(mu_);
-  const int64_t left = next_check_ - clock_.wall_time_s();
-  return left <= 0 ? 0 : left * 1000;
+  const int64_t now = clock_.wall_time_s();
+  return due(now) ? 0 : (next_check_ - now) * 1000;
 }
 
 Result<platform::TlsIdentity> PageCertificate::load() {
@@ -42,7 +46,7 @@ Result<platform::TlsIdentity> PageCertificate::load() {
   auto id = read_or_make(last_);
   if (!id) return id;
   plan_next_check();
-  served_ = id->fingerprint;
+  served_ = id->cert_pem;
   log_identity(*id);
   return id;
 }
@@ -52,15 +56,15 @@ bool PageCertificate::refresh(bool reload, const Install& install) {
   const bool own_files = !o_.cert_file.empty();
   if (own_files && !reload) return false;  // the person renews them and says so with SIGHUP
   MachineNames now = machine_();
-  const bool due = clock_.wall_time_s() >= next_check_;
-  if (!reload && now == last_ && !due) return false;
+  if (!reload && now == last_ && !due(clock_.wall_time_s())) return false;
   plan_next_check();
   auto id = read_or_make(now);
   if (!id) {
     log_.warn("https", "keeping the current certificate: " + id.error().message());
+    next_check_ = clock_.wall_time_s() + kRetryAfterFailureS;
     return false;
   }
-  if (id->fingerprint == served_) {  // the one served already fits
+  if (id->cert_pem == served_) {  // the one served already fits (its chain too)
     last_ = std::move(now);
     return false;
   }
@@ -69,11 +73,11 @@ bool PageCertificate::refresh(bool reload, const Install& install) {
   if (!st) {
     // The next look (an address event, a reload, or the check planned soon) tries again.
     log_.error("https", "cannot serve the new certificate, keeping the current one: " + st.error().message());
-    next_check_ = clock_.wall_time_s() + kClockUnsetCheckEveryS;
+    next_check_ = clock_.wall_time_s() + kRetryAfterFailureS;
     return false;
   }
   log_.info("https", "serving the new certificate to new connections");
-  served_ = id->fingerprint;
+  served_ = id->cert_pem;
   last_ = std::move(now);
   return true;
 }

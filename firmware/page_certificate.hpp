@@ -35,6 +35,8 @@ class PageCertificate {
   // A board without a real-time clock starts in 1970 until NTP answers: a certificate made then
   // is looked at again soon, not a day later.
   static constexpr int64_t kClockUnsetCheckEveryS = 5 * 60;
+  // A certificate that could not be made, saved or installed is tried again this soon.
+  static constexpr int64_t kRetryAfterFailureS = 5 * 60;
   // Serves a new certificate and key; on an error the one served stays.
   using Install = std::function<Status(const platform::TlsIdentity&)>;
 
@@ -65,7 +67,8 @@ class PageCertificate {
   std::function<MachineNames()> machine_;
   std::mutex mu_;
   MachineNames last_;   // the names the last look found
-  std::string served_;  // the fingerprint of the certificate being served
+  std::string served_;  // the certificate (and chain) being served, PEM
+  bool due(int64_t now) const;
   int64_t next_check_ = 0;  // wall-clock seconds
 };
 

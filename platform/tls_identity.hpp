@@ -22,7 +22,8 @@ struct TlsIdentity {
 // The device certificate in `dir` (tls-key.pem, tls-cert.pem, both 0600): ECDSA P-256,
 // self-signed, with the given DNS names and IP addresses as subject alternative names. Made when
 // missing, and made again (with the same key, so a pinned key stays valid) when the names differ,
-// when it expires within 30 days, or when the files are damaged.
+// when it expires within 30 days, or when the files are damaged. While the clock is not plausible
+// (wall_clock_plausible), the dates of a certificate on disk are not held against it.
 Result<TlsIdentity> device_tls_identity(Fs& fs, const std::string& dir, const std::vector<std::string>& dns_names,
                                         const std::vector<std::string>& ip_addresses, int64_t now_unix_s);
 

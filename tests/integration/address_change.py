@@ -57,11 +57,12 @@ def main():
         port = int(m.group(1))
         wait_for(log_path, r"listening on http://", 15)
         out["before"] = served(port, state + "/tls-cert.pem")
-        subprocess.run(["ip", "addr", "add", address + "/32", "dev", "lo"], check=True)
-        # A stable IPv6 address belongs in the certificate; a deprecated one (on its way out, as
-        # a rotated privacy address is) does not.
-        subprocess.run(["ip", "-6", "addr", "add", "2001:db8::5/64", "dev", "lo"], check=True)
+        # A deprecated IPv6 address (on its way out, as a rotated privacy address is) does not
+        # belong in the certificate; it comes first, so the addresses after it prove the agent
+        # looked once it was there. A stable IPv6 address does belong.
         subprocess.run(["ip", "-6", "addr", "add", "2001:db8::7/64", "dev", "lo", "preferred_lft", "0"], check=True)
+        subprocess.run(["ip", "-6", "addr", "add", "2001:db8::5/64", "dev", "lo"], check=True)
+        subprocess.run(["ip", "addr", "add", address + "/32", "dev", "lo"], check=True)
         out["renewed"] = wait_for(log_path, r"serving the new certificate", 15) is not None
         out["after"] = served(port, state + "/tls-cert.pem")
         out["log"] = open(log_path).read()

@@ -130,7 +130,11 @@ TEST(HttpServerLifecycle, ACertificateChangeThatCannotBeServedIsRefused) {
   platform::HttpServer tls(o, [](const platform::HttpRequest&) { return platform::HttpResponse{}; }, log);
   ASSERT_TRUE(tls.bind());
   EXPECT_TRUE(tls.replace_certificate(read_text(pki_dir() + "/ec256.pem"), read_text(pki_dir() + "/ec256.key")));
-  Status mismatch = tls.replace_certificate(cert, read_text(pki_dir() + "/ec256.key"));
+  // A key of the same type and curve, but another certificate's.
+  TempDir tmp;
+  ASSERT_EQ(std::system(("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + tmp.path() +
+                         "/other.key 2>/dev/null").c_str()), 0);
+  Status mismatch = tls.replace_certificate(read_text(pki_dir() + "/ec256.pem"), read_text(tmp.path() + "/other.key"));
   ASSERT_FALSE(mismatch);
   EXPECT_EQ(mismatch.error().message().find("BEGIN"), std::string::npos) << "key material in the error";
   EXPECT_FALSE(tls.replace_certificate("not a certificate", key));

@@ -96,6 +96,24 @@ TEST_F(PageCertificateTest, MadeBeforeTheClockWasSetItIsRemadeOnceItIs) {
   ASSERT_EQ(served.size(), 1u);
 }
 
+TEST_F(PageCertificateTest, ABootWithoutAClockKeepsTheCertificateOnDisk) {
+  auto before = device.load();  // made while the clock was right
+  ASSERT_TRUE(before);
+  clock.wall_s = 86400;  // the next boot: 1970 until NTP answers
+  firmware::PageCertificate rebooted{{"/state", "", ""}, fs, clock, log, [this] { return machine; }};
+  auto after = rebooted.load();
+  ASSERT_TRUE(after);
+  EXPECT_FALSE(after->made) << "a good certificate was replaced by one dated 1970";
+  EXPECT_EQ(after->fingerprint, before->fingerprint);
+}
+
+TEST_F(PageCertificateTest, AClockSteppedBackDoesNotPostponeTheCheck) {
+  clock.wall_s += 400 * 86400;  // a clock that ran ahead
+  ASSERT_TRUE(device.load());
+  clock.wall_s -= 400 * 86400;  // NTP corrects it
+  EXPECT_EQ(device.next_check_in_ms(), 0);
+}
+
 TEST_F(PageCertificateTest, AFailureKeepsTheCertificateServedAndIsTriedAgain) {
   ASSERT_TRUE(device.load());
   const std::string before = fs.files["/state/tls-cert.pem"];
@@ -104,6 +122,7 @@ TEST_F(PageCertificateTest, AFailureKeepsTheCertificateServedAndIsTriedAgain) {
   EXPECT_FALSE(device.refresh(false, install));
   EXPECT_TRUE(logged(log, "keeping the current certificate"));
   EXPECT_EQ(fs.files["/state/tls-cert.pem"], before);
+  EXPECT_EQ(device.next_check_in_ms(), firmware::PageCertificate::kRetryAfterFailureS * 1000) << "not a day later";
   fs.fail_writes_errno = 0;
 
   refuse_installs = 1;  // made and saved, but the listener cannot take it
@@ -143,8 +162,13 @@ TEST_F(PageCertificateTest, OwnFilesAreReadAgainOnlyOnReload) {
   EXPECT_EQ(served[0].fingerprint, b->fingerprint);
   EXPECT_FALSE(fs.exists("/state/tls-cert.pem"));
 
+  fs.files["/etc/page.pem"] = b->cert_pem + a->cert_pem;  // same leaf, a new chain behind it
+  ASSERT_TRUE(own.refresh(true, install)) << "a new chain must be served too";
+  ASSERT_EQ(served.size(), 2u);
+  EXPECT_EQ(served[1].cert_pem, b->cert_pem + a->cert_pem);
+
   fs.files["/etc/page.key"] = a->key_pem;  // a half-finished renewal: the pair does not match
   EXPECT_FALSE(own.refresh(true, install));
   EXPECT_TRUE(logged(log, "keeping the current certificate"));
-  EXPECT_EQ(served.size(), 1u);
+  EXPECT_EQ(served.size(), 2u);
 }
