@@ -157,10 +157,17 @@ void add_security_headers(const HttpRequest& req, HttpResponse& r) {
 // loopback (the kiosk browser on the device) stay on plain HTTP.
 HttpResponse https_redirect(const AgentState& s, const HttpRequest& req) {
   const std::string& host = *req.header("Host");
-  const std::string name = host[0] == '[' ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
+  const size_t close = host.find(']');
+  const std::string name = host[0] == '[' ? (close == std::string::npos ? "" : host.substr(0, close + 1))
+                                          : host.substr(0, host.find(':'));
+  if (name.empty()) return refusal(400, "bad_host", "the Host header names no host");
   const std::string port = s.opts.https_port == 443 ? "" : ":" + std::to_string(s.opts.https_port);
+  // Only an origin-form target ("/path?query") is kept: an absolute-form one ("http://x/...")
+  // would make the Location a URL inside a URL.
+  const std::string& t = req.target;
+  const std::string rest = !t.empty() && t[0] == '/' ? t : !req.path.empty() && req.path[0] == '/' ? req.path : "/";
   HttpResponse r = error_response(308, "use_https", "this page is served over HTTPS");
-  r.headers.emplace_back("Location", "https://" + name + port + (req.target.empty() ? req.path : req.target));
+  r.headers.emplace_back("Location", "https://" + name + port + rest);
   return r;
 }
 

@@ -397,3 +397,37 @@ TEST_F(ApiTest, BoardAnswers304WhileUnchangedAndCctrayMatchesIt) {
 
 }  // namespace
 }  // namespace tracklight::firmware
+
+namespace tracklight::firmware {
+
+// With the HTTPS page on, plain HTTP from the network goes to the same name on the HTTPS port,
+// path and query kept; a target that is not a path cannot turn the Location into another URL.
+TEST_F(ApiTest, PlainHttpIsRedirectedToTheSameNameAndPathOverHttps) {
+  agent->state().opts.https_port = 8443;
+  const auto redirect = [this](const std::string& host, const std::string& path, const std::string& target) {
+    HttpRequest r;
+    r.method = "GET";
+    r.path = path;
+    r.target = target;
+    r.remote_addr = "192.0.2.10";
+    r.headers = {{"Host", host}};
+    return agent->handle(r);
+  };
+  HttpResponse a = redirect("kiosk:8080", "/board", "/board?key=abc");
+  EXPECT_EQ(a.status, 308);
+  EXPECT_EQ(header_of(a, "Location"), "https://kiosk:8443/board?key=abc");
+  HttpResponse b = redirect("[::1]:8080", "/", "/");
+  EXPECT_EQ(header_of(b, "Location"), "https://[::1]:8443/");
+  HttpResponse c = redirect("kiosk:8080", "/x", "http://evil.example/x");
+  EXPECT_EQ(header_of(c, "Location"), "https://kiosk:8443/x");
+  HttpResponse d = redirect("kiosk:8080", "", "*");
+  EXPECT_EQ(header_of(d, "Location"), "https://kiosk:8443/");
+  HttpRequest health;
+  health.method = "GET";
+  health.path = "/healthz";
+  health.remote_addr = "192.0.2.10";
+  health.headers = {{"Host", "kiosk:8080"}};
+  EXPECT_EQ(agent->handle(health).status, 200) << "/healthz stays on plain HTTP";
+}
+
+}  // namespace tracklight::firmware
