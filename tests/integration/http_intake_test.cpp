@@ -112,13 +112,27 @@ TEST_F(IntakeFixture, LoopbackIsBoundedByTheTotalOnly) {
   close(fresh);
 }
 
+platform::HttpResponse no_answer(const platform::HttpRequest&) { return {}; }
+
+// A stop that comes before the server runs (SIGTERM right at start-up) ends run() at once, and
+// its worker pool is joined, not left running.
+TEST(HttpServerLifecycle, StopBeforeRunEndsRunCleanly) {
+  platform::MemoryLogger log;
+  platform::HttpServerOptions o;
+  o.port = 0;
+  platform::HttpServer server(o, no_answer, log);
+  ASSERT_TRUE(server.bind());
+  server.stop();
+  server.run();
+}
+
 // A certificate change is refused, naming why, on a plain listener and for a pair that does not
-// parse; the listener goes on serving.
+// parse or does not belong together.
 TEST(HttpServerLifecycle, ACertificateChangeThatCannotBeServedIsRefused) {
   platform::MemoryLogger log;
   platform::HttpServerOptions o;
   o.port = 0;
-  platform::HttpServer plain(o, [](const platform::HttpRequest&) { return platform::HttpResponse{}; }, log);
+  platform::HttpServer plain(o, no_answer, log);
   ASSERT_TRUE(plain.bind());
   const std::string cert = read_text(pki_dir() + "/good.pem"), key = read_text(pki_dir() + "/good.key");
   Status st = plain.replace_certificate(cert, key);
@@ -127,7 +141,7 @@ TEST(HttpServerLifecycle, ACertificateChangeThatCannotBeServedIsRefused) {
 
   o.tls_cert_pem = cert;
   o.tls_key_pem = key;
-  platform::HttpServer tls(o, [](const platform::HttpRequest&) { return platform::HttpResponse{}; }, log);
+  platform::HttpServer tls(o, no_answer, log);
   ASSERT_TRUE(tls.bind());
   EXPECT_TRUE(tls.replace_certificate(read_text(pki_dir() + "/ec256.pem"), read_text(pki_dir() + "/ec256.key")));
   // A key of the same type and curve, but another certificate's.
@@ -136,26 +150,10 @@ TEST(HttpServerLifecycle, ACertificateChangeThatCannotBeServedIsRefused) {
                          "/other.key 2>/dev/null").c_str()), 0);
   Status mismatch = tls.replace_certificate(read_text(pki_dir() + "/ec256.pem"), read_text(tmp.path() + "/other.key"));
   ASSERT_FALSE(mismatch);
+  EXPECT_NE(mismatch.error().message().find("does not belong to the certificate"), std::string::npos)
+      << mismatch.error().message();
   EXPECT_EQ(mismatch.error().message().find("BEGIN"), std::string::npos) << "key material in the error";
   EXPECT_FALSE(tls.replace_certificate("not a certificate", key));
-}
-
-}  // namespace
-}  // namespace tracklight::test
-
-namespace tracklight::test {
-namespace {
-
-// A stop that comes before the server runs (SIGTERM right at start-up) ends run() at once, and
-// its worker pool is joined, not left running.
-TEST(HttpServerLifecycle, StopBeforeRunEndsRunCleanly) {
-  platform::MemoryLogger log;
-  platform::HttpServerOptions o;
-  o.port = 0;
-  platform::HttpServer server(o, [](const platform::HttpRequest&) { return platform::HttpResponse{}; }, log);
-  ASSERT_TRUE(server.bind());
-  server.stop();
-  server.run();
 }
 
 }  // namespace
