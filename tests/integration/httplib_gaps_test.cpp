@@ -3,6 +3,8 @@
 // release close a gap, its test goes red and the piece can go.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "tests/integration/agent_process.hpp"
 
 namespace tracklight::test {
@@ -13,7 +15,7 @@ struct PlainServer {
   int port = 0;
   std::thread thread;
   PlainServer() {  // the library's defaults, but a short read timeout
-    svr.set_read_timeout(2);
+    svr.set_read_timeout(3);
     svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
     port = svr.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { svr.listen_after_bind(); });
@@ -32,26 +34,32 @@ TEST(HttplibGaps, SlowClientsHoldTheLibrarysWorkers) {
   PlainServer plain;
   ASSERT_GT(plain.port, 0);
   // More clients than the library's pool grows to, each sending a byte a second: less than its
-  // read timeout apart, so none of them ever times out.
+  // read timeout apart (with room for a busy machine's scheduling), so none of them ever times
+  // out. They keep trickling until the probe has given up: were they to stop earlier, their
+  // workers would time out and free up while the probe still waits.
   const size_t clients = CPPHTTPLIB_THREAD_POOL_MAX_COUNT + 4;
-  const std::string req = "GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaa\r\n";
+  const std::string req = "GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
   std::vector<int> slow;
   for (size_t i = 0; i < clients; ++i) slow.push_back(connect_loopback(plain.port));
-  RawReply r;
-  for (size_t at = 0; at < 4; ++at) {  // 4 s, twice the read timeout
+  size_t at = 0;
+  auto send_next_byte = [&] {
     for (int fd : slow) send(fd, req.data() + at, 1, MSG_NOSIGNAL);
+    ++at;
     std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
+  };
+  while (at < 5) send_next_byte();  // 5 s, longer than the read timeout
+  std::atomic<bool> probing{true};
   std::thread trickle([&] {
-    for (size_t at = 4; at < 7; ++at) {
-      for (int fd : slow) send(fd, req.data() + at, 1, MSG_NOSIGNAL);
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
+    while (probing && at < req.size()) send_next_byte();
   });
-  r = raw_request(plain.port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 2);
+  RawReply r = raw_request(plain.port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 2);
+  probing = false;
   trickle.join();
   EXPECT_EQ(r.status, 0) << "the library answered while slow clients trickled: the gap is closed";
   for (int fd : slow) close(fd);
+  // The same server answers once they are gone: it was they that held it.
+  r = raw_request(plain.port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 10);
+  EXPECT_EQ(r.status, 200);
 }
 
 // Kept: the framing (http_framing.cpp). The library takes a transfer coding it does not know
