@@ -146,5 +146,41 @@ TEST(HttpLimits, RequestsAtTheLimitsAreServed) {
   EXPECT_EQ(b.text.find("request_too_large"), std::string::npos) << b.text.substr(0, 300);
 }
 
+// A body reaches the application whole in either framing, and the connection stays open for the
+// next request: the pre-routing hook reads it from a copy of the request and the library still
+// drains the original.
+TEST(HttpLimits, BodiesReachTheApplicationInEitherFramingOnOneKeptConnection) {
+  TempDir tmp;
+  const std::string state = tmp.path() + "/state";
+  AgentProcess agent(state);
+  ASSERT_TRUE(agent.start()) << agent.log();
+  const std::string password = "a long admin password";
+  const std::string setup = R"({"setup_code":")" + setup_code_of(state) + R"(","password":")" + password + R"("})";
+  const std::string login = R"({"password":")" + password + R"("})";
+  auto chunk = [](const std::string& data) {
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", data.size());
+    return std::string(size) + ";ext=1\r\n" + data + "\r\n";
+  };
+  const std::string json = "Content-Type: application/json\r\n";
+  Outcome o = hostile(agent.port(),
+                      "POST /api/v1/setup HTTP/1.1\r\n" + kHost + json + "Transfer-Encoding: chunked\r\n\r\n" +
+                          chunk(setup.substr(0, 10)) + chunk(setup.substr(10)) + "0\r\n\r\n" +
+                          "POST /api/v1/login HTTP/1.1\r\n" + kHost + json +
+                          "Content-Length: " + std::to_string(login.size()) + "\r\n\r\n" + login +
+                          "GET /healthz HTTP/1.1\r\n" + kHost + "Connection: close\r\n\r\n",
+                      {}, 10);
+  EXPECT_EQ(o.answers, 3u) << o.text;
+  std::vector<int> statuses;
+  for (size_t at = o.text.find("HTTP/1.1 "); at != std::string::npos; at = o.text.find("HTTP/1.1 ", at + 1))
+    statuses.push_back(std::atoi(o.text.c_str() + at + 9));
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200})) << o.text;
+  // Setup and login each read the password from their body and opened a session.
+  size_t sessions = 0;
+  for (size_t at = o.text.find("\"csrf_token\""); at != std::string::npos; at = o.text.find("\"csrf_token\"", at + 1))
+    ++sessions;
+  EXPECT_EQ(sessions, 2u) << o.text;
+}
+
 }  // namespace
 }  // namespace tracklight::test
