@@ -37,6 +37,7 @@ Status AgentState::commit(const std::function<Status(Config&)>& edit) {
   config_problem.clear();
   if (monitor) monitor->sync(config.connections);
   if (board) board->sync(config.connections);
+  upstream.retain(config.connections);
   return ok_status();
 }
 
@@ -48,13 +49,15 @@ void AgentState::adopt(Config loaded) {
   config_problem.clear();
   if (monitor) monitor->sync(config.connections);
   if (board) board->sync(config.connections);
+  upstream.retain(config.connections);
 }
 
 Agent::Agent(AgentOptions opts, platform::Fs& fs, platform::Clock& clock, platform::Entropy& entropy,
              platform::Logger& log, platform::HttpsConnector& https)
     : state_(std::move(opts), fs, clock, entropy, log, https),
-      monitor_(clock, https, log, state_.opts.test_timeout_ms),
-      board_(clock, https, fs, log, state_.opts.state_dir + "/board-cache.json", state_.opts.test_timeout_ms) {
+      monitor_(clock, https, log, state_.opts.test_timeout_ms, &state_.upstream),
+      board_(clock, https, fs, log, state_.opts.state_dir + "/board-cache.json", state_.opts.test_timeout_ms,
+             &state_.upstream) {
   state_.monitor = &monitor_;
   state_.board = &board_;
 }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 #include "firmware/board/board_poller.hpp"
+#include "firmware/metrics/http_counts.hpp"
+#include "firmware/metrics/upstream_counts.hpp"
 #include "firmware/model/config.hpp"
 #include "firmware/store/config_store.hpp"
 #include "firmware/monitor/monitor.hpp"
@@ -53,6 +55,9 @@ struct AgentState {
   int64_t started_ms = 0;
   Monitor* monitor = nullptr;  // told about every change of the connections
   BoardPoller* board = nullptr;  // likewise
+  // For GET /metrics; lock-free or with their own lock, so neither needs `mu`.
+  UpstreamStats upstream;  // the monitor's and the board's requests to the trackers
+  HttpCounts http_counts;  // the requests the router answered
 
   // Changes the configuration: `edit` runs on a copy of the current one (re-read first when the
   // file changed on disk, e.g. by `tracklight passwd`) and may refuse with its own Error

@@ -16,8 +16,8 @@ if grep -rnE '#include[[:space:]]*"platform/internal/' "$top/firmware"; then
   echo "layering: firmware/ must not include platform/internal/ (use the interface in platform/*.hpp)" >&2
   bad=1
 fi
-if grep -rnE '#include[[:space:]]*"firmware/(web|checks|board|monitor|access)/|#include[[:space:]]*"firmware/(agent|cli)' "$top/firmware/model" "$top/firmware/store" "$top/firmware/tracker"; then
-  echo "layering: firmware/model, store and tracker must not include the routes, checks, board, monitor or agent" >&2
+if grep -rnE '#include[[:space:]]*"firmware/(web|checks|board|monitor|access|metrics)/|#include[[:space:]]*"firmware/(agent|cli)' "$top/firmware/model" "$top/firmware/store" "$top/firmware/tracker"; then
+  echo "layering: firmware/model, store and tracker must not include the routes, checks, board, monitor, metrics or agent" >&2
   bad=1
 fi
 if grep -rnE '#include[[:space:]]*"firmware/checks/' "$top/firmware/board"; then

@@ -14,8 +14,14 @@ const char* kRebootReason = "last known state from before the agent started; wai
 }  // namespace
 
 BoardPoller::BoardPoller(platform::Clock& clock, platform::HttpsConnector& https, platform::Fs& fs,
-                         platform::Logger& log, std::string cache_path, int64_t timeout_ms)
-    : Periodic(clock, log, "board"), https_(https), fs_(fs), log_(log), cache_path_(std::move(cache_path)), timeout_ms_(timeout_ms) {}
+                         platform::Logger& log, std::string cache_path, int64_t timeout_ms, UpstreamStats* upstream)
+    : Periodic(clock, log, "board"),
+      https_(https),
+      fs_(fs),
+      log_(log),
+      cache_path_(std::move(cache_path)),
+      timeout_ms_(timeout_ms),
+      upstream_(upstream) {}
 
 void BoardPoller::load_cache() {
   if (!fs_.exists(cache_path_)) return;
@@ -116,7 +122,8 @@ int64_t BoardPoller::tick() {
       flavour = due->jira_flavour;
       due->due_ms = INT64_MAX;  // not picked again while it runs
     }
-    TrackerEnv env{clock_, https_, timeout_ms_, &stopping_};
+    CountingConnector counted(https_, upstream_ ? upstream_->counts(conn.id) : nullptr, UpstreamSource::Board);
+    TrackerEnv env{clock_, counted, timeout_ms_, &stopping_};
     BoardFetch f = fetch_board(conn, env, flavour);  // seconds, outside the lock
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 #include "firmware/board/board_source.hpp"
+#include "firmware/metrics/upstream_counts.hpp"
 #include "firmware/model/connection.hpp"
 #include "firmware/monitor/periodic.hpp"
 #include "platform/fs.hpp"
@@ -32,8 +33,9 @@ class BoardPoller : public Periodic {
   static constexpr int64_t kCacheRefreshS = 600;
   static constexpr size_t kMaxCacheBytes = 4u << 20;
 
+  // `upstream`, when given, counts each fetch's requests per connection (GET /metrics).
   BoardPoller(platform::Clock& clock, platform::HttpsConnector& https, platform::Fs& fs, platform::Logger& log,
-              std::string cache_path, int64_t timeout_ms);
+              std::string cache_path, int64_t timeout_ms, UpstreamStats* upstream = nullptr);
   // At start-up, before the first sync(): the last known board, all of it stale.
   void load_cache();
   // The connections, after every change of the configuration; boards of active connections
@@ -62,6 +64,7 @@ class BoardPoller : public Periodic {
   platform::Logger& log_;
   std::string cache_path_;
   int64_t timeout_ms_;
+  UpstreamStats* upstream_;
   std::vector<Entry> entries_;
   std::map<std::string, BoardSource> cached_;  // read at start-up, used by sync()
   bool data_changed_ = false;                  // since the cache file was written

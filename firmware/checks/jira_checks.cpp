@@ -172,19 +172,10 @@ void permissions(Probe& p, const std::string& base) {
   else p.add("permissions", "fail", "Missing permissions: " + missing, "Ask a Jira admin to grant them to this account (or its group) in the projects you use.");
 }
 
-// Days from 1970-01-01 to a valid YYYY-MM-DD (proleptic Gregorian).
-int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
 void token_expiry(const Connection& c, Probe& p) {
   if (c.token_expires.empty()) return;
   const std::string& d = c.token_expires;
-  int64_t expires = days_from_civil(std::stoi(d.substr(0, 4)), std::stoi(d.substr(5, 2)), std::stoi(d.substr(8, 2)));
+  int64_t expires = date_days(d);
   int64_t today = p.clock.wall_time_s() / 86400;
   if (today > expires) {
     p.add("token-expiry", "fail", "The token expired on " + d, "Create a new token and enter it, with its new expiry date.");

@@ -262,4 +262,14 @@ bool valid_date(const std::string& d) {
   return day <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
 }
 
+int64_t date_days(const std::string& d) {
+  int y = std::stoi(d.substr(0, 4));
+  const int m = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
 }  // namespace tracklight::firmware

@@ -1,6 +1,7 @@
 // Field validation for a connection (the first check of a Test, SPEC section 3). Pure: it looks
 // at the values only, and names the field and the fix in each error.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 #include "firmware/model/connection.hpp"
@@ -22,5 +23,7 @@ bool auth_available(const std::string& provider, const std::string& auth);
 const char* required_secret(const std::string& provider, const std::string& auth);
 
 bool valid_date(const std::string& yyyy_mm_dd);
+// Days from 1970-01-01 to a date that passed valid_date (proleptic Gregorian).
+int64_t date_days(const std::string& yyyy_mm_dd);
 
 }  // namespace tracklight::firmware

@@ -9,8 +9,9 @@ bool watched(const std::string& status) { return status == "authorized" || statu
 
 }  // namespace
 
-Monitor::Monitor(platform::Clock& clock, platform::HttpsConnector& https, platform::Logger& log, int64_t test_timeout_ms)
-    : Periodic(clock, log, "monitor"), https_(https), log_(log), timeout_ms_(test_timeout_ms) {}
+Monitor::Monitor(platform::Clock& clock, platform::HttpsConnector& https, platform::Logger& log, int64_t test_timeout_ms,
+                 UpstreamStats* upstream)
+    : Periodic(clock, log, "monitor"), https_(https), log_(log), timeout_ms_(test_timeout_ms), upstream_(upstream) {}
 
 void Monitor::sync(const std::vector<Connection>& connections, bool at_startup) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -38,6 +39,7 @@ void Monitor::apply(Entry& e, const Report& r, int64_t now_ms) {
   ConnectionHealth& h = e.health;
   const std::string before = h.status;
   h.last_check_s = clock_.wall_time_s();
+  h.last_ok = r.ok;
   h.last_error.clear();
   h.warning.clear();
   for (const auto& c : r.checks) {
@@ -81,7 +83,8 @@ int64_t Monitor::tick() {
       fp = due->second.fingerprint;
       due->second.due_ms = INT64_MAX;  // not picked again while it runs
     }
-    TrackerEnv env{clock_, https_, timeout_ms_, &stopping_};
+    CountingConnector counted(https_, upstream_ ? upstream_->counts(conn.id) : nullptr, UpstreamSource::Check);
+    TrackerEnv env{clock_, counted, timeout_ms_, &stopping_};
     Report r = run_test(conn, env);  // seconds, outside the lock
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(conn.id);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 #include "firmware/checks/tester.hpp"
+#include "firmware/metrics/upstream_counts.hpp"
 #include "firmware/model/connection.hpp"
 #include "firmware/monitor/periodic.hpp"
 #include "platform/log.hpp"
@@ -25,6 +26,7 @@ namespace tracklight::firmware {
 struct ConnectionHealth {
   std::string status;
   int64_t last_check_s = 0;  // wall clock; 0 = never
+  bool last_ok = false;      // the last check passed (warnings allowed)
   int64_t next_check_s = 0;  // wall clock; 0 = none planned
   std::string last_error;    // the failing check's message ("" when fine)
   std::string warning;       // e.g. the token expires in 5 days
@@ -35,7 +37,9 @@ class Monitor : public Periodic {
  public:
   static constexpr int64_t kFirstRetryMs = 10000;
 
-  Monitor(platform::Clock& clock, platform::HttpsConnector& https, platform::Logger& log, int64_t test_timeout_ms);
+  // `upstream`, when given, counts each check's requests per connection (GET /metrics).
+  Monitor(platform::Clock& clock, platform::HttpsConnector& https, platform::Logger& log, int64_t test_timeout_ms,
+          UpstreamStats* upstream = nullptr);
   // The connections to watch, after every change of the configuration. A connection whose
   // settings changed starts over with the status it was saved with.
   // At start-up the saved connections are checked soon; later a changed one after its interval
@@ -60,6 +64,7 @@ class Monitor : public Periodic {
   platform::HttpsConnector& https_;
   platform::Logger& log_;
   int64_t timeout_ms_;
+  UpstreamStats* upstream_;
   std::map<std::string, Entry> entries_;
 };
 

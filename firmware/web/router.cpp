@@ -24,6 +24,7 @@ const Route kRoutes[] = {
     {"GET", "/board", Access::Board, handle_board_page},
     {"GET", "/api/v1/board", Access::Board, handle_board},
     {"GET", "/cc.xml", Access::Board, handle_cctray},
+    {"GET", "/metrics", Access::Board, handle_metrics},
     {"POST", "/api/v1/board/key", Access::Admin, handle_rotate_board_key},
 };
 
@@ -147,8 +148,10 @@ void add_security_headers(const HttpRequest& req, HttpResponse& r) {
   r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
-  // The board feeds are fetched with the board key in the URL: no cache may keep them either.
-  if (req.path.rfind("/api/", 0) == 0 || req.path == "/healthz" || req.path == "/cc.xml" || req.path == "/board")
+  // The board feeds and /metrics are fetched with the board key in the URL: no cache may keep
+  // them either.
+  if (req.path.rfind("/api/", 0) == 0 || req.path == "/healthz" || req.path == "/cc.xml" || req.path == "/board" ||
+      req.path == "/metrics")
     r.headers.emplace_back("Cache-Control", "no-store");
 }
 
@@ -224,6 +227,7 @@ const Route* routes_end() { return kRoutes + sizeof kRoutes / sizeof kRoutes[0];
 HttpResponse route_request(AgentState& s, const HttpRequest& req) {
   HttpResponse r = dispatch(s, req);
   add_security_headers(req, r);
+  s.http_counts.count(route_class_of(req.path), r.status);
   return r;
 }
 

@@ -28,13 +28,15 @@ HttpResponse handle_board_page(AgentState& s, const HttpRequest& req, const std:
 HttpResponse handle_board(AgentState& s, const HttpRequest& req, const std::string& id);
 HttpResponse handle_cctray(AgentState& s, const HttpRequest& req, const std::string& id);
 HttpResponse handle_rotate_board_key(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_metrics(AgentState& s, const HttpRequest& req, const std::string& id);
 std::string board_key_hash(const std::string& key);  // as stored in the config
+RouteClass route_class_of(const std::string& path);  // how /metrics counts a request to `path`
 
 // Access a route needs.
 enum class Access {
   Public,      // static page assets and /healthz
   SetupPhase,  // /api/v1/setup, /api/v1/login, /api/v1/session: no session yet
-  Board,       // the kiosk (read-only): from loopback, a logged-in session, or ?key=<board key>
+  Board,       // the kiosk and /metrics (read-only): from loopback, a logged-in session, or ?key=<board key>
   Admin,       // everything else: a logged-in session (plus CSRF token on writes)
 };
 
