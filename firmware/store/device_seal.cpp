@@ -132,6 +132,7 @@ Result<ProvisioningKey> load_or_create_provisioning_key(platform::Fs& fs, platfo
     if (!raw) return raw.error();
     platform::AtomicWriteOptions opts;
     opts.tmp_suffix = tmp_suffix;
+    (void)fs.remove(path + tmp_suffix);  // our own, from a write that was cut short
     st = fs.write_file_atomic(path, platform::base64_encode(*raw) + "\n", opts);
     if (!st) return st.error();
   }

@@ -29,6 +29,9 @@ HttpResponse handle_board(AgentState& s, const HttpRequest& req, const std::stri
 HttpResponse handle_cctray(AgentState& s, const HttpRequest& req, const std::string& id);
 HttpResponse handle_rotate_board_key(AgentState& s, const HttpRequest& req, const std::string& id);
 std::string board_key_hash(const std::string& key);  // as stored in the config
+HttpResponse handle_device_key(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_export(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_import(AgentState& s, const HttpRequest& req, const std::string& id);
 
 // Access a route needs.
 enum class Access {
