@@ -310,6 +310,45 @@ TEST_F(TransferCliTest, ReplaceAgainstMerge) {
   EXPECT_EQ(got.agent.admin_password_hash, own.agent.admin_password_hash);  // never touched
 }
 
+// The same through the page's API on a running agent: its key, an import of a file the command
+// line exported for it, and an export back.
+TEST_F(TransferCliTest, ThroughTheApiOfARunningAgent) {
+  AgentProcess agent(b);
+  ASSERT_TRUE(agent.start()) << agent.log();
+  ApiClient c(agent.port());
+  ASSERT_TRUE(c.setup(setup_code_of(b), "correct horse battery"));
+  auto key = c.send("GET", "/api/v1/device-key");
+  ASSERT_EQ(key->status, 200) << key->body;
+  const std::string public_key = nlohmann::json::parse(key->body)["public_key"];
+  EXPECT_EQ(public_key, this->public_key(b));  // the command line reads the same key
+
+  const std::string text = read_text(export_file({"export", "--with-secrets", "--for", public_key}));
+  const std::string body = nlohmann::json{{"text", text}}.dump();
+  auto dry = c.send("POST", "/api/v1/import?dry_run=1", body);
+  ASSERT_EQ(dry->status, 200) << dry->body;
+  EXPECT_EQ(nlohmann::json::parse(dry->body)["lines"], nlohmann::json::array({"added jira-main", "added ado", "changed agent settings: allowed_host"}));
+  EXPECT_EQ(nlohmann::json::parse(c.send("GET", "/api/v1/connections")->body)["connections"].size(), 0u);
+
+  auto done = c.send("POST", "/api/v1/import", body);
+  ASSERT_EQ(done->status, 200) << done->body;
+  auto list = nlohmann::json::parse(c.send("GET", "/api/v1/connections")->body)["connections"];
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["status"], "not-verified");
+  EXPECT_EQ(list[0]["secrets"]["api_key"], true);
+
+  auto back = c.send("GET", "/api/v1/export?id=ado");
+  ASSERT_EQ(back->status, 200);
+  EXPECT_NE(back->body.find("[connection ado]"), std::string::npos);
+  EXPECT_EQ(back->body.find("jira-main"), std::string::npos);
+
+  auto broken = c.send("POST", "/api/v1/import", nlohmann::json{{"text", "version = 1\n[agent]\nboard_key = x\n"}}.dump());
+  ASSERT_EQ(broken->status, 422);
+  EXPECT_EQ(nlohmann::json::parse(broken->body)["error"]["problems"][0]["line"], 3);
+  EXPECT_EQ(agent.stop(), 0);
+  EXPECT_EQ(agent.log().find("CANARY"), std::string::npos);
+  EXPECT_EQ(stored(b).connections[1].token, "CANARY-PAT");
+}
+
 TEST_F(TransferCliTest, UsageErrorsExit2) {
   EXPECT_EQ(cli(a, {"export", "--with-secrets"}).rc, 2);
   EXPECT_EQ(cli(a, {"export", "--for", public_key(b)}).rc, 2);
