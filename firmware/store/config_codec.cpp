@@ -180,8 +180,11 @@ Result<std::string> Decoder::open_secret(const std::string& context, const std::
   if (!transfer_) return box_->open(context, value);
   if (looks_sealed_for(value)) {
     if (key_) return key_->open(context, value);
+    const std::string fp = sealed_for_fingerprint(value);
+    if (fp.size() != 16 || fp.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return Error{ErrorCode::CryptoFailed, "", 0, "is damaged (expected sealed-for:<16 hex digits>:<base64>)"};
     return Error{ErrorCode::CryptoFailed, "", 0,
-                 "is sealed for another device (key " + sealed_for_fingerprint(value) +
+                 "is sealed for another device (key " + fp +
                      "): this device has no provisioning key yet. Run `tracklight device-key --public` here and export "
                      "again with --for and its output"};
   }
