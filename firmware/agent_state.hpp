@@ -13,6 +13,7 @@
 #include "firmware/metrics/upstream_counts.hpp"
 #include "firmware/model/config.hpp"
 #include "firmware/store/config_store.hpp"
+#include "firmware/store/device_seal.hpp"
 #include "firmware/monitor/monitor.hpp"
 #include "firmware/access/sessions.hpp"
 #include "platform/clock.hpp"
@@ -53,6 +54,9 @@ struct AgentState {
   LoginThrottle throttle;
   std::string setup_code;      // while no admin password is set
   int64_t started_ms = 0;
+  // This device's provisioning key (export --for, import), made at start; null when it could
+  // not be read or made (logged). Set before serving, then only read.
+  std::shared_ptr<const ProvisioningKey> provisioning;
   Monitor* monitor = nullptr;  // told about every change of the connections
   BoardPoller* board = nullptr;  // likewise
   // For GET /metrics; lock-free or with their own lock, so neither needs `mu`.

@@ -10,6 +10,7 @@
 #include "firmware/access/admin_password.hpp"
 #include "firmware/agent.hpp"
 #include "firmware/checks/tester.hpp"
+#include "firmware/cli_transfer.hpp"
 #include "firmware/page_certificate.hpp"
 #include "firmware/model/report.hpp"
 #include "firmware/model/url.hpp"
@@ -27,10 +28,11 @@
 namespace tracklight::firmware {
 namespace {
 
-const char* kUsage =
+const char* kUsageHead =
     "usage: tracklight [options]            run the agent\n"
     "       tracklight [options] passwd     set a new admin password (reads it from the terminal or stdin)\n"
-    "       tracklight [options] test [ID]  check stored connections, print the report; exit 1 on failure\n"
+    "       tracklight [options] test [ID]  check stored connections, print the report; exit 1 on failure\n";
+const char* kUsage =
     "\n"
     "options:\n"
     "  --listen ADDR:PORT   where the page is served (default 127.0.0.1:8080; [::1]:8080 for IPv6;\n"
@@ -58,12 +60,13 @@ struct Args {
   std::string state_dir;
   std::vector<std::string> allowed_hosts;
   platform::LogLevel level = platform::LogLevel::Info;
-  std::string command;  // "", "passwd", "test"
+  std::string command;  // "", "passwd", "test", "device-key", "export", "import"
   std::string command_arg;
+  std::vector<std::string> command_args;  // the provisioning commands' own arguments
 };
 
 int usage_error(const std::string& why) {
-  std::fprintf(stderr, "tracklight: %s\n\n%s", why.c_str(), kUsage);
+  std::fprintf(stderr, "tracklight: %s\n\n%s%s%s", why.c_str(), kUsageHead, kTransferUsage, kUsage);
   return 2;
 }
 
@@ -92,7 +95,7 @@ int parse_args(int argc, char** argv, Args& a) {
     };
     std::string v;
     if (arg == "--help" || arg == "-h") {
-      std::printf("%s", kUsage);
+      std::printf("%s%s%s", kUsageHead, kTransferUsage, kUsage);
       return 0;
     } else if (arg == "--version") {
       std::printf("tracklight %s\n", TRACKLIGHT_VERSION);
@@ -113,10 +116,12 @@ int parse_args(int argc, char** argv, Args& a) {
     } else if (arg == "--log-level") {
       if (!value(v) || !platform::parse_log_level(v, a.level))
         return usage_error("--log-level needs debug, info, warn or error");
-    } else if (a.command.empty() && (arg == "passwd" || arg == "test")) {
+    } else if (a.command.empty() && (arg == "passwd" || arg == "test" || is_transfer_command(arg))) {
       a.command = arg;
     } else if (a.command == "test" && a.command_arg.empty() && arg[0] != '-') {
       a.command_arg = arg;
+    } else if (is_transfer_command(a.command)) {
+      a.command_args.push_back(arg);
     } else {
       return usage_error("unknown argument '" + arg + "'");
     }
@@ -336,6 +341,7 @@ int run_cli(int argc, char** argv) {
   platform::use_single_heap();
   if (a.command == "passwd") return run_passwd(a);
   if (a.command == "test") return run_test(a);
+  if (is_transfer_command(a.command)) return run_transfer_command(a.command, a.state_dir, a.command_args);
   return run_agent(a);
 }
 

@@ -14,6 +14,14 @@ Result<std::string> aes256gcm_seal(const std::string& key, const std::string& no
 // Fails (CryptoFailed) when the key, nonce, aad or data do not match: tampered or foreign.
 Result<std::string> aes256gcm_open(const std::string& key, const std::string& nonce,
                                    const std::string& aad, const std::string& sealed);
+// X25519 (RFC 7748) for sealing secrets to another device. Any 32 bytes are a private key
+// (clamped as the RFC says); the public key is 32 bytes. x25519_shared refuses a peer key of
+// the wrong length and a small-order one (an all-zero shared secret).
+Result<std::string> x25519_public(const std::string& private_key);
+Result<std::string> x25519_shared(const std::string& private_key, const std::string& peer_public);
+// HKDF-SHA256 (RFC 5869), extract and expand.
+Result<std::string> hkdf_sha256(const std::string& salt, const std::string& ikm, const std::string& info,
+                                size_t out_len);
 std::string base64_encode(const std::string& data);
 // SHA-256 of a certificate's DER, as browsers show it: upper-case hex pairs joined by colons.
 std::string certificate_fingerprint(const std::string& der);

@@ -1,14 +1,17 @@
 #include "platform/crypto.hpp"
 #include "platform/internal/mbedtls_errors.hpp"
+#include "platform/internal/mbedtls_init.hpp"
 
 #include <mbedtls/base64.h>
 extern "C" {
 #include <mbedtls/constant_time.h>  // declared without C++ guards
 }
 #include <mbedtls/gcm.h>
+#include <mbedtls/hkdf.h>
 #include <mbedtls/pkcs5.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
+#include <psa/crypto.h>
 
 
 namespace tracklight::platform {
@@ -70,6 +73,71 @@ Result<std::string> aes256gcm_open(const std::string& key, const std::string& no
   }
   mbedtls_gcm_free(&gcm);
   if (rc != 0) return crypto_error("mbedtls_gcm_auth_decrypt", rc);
+  return out;
+}
+
+namespace {
+
+// A volatile PSA key for one X25519 operation; destroyed with this object.
+class X25519Key {
+ public:
+  ~X25519Key() { (void)psa_destroy_key(id_); }
+  Status import(const std::string& private_key) {
+    Status ready = tls_library_ready();
+    if (!ready) return ready;
+    if (private_key.size() != 32) return Error{ErrorCode::CryptoFailed, "x25519", 0, "a private key must be 32 bytes"};
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_MONTGOMERY));
+    psa_set_key_bits(&attr, 255);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_DERIVE);
+    psa_set_key_algorithm(&attr, PSA_ALG_ECDH);
+    psa_status_t st = psa_import_key(&attr, u8(private_key), private_key.size(), &id_);
+    if (st != PSA_SUCCESS) return Error{ErrorCode::CryptoFailed, "psa_import_key", st, "the X25519 key was refused"};
+    return ok_status();
+  }
+  psa_key_id_t id() const { return id_; }
+
+ private:
+  psa_key_id_t id_ = PSA_KEY_ID_NULL;
+};
+
+}  // namespace
+
+Result<std::string> x25519_public(const std::string& private_key) {
+  X25519Key key;
+  Status st = key.import(private_key);
+  if (!st) return st.error();
+  std::string out(32, '\0');
+  size_t len = 0;
+  psa_status_t rc = psa_export_public_key(key.id(), u8(out), out.size(), &len);
+  if (rc != PSA_SUCCESS || len != 32)
+    return Error{ErrorCode::CryptoFailed, "psa_export_public_key", rc, "could not derive the X25519 public key"};
+  return out;
+}
+
+Result<std::string> x25519_shared(const std::string& private_key, const std::string& peer_public) {
+  if (peer_public.size() != 32) return Error{ErrorCode::CryptoFailed, "x25519", 0, "a public key must be 32 bytes"};
+  X25519Key key;
+  Status st = key.import(private_key);
+  if (!st) return st.error();
+  std::string out(32, '\0');
+  size_t len = 0;
+  psa_status_t rc = psa_raw_key_agreement(PSA_ALG_ECDH, key.id(), u8(peer_public), peer_public.size(), u8(out),
+                                          out.size(), &len);
+  if (rc != PSA_SUCCESS || len != 32)
+    return Error{ErrorCode::CryptoFailed, "psa_raw_key_agreement", rc, "the X25519 key agreement failed"};
+  // A small-order peer key makes the shared secret all zero, whatever our key (RFC 7748 s6.1).
+  if (constant_time_equal(out, std::string(32, '\0')))
+    return Error{ErrorCode::CryptoFailed, "x25519", 0, "the public key is not usable (small order)"};
+  return out;
+}
+
+Result<std::string> hkdf_sha256(const std::string& salt, const std::string& ikm, const std::string& info,
+                                size_t out_len) {
+  std::string out(out_len, '\0');
+  int rc = mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), u8(salt), salt.size(), u8(ikm), ikm.size(),
+                        u8(info), info.size(), u8(out), out_len);
+  if (rc != 0) return crypto_error("mbedtls_hkdf", rc);
   return out;
 }
 

@@ -497,12 +497,68 @@ async function newBoardLink() {
     location.origin + r.json.path;
 }
 
+// Export / import (tracklight export / import): secrets leave only sealed for the receiving
+// device's key; an import is shown as a dry run first and applied on confirmation.
+function xfer(text) {
+  $('#xfer').hidden = !text;
+  $('#xfer').textContent = text;
+}
+
+function failed(r) {
+  const e = r.json.error || {};
+  return (e.message || 'The agent answered ' + r.status + '.') +
+    (e.problems || []).map(p => '\nline ' + p.line + ': ' + p.message).join('');
+}
+
+async function exportFile() {
+  let q = '';
+  if ($('#x-secrets').checked) {
+    const key = $('#x-for').value.trim();
+    if (!/^x25519:[0-9a-f]{64}$/i.test(key)) { $('#x-for').focus(); return xfer("Paste the receiving device's key (x25519:…, from This device's key there)."); }
+    q = '?with_secrets=1&for=' + key;
+  }
+  const res = await fetch('/api/v1/export' + q, { credentials: 'same-origin' });
+  if (!res.ok) return xfer(failed({ status: res.status, json: await res.json().catch(() => ({})) }));
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = 'tracklight-export.conf';
+  a.click();
+  URL.revokeObjectURL(a.href);
+  xfer('Exported ' + (q ? 'with secrets sealed for that device.' : 'without secrets.'));
+}
+
+async function importFile() {
+  const file = $('#x-file').files[0];
+  $('#x-file').value = '';
+  if (!file) return;
+  const body = { text: await file.text() };
+  const q = $('#x-replace').checked ? '&replace=1' : '';
+  const dry = await api('POST', '/api/v1/import?dry_run=1' + q, body);
+  if (dry.status !== 200) return xfer(file.name + ': ' + failed(dry));
+  const lines = dry.json.lines.join('\n');
+  if (!dry.json.changed) return xfer(file.name + ': nothing to change.\n' + lines);
+  if (!confirm('Import ' + file.name + '?\n\n' + lines)) return xfer('Import cancelled; nothing was changed.');
+  const r = await api('POST', '/api/v1/import?dry_run=0' + q, body);
+  xfer(r.status === 200 ? 'Imported. Connect each changed connection to verify it.\n' + r.json.lines.join('\n') : failed(r));
+  refresh();
+}
+
+async function showKey() {
+  const r = await api('GET', '/api/v1/device-key');
+  xfer(r.status === 200 ? "This device's key (paste it into the export on the other device):\n" + r.json.public_key : failed(r));
+}
+
 function init() {
   $('#setup-form').addEventListener('submit', submitSetup);
   $('#login-form').addEventListener('submit', submitLogin);
   $('#logout').addEventListener('click', logout);
   $('#add').addEventListener('click', () => openDialog(null));
   $('#board-key').addEventListener('click', newBoardLink);
+  $('#export').addEventListener('click', exportFile);
+  $('#x-secrets').addEventListener('change', () => { $('#x-for').hidden = !$('#x-secrets').checked; });
+  $('#import').addEventListener('click', () => $('#x-file').click());
+  $('#x-file').addEventListener('change', importFile);
+  $('#x-key').addEventListener('click', showKey);
   $('#cancel').addEventListener('click', () => $('#dlg').close());
   $('#test').addEventListener('click', runTest);
   $('#cf').addEventListener('submit', connect);

@@ -37,88 +37,171 @@ bool parse_int(const std::string& s, int64_t lo, int64_t hi, int& out) {
   return true;
 }
 
-struct LineError {
-  size_t line;
-  std::string text;
-};
+bool missing_required_secret(const Connection& c, const FieldError& e) {
+  const char* need = required_secret(c.provider, c.auth);
+  if (!need || !*need || e.field != need) return false;
+  for (size_t i = 0; i < kSecretFieldCount; ++i)
+    if (e.field == kSecretFields[i].name) return (c.*kSecretFields[i].member).empty();
+  return false;
+}
 
-// Parses one "[connection id]" or "key = value" body line into the config being built.
+// Parses one "[connection id]" or "key = value" body line into the config being built. In
+// transfer mode (export files) it goes on after a problem to report the others too.
 class Decoder {
  public:
-  explicit Decoder(const SecretBox& box) : box_(box) {}
+  Decoder(const SecretBox* box, const ProvisioningKey* key, bool transfer) : box_(box), key_(key), transfer_(transfer) {}
 
   Result<DecodedConfig> run(const std::string& text);
+  DecodedTransfer run_transfer(const std::string& text);
 
  private:
+  bool lines(const std::string& text);
+  bool line(const std::string& raw);
+  void validate();
   bool section(const std::string& line);
   bool setting(const std::string& key, const std::string& value);
   bool agent_setting(const std::string& key, const std::string& value);
   bool connection_setting(Connection& c, const std::string& key, const std::string& value);
   bool board_setting(Connection& c, const std::string& key, const std::string& value);
+  Result<std::string> open_secret(const std::string& context, const std::string& value) const;
   bool once(const std::string& key);
   bool fail(const std::string& why) {
     error_ = why;
     return false;
   }
-  Result<DecodedConfig> error_at(size_t line, const std::string& why) const {
-    return Error{ErrorCode::ConfigInvalid, "line " + std::to_string(line), 0, why};
+  // Store mode stops at the first problem; transfer mode collects them. False: stop reading.
+  bool problem(size_t line, const std::string& why) {
+    problems_.push_back({line, why});
+    return transfer_ && problems_.size() < kMaxTransferProblems;
   }
+  size_t line_of(size_t conn, const std::string& field) const;
 
-  const SecretBox& box_;
+  const SecretBox* box_;
+  const ProvisioningKey* key_;
+  bool transfer_;
   DecodedConfig out_;
   size_t line_no_ = 0;
-  enum class Where { Top, Agent, Connection } where_ = Where::Top;
+  bool have_version_ = false;
+  enum class Where { Top, Agent, Connection, Skip } where_ = Where::Top;
   std::vector<std::string> seen_;  // keys already set in this section
   std::vector<size_t> section_lines_;
+  std::vector<std::set<std::string>> given_;                     // secrets in the file, per connection
+  std::vector<std::vector<std::pair<std::string, size_t>>> keys_;  // first line of each key, per connection
+  std::vector<LineProblem> problems_;
   std::string error_;
 };
 
 Result<DecodedConfig> Decoder::run(const std::string& text) {
-  if (text.size() > kMaxConfigBytes) return error_at(0, "the file is larger than 1 MiB");
-  bool have_version = false;
+  if (lines(text)) validate();
+  if (problems_.empty()) return std::move(out_);
+  return Error{ErrorCode::ConfigInvalid, "line " + std::to_string(problems_[0].line), 0, problems_[0].message};
+}
+
+DecodedTransfer Decoder::run_transfer(const std::string& text) {
+  if (lines(text) && problems_.empty()) validate();
+  DecodedTransfer t;
+  t.config = std::move(out_.config);
+  t.warnings = std::move(out_.warnings);
+  t.secrets_given = std::move(given_);
+  t.section_lines = std::move(section_lines_);
+  t.problems = std::move(problems_);
+  return t;
+}
+
+// False when reading stopped early (a problem in store mode, or too many).
+bool Decoder::lines(const std::string& text) {
+  if (text.size() > kMaxConfigBytes) return problem(0, "the file is larger than 1 MiB"), false;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string::npos) nl = text.size();
-    std::string raw = text.substr(pos, nl - pos);
-    pos = nl + 1;
     ++line_no_;
-    if (!raw.empty() && raw.back() == '\r') raw.pop_back();
-    if (raw.find('\0') != std::string::npos) return error_at(line_no_, "contains a NUL byte");
-    std::string line = trim(raw);
-    if (line.empty() || line[0] == '#') continue;
-    if (!have_version) {
-      if (line != "version = 1" && line != "version=1")
-        return error_at(line_no_, line.rfind("version", 0) == 0
-                                      ? "unsupported format version (this agent reads version 1)"
-                                      : "expected 'version = 1' as the first setting");
-      have_version = true;
-      continue;
+    if (transfer_ && nl - pos > kMaxTransferLine) {
+      if (!problem(line_no_, "the line is longer than 128 KiB")) return false;
+      where_ = Where::Skip;
+    } else if (!line(text.substr(pos, nl - pos)) && !problem(line_no_, error_)) {
+      return false;
     }
-    bool ok = line[0] == '[' ? section(line) : [&] {
-      size_t eq = line.find('=');
-      if (eq == std::string::npos) return fail("expected 'key = value' or a [section]");
-      std::string value;
-      std::string why;
-      if (!decode_value(trim(line.substr(eq + 1)), value, why)) return fail(why);
-      return setting(trim(line.substr(0, eq)), value);
-    }();
-    if (!ok) return error_at(line_no_, error_);
+    if (!have_version_ && !problems_.empty()) return false;  // nothing else can be read
+    pos = nl + 1;
   }
-  if (!have_version) return error_at(line_no_, "the file is empty or has no 'version = 1' line");
+  if (!have_version_) return problem(line_no_, "the file is empty or has no 'version = 1' line"), false;
+  return true;
+}
+
+bool Decoder::line(const std::string& text) {
+  std::string raw = text;
+  if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+  if (raw.find('\0') != std::string::npos) return fail("contains a NUL byte");
+  std::string line = trim(raw);
+  if (line.empty() || line[0] == '#') return true;
+  if (!have_version_) {
+    if (line != "version = 1" && line != "version=1")
+      return fail(line.rfind("version", 0) == 0 ? "unsupported format version (this agent reads version 1)"
+                                                : "expected 'version = 1' as the first setting");
+    have_version_ = true;
+    return true;
+  }
+  if (line[0] == '[') return section(line);
+  size_t eq = line.find('=');
+  if (eq == std::string::npos) return fail("expected 'key = value' or a [section]");
+  std::string value;
+  std::string why;
+  if (!decode_value(trim(line.substr(eq + 1)), value, why)) return fail(why);
+  return setting(trim(line.substr(0, eq)), value);
+}
+
+// Every connection must pass the field rules, except that one saved as not-verified (or read
+// from an export file) may lack its sign-in secret: an import that could not carry it.
+void Decoder::validate() {
   for (size_t i = 0; i < out_.config.connections.size(); ++i) {
-    auto errors = validate_connection(out_.config.connections[i]);
-    if (!errors.empty())
-      return error_at(section_lines_[i], "[connection " + out_.config.connections[i].id + "] " +
-                                             errors[0].field + ": " + errors[0].message);
+    const Connection& c = out_.config.connections[i];
+    for (const auto& e : validate_connection(c)) {
+      if ((transfer_ || c.saved_status == "not-verified") && missing_required_secret(c, e)) continue;
+      if (!problem(transfer_ ? line_of(i, e.field) : section_lines_[i], "[connection " + c.id + "] " + e.field + ": " + e.message))
+        return;
+      if (!transfer_) return;
+    }
   }
-  return std::move(out_);
+}
+
+// The line where a field was set ("headers[1].name" -> the first header line), else the
+// connection's section line.
+size_t Decoder::line_of(size_t conn, const std::string& field) const {
+  std::string key = field.substr(0, field.find('['));
+  if (key == "headers") key = "header";
+  if (key == "board.pipelines") key = "board.pipeline";
+  for (const auto& k : keys_[conn])
+    if (k.first == key) return k.second;
+  return section_lines_[conn];
+}
+
+Result<std::string> Decoder::open_secret(const std::string& context, const std::string& value) const {
+  if (!transfer_) return box_->open(context, value);
+  if (looks_sealed_for(value)) {
+    if (key_) return key_->open(context, value);
+    const std::string fp = sealed_for_fingerprint(value);
+    if (fp.size() != 16 || fp.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return Error{ErrorCode::CryptoFailed, "", 0, "is damaged (expected sealed-for:<16 hex digits>:<base64>)"};
+    return Error{ErrorCode::CryptoFailed, "", 0,
+                 "is sealed for another device (key " + fp +
+                     "): this device has no provisioning key yet. Run `tracklight device-key --public` here and export "
+                     "again with --for and its output"};
+  }
+  if (SecretBox::looks_sealed(value))
+    return Error{ErrorCode::ConfigInvalid, "", 0,
+                 "is sealed with the other device's own key (is this a copy of tracklight.conf?): make the file with "
+                 "`tracklight export --with-secrets --for KEY`, KEY from `tracklight device-key --public` on this device"};
+  return Error{ErrorCode::ConfigInvalid, "", 0,
+               "must be sealed for this device (sealed-for:...), not written in clear; leave the line out to keep "
+               "the stored one"};
 }
 
 bool Decoder::section(const std::string& line) {
+  seen_.clear();
+  where_ = Where::Skip;  // until this header is known to be good: its lines are not read
   if (line.back() != ']') return fail("a section header must end with ']'");
   std::string inner = trim(line.substr(1, line.size() - 2));
-  seen_.clear();
   if (inner == "agent") {
     where_ = Where::Agent;
     return true;
@@ -133,6 +216,8 @@ bool Decoder::section(const std::string& line) {
   c.id = id;
   out_.config.connections.push_back(c);
   section_lines_.push_back(line_no_);
+  given_.emplace_back();
+  keys_.emplace_back();
   where_ = Where::Connection;
   return true;
 }
@@ -149,13 +234,22 @@ bool Decoder::setting(const std::string& key, const std::string& value) {
   switch (where_) {
     case Where::Top: return fail("setting '" + key + "' must be inside a [section]");
     case Where::Agent: return agent_setting(key, value);
-    case Where::Connection: return connection_setting(out_.config.connections.back(), key, value);
+    case Where::Connection: {
+      auto& keys = keys_.back();
+      if (std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; }) == keys.end())
+        keys.emplace_back(key, line_no_);
+      return connection_setting(out_.config.connections.back(), key, value);
+    }
+    case Where::Skip: return true;
   }
   return false;
 }
 
 bool Decoder::agent_setting(const std::string& key, const std::string& value) {
   auto& a = out_.config.agent;
+  if (transfer_ && (key == "admin_password" || key == "board_key"))
+    return fail(key + " is not imported: an export never carries it (the admin password is set with `tracklight passwd` "
+                      "or on the page, the board link on the page); remove the line");
   if (key == "admin_password") {
     if (!once(key)) return false;
     if (value.rfind("pbkdf2-sha256$", 0) != 0) return fail("admin_password must be a pbkdf2-sha256 hash");
@@ -183,11 +277,19 @@ bool Decoder::agent_setting(const std::string& key, const std::string& value) {
 bool Decoder::connection_setting(Connection& c, const std::string& key, const std::string& value) {
   if (key == "header") {
     size_t sp = value.find(' ');
-    if (sp == std::string::npos) return fail("header must be '<Name> sealed:...'");
     if (c.headers.size() >= kMaxHeaders) return fail("more than 16 headers");
-    auto plain = box_.open(c.id + "/header/" + lower(value.substr(0, sp)), value.substr(sp + 1));
-    if (!plain) return fail("header " + value.substr(0, sp) + ": " + plain.error().detail);
+    if (sp == std::string::npos) {
+      if (!transfer_) return fail("header must be '<Name> sealed:...'");
+      c.headers.push_back({value, ""});  // the value is not in the file
+      return true;
+    }
+    const std::string context = c.id + "/header/" + lower(value.substr(0, sp));
+    auto plain = open_secret(context, value.substr(sp + 1));
+    if (!plain)
+      return fail(transfer_ ? "[connection " + c.id + "] header " + value.substr(0, sp) + " " + plain.error().detail
+                            : "header " + value.substr(0, sp) + ": " + plain.error().detail);
     c.headers.push_back({value.substr(0, sp), *plain});
+    given_.back().insert("header/" + lower(value.substr(0, sp)));
     return true;
   }
   if (key.rfind("board.", 0) == 0) return board_setting(c, key.substr(6), value);
@@ -201,9 +303,11 @@ bool Decoder::connection_setting(Connection& c, const std::string& key, const st
   }
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     if (key != kSecretFields[i].name) continue;
-    auto plain = box_.open(c.id + "/" + key, value);
-    if (!plain) return fail(key + ": " + plain.error().detail);
+    auto plain = open_secret(c.id + "/" + key, value);
+    if (!plain)
+      return fail(transfer_ ? "[connection " + c.id + "] " + key + " " + plain.error().detail : key + ": " + plain.error().detail);
     c.*kSecretFields[i].member = *plain;
+    given_.back().insert(key);
     return true;
   }
   for (size_t i = 0; i < kIntFieldCount; ++i) {
@@ -217,6 +321,10 @@ bool Decoder::connection_setting(Connection& c, const std::string& key, const st
     if (key != kBoolFields[i].name) continue;
     if (value != "true" && value != "false") return fail(key + " must be true or false");
     c.*kBoolFields[i].member = value == "true";
+    return true;
+  }
+  if (key == "status" && transfer_) {
+    out_.warnings.push_back("line " + std::to_string(line_no_) + ": status is not imported (an imported connection is saved as not-verified); left out");
     return true;
   }
   if (key == "status") {
@@ -265,9 +373,13 @@ bool Decoder::board_setting(Connection& c, const std::string& key, const std::st
   return true;
 }
 
+// Writes the flat file. Store mode seals every secret with the device key (SecretBox); transfer
+// mode (export files) leaves out what the receiving device must not get, and either leaves out
+// the secrets or seals them for the receiving device.
 class Encoder {
  public:
-  Encoder(const SecretBox& box, platform::Entropy& entropy) : box_(box), entropy_(entropy) {}
+  Encoder(const SecretBox* box, const DevicePublicKey* to, bool transfer, platform::Entropy& entropy)
+      : box_(box), to_(to), transfer_(transfer), entropy_(entropy) {}
   Result<std::string> run(const Config& config);
 
  private:
@@ -276,7 +388,11 @@ class Encoder {
   }
   bool put_sealed(const std::string& key, const std::string& context, const std::string& plain,
                   const std::string& name_prefix = "") {
-    auto sealed = box_.seal(context, plain, entropy_);
+    if (transfer_ && !to_) {
+      if (!name_prefix.empty()) out_ += key + " = " + name_prefix.substr(0, name_prefix.size() - 1) + "\n";
+      return true;
+    }
+    auto sealed = to_ ? seal_for_device(*to_, context, plain, entropy_) : box_->seal(context, plain, entropy_);
     if (!sealed) {
       error_ = sealed.error();
       return false;
@@ -285,20 +401,34 @@ class Encoder {
     return true;
   }
   bool connection(const Connection& c);
+  void header_comment();
 
-  const SecretBox& box_;
+  const SecretBox* box_;
+  const DevicePublicKey* to_;
+  bool transfer_;
   platform::Entropy& entropy_;
   std::string out_;
   Error error_;
 };
 
+void Encoder::header_comment() {
+  if (!transfer_) {
+    out_ =
+        "# tracklight configuration. Secrets are sealed with this device's key (device.key beside\n"
+        "# this file); edit other values by hand if you must, then reload (SIGHUP).\n";
+    return;
+  }
+  out_ = "# tracklight export: load it on a device with `tracklight import FILE` (add --dry-run to see\n";
+  out_ += "# what would change first). Connections arrive not verified: Connect checks them.\n";
+  out_ += to_ ? "# Secrets are sealed for the device with key " + to_->fingerprint() + " and open only there.\n"
+              : "# It carries no secrets: a device keeps its own for the same server; enter the others.\n";
+}
+
 Result<std::string> Encoder::run(const Config& config) {
-  out_ =
-      "# tracklight configuration. Secrets are sealed with this device's key (device.key beside\n"
-      "# this file); edit other values by hand if you must, then reload (SIGHUP).\n"
-      "version = 1\n\n[agent]\n";
-  if (!config.agent.admin_password_hash.empty()) put("admin_password", config.agent.admin_password_hash);
-  if (!config.agent.board_key_hash.empty()) put("board_key", config.agent.board_key_hash);
+  header_comment();
+  out_ += "version = 1\n\n[agent]\n";
+  if (!transfer_ && !config.agent.admin_password_hash.empty()) put("admin_password", config.agent.admin_password_hash);
+  if (!transfer_ && !config.agent.board_key_hash.empty()) put("board_key", config.agent.board_key_hash);
   for (const auto& h : config.agent.allowed_hosts) put("allowed_host", h);
   for (const auto& u : config.agent.unknown) put(u.first, u.second);
   for (const auto& c : config.connections)
@@ -312,7 +442,7 @@ bool Encoder::connection(const Connection& c) {
     if (!(c.*kStringFields[i].member).empty()) put(kStringFields[i].name, c.*kStringFields[i].member);
   for (size_t i = 0; i < kBoolFieldCount; ++i) put(kBoolFields[i].name, c.*kBoolFields[i].member ? "true" : "false");
   for (size_t i = 0; i < kIntFieldCount; ++i) put(kIntFields[i].name, std::to_string(c.*kIntFields[i].member));
-  put("status", c.saved_status);
+  if (!transfer_) put("status", c.saved_status);
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const std::string& v = c.*kSecretFields[i].member;
     if (!v.empty() && !put_sealed(kSecretFields[i].name, c.id + "/" + kSecretFields[i].name, v)) return false;
@@ -404,11 +534,19 @@ bool decode_value(const std::string& raw, std::string& out, std::string& why) {
 }
 
 Result<DecodedConfig> decode_config(const std::string& text, const SecretBox& box) {
-  return Decoder(box).run(text);
+  return Decoder(&box, nullptr, false).run(text);
 }
 
 Result<std::string> encode_config(const Config& config, const SecretBox& box, platform::Entropy& entropy) {
-  return Encoder(box, entropy).run(config);
+  return Encoder(&box, nullptr, false, entropy).run(config);
+}
+
+DecodedTransfer decode_transfer(const std::string& text, const ProvisioningKey* key) {
+  return Decoder(nullptr, key, true).run_transfer(text);
+}
+
+Result<std::string> encode_transfer(const Config& config, const DevicePublicKey* to, platform::Entropy& entropy) {
+  return Encoder(nullptr, to, true, entropy).run(config);
 }
 
 }  // namespace tracklight::firmware

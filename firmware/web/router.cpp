@@ -26,6 +26,9 @@ const Route kRoutes[] = {
     {"GET", "/cc.xml", Access::Board, handle_cctray},
     {"GET", "/metrics", Access::Board, handle_metrics},
     {"POST", "/api/v1/board/key", Access::Admin, handle_rotate_board_key},
+    {"GET", "/api/v1/device-key", Access::Admin, handle_device_key},
+    {"GET", "/api/v1/export", Access::Admin, handle_export},
+    {"POST", "/api/v1/import", Access::Admin, handle_import},
 };
 
 bool path_matches(const std::string& pattern, const std::string& path, std::string& id) {

@@ -30,6 +30,9 @@ HttpResponse handle_cctray(AgentState& s, const HttpRequest& req, const std::str
 HttpResponse handle_rotate_board_key(AgentState& s, const HttpRequest& req, const std::string& id);
 HttpResponse handle_metrics(AgentState& s, const HttpRequest& req, const std::string& id);
 std::string board_key_hash(const std::string& key);  // as stored in the config
+HttpResponse handle_device_key(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_export(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_import(AgentState& s, const HttpRequest& req, const std::string& id);
 RouteClass route_class_of(const std::string& path);  // how /metrics counts a request to `path`
 
 // Access a route needs.

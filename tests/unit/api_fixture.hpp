@@ -41,9 +41,11 @@ struct ApiTest : ::testing::Test {
     r.method = method;
     size_t q = path.find('?');
     r.path = path.substr(0, q);
-    if (q != std::string::npos) {
-      std::string kv = path.substr(q + 1);
-      r.query.emplace_back(kv.substr(0, kv.find('=')), kv.substr(kv.find('=') + 1));
+    for (size_t at = q; at != std::string::npos;) {  // name=value pairs, split at '&'
+      const size_t end = path.find('&', at + 1);
+      const std::string kv = path.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+      r.query.emplace_back(kv.substr(0, kv.find('=')), kv.find('=') == std::string::npos ? "" : kv.substr(kv.find('=') + 1));
+      at = end;
     }
     r.body = body;
     r.remote_addr = "192.0.2.10";
