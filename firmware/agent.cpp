@@ -74,14 +74,6 @@ Status Agent::start() {
     for (unsigned char b : *seed) v = v << 8 | b;
     p->seed_jitter(v);
   }
-  auto pkey = load_or_create_provisioning_key(s.fs, s.entropy, s.opts.state_dir, ".tmp");
-  if (pkey) {
-    s.provisioning = std::make_shared<const ProvisioningKey>(*pkey);
-    auto opened = s.fs.make_private_file(s.opts.state_dir + "/" + kProvisioningKeyFile);
-    if (opened && *opened) s.log.warn("config", std::string(kProvisioningKeyFile) + " was readable by other users; it is now private (0600)");
-  } else {
-    s.log.error("config", "no provisioning key, so nothing can be imported with secrets: " + pkey.error().message());
-  }
   LoadedConfig loaded = s.store.load();
   std::lock_guard<std::mutex> lock(s.mu);
   s.config = std::move(loaded.config);

@@ -54,8 +54,10 @@ struct AgentState {
   LoginThrottle throttle;
   std::string setup_code;      // while no admin password is set
   int64_t started_ms = 0;
-  // This device's provisioning key (export --for, import), made at start; null when it could
-  // not be read or made (logged). Set before serving, then only read.
+  // This device's provisioning key (export --for, import): read or made on first use, not at
+  // start (an X25519 scalar multiplication and the PSA code it runs on every boot for a feature
+  // most boots never use). See provisioning_key() in web/api_transfer.cpp.
+  std::mutex provisioning_mu;
   std::shared_ptr<const ProvisioningKey> provisioning;
   Monitor* monitor = nullptr;  // told about every change of the connections
   BoardPoller* board = nullptr;  // likewise

@@ -37,11 +37,28 @@ HttpResponse no_provisioning_key() {
   return error_response(503, "no_device_key", "this device has no provisioning key (see the agent's log)");
 }
 
+// Read or made once, on the first request that needs it; a failure is logged and tried again
+// on the next request.
+std::shared_ptr<const ProvisioningKey> provisioning_key(AgentState& s) {
+  std::lock_guard<std::mutex> lock(s.provisioning_mu);
+  if (s.provisioning) return s.provisioning;
+  auto key = load_or_create_provisioning_key(s.fs, s.entropy, s.opts.state_dir, ".tmp");
+  if (!key) {
+    s.log.error("config", "no provisioning key, so nothing can be imported with secrets: " + key.error().message());
+    return nullptr;
+  }
+  s.provisioning = std::make_shared<const ProvisioningKey>(*key);
+  auto opened = s.fs.make_private_file(s.opts.state_dir + "/" + kProvisioningKeyFile);
+  if (opened && *opened) s.log.warn("config", std::string(kProvisioningKeyFile) + " was readable by other users; it is now private (0600)");
+  return s.provisioning;
+}
+
 }  // namespace
 
 HttpResponse handle_device_key(AgentState& s, const HttpRequest&, const std::string&) {
-  if (!s.provisioning) return no_provisioning_key();
-  const DevicePublicKey& k = s.provisioning->public_key();
+  auto key = provisioning_key(s);
+  if (!key) return no_provisioning_key();
+  const DevicePublicKey& k = key->public_key();
   return json_response(200, {{"public_key", k.text()}, {"fingerprint", k.fingerprint()}});
 }
 
@@ -98,7 +115,7 @@ HttpResponse handle_import(AgentState& s, const HttpRequest& req, const std::str
     if (key != "text") return error_response(400, "unknown_field", key + " is not a known field", key);
   if (!j.contains("text") || !j["text"].is_string())
     return error_response(400, "bad_field", "text must be the file's text, as a string", "text");
-  DecodedTransfer file = decode_transfer(j["text"].get<std::string>(), s.provisioning.get());
+  DecodedTransfer file = decode_transfer(j["text"].get<std::string>(), provisioning_key(s).get());
   if (!file.problems.empty()) return invalid_file(file.problems);
   ImportPlan plan;
   if (dry_run) {
