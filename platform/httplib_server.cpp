@@ -181,8 +181,13 @@ class GuardedServer : public httplib::Server {
     // The intake has already answered "Expect: 100-continue" (and read the body): the library
     // must not send a second interim answer. The local address is not passed: nothing reads it,
     // and looking it up would cost a system call per request.
-    bool ok = process_request(strm, c.client, c.client_port, "", 0, last, closed,
-                              [](httplib::Request& r) { r.headers.erase("Expect"); });
+    // No handler takes a WebSocket upgrade: without the header the library routes such a request
+    // like any other, inside its exception guard.
+    bool ok = process_request(strm, c.client, c.client_port, "", 0, last, closed, [](httplib::Request& r) {
+      r.headers.erase("Expect");
+      r.headers.erase("Upgrade");
+    });
+    t_stream = nullptr;
     c.in.erase(0, c.request_bytes);
     c.request_bytes = 0;
     intake_->give_back(c, ok && !closed && !last && !t_close_after_answer && !strm.write_failed());
@@ -233,10 +238,50 @@ const char* code_for_status(int status) {
     case 404: return "not_found";
     case 413: return "body_too_large";
     case 414: return "uri_too_long";
+    case 415: return "unsupported_media_type";
     case 416: return "range_not_satisfiable";
     case 431: return "headers_too_large";
     default: return status >= 500 ? "internal_error" : "bad_request";
   }
+}
+
+// One request to the application: its body read by the library's own reader from a copy of the
+// request (Content-Length or chunked, an unknown Content-Encoding refused with 415, the size
+// limit), then the router's answer.
+httplib::Server::HandlerResponse route(const HttpHandler& handler, size_t max_body, RefusalLog& refusals,
+                                     const httplib::Request& req, httplib::Response& res) {
+  if (!t_stream) throw std::logic_error("no request stream");
+  HttpRequest in = to_request(req);
+  if (httplib::detail::expect_content(req)) {
+    RequestStream body = *t_stream;
+    httplib::Request framing;  // the reader records chunked trailers in it
+    framing.headers = req.headers;
+    bool ok = httplib::detail::read_content(
+        body, framing, max_body, res.status, nullptr,
+        [&in](const char* buf, size_t n, size_t, size_t) {
+          in.body.append(buf, n);
+          return true;
+        },
+        true);
+    if (!ok) {
+      if (res.status < 400) res.status = 400;
+      return httplib::Server::HandlerResponse::Handled;
+    }
+  }
+  HttpResponse out = handler(in);
+  if (!out.refused_by.empty()) refusals.refused(out.refused_by, req.remote_addr, req.method + " " + req.path);
+  res.status = out.status;
+  for (auto& h : out.headers) res.set_header(h.first.c_str(), h.second);
+  if (!out.body.empty() || !out.content_type.empty())
+    res.set_content(std::move(out.body), out.content_type.c_str());
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+void internal_error(Logger& log, const httplib::Request& req, httplib::Response& res) {
+  log.error("http", "internal error while handling " + req.method + " " + req.path);
+  res.status = 500;
+  res.set_content("{\"error\":{\"code\":\"internal_error\",\"message\":\"internal error; see the agent log\"}}",
+                  "application/json");
 }
 
 }  // namespace
@@ -266,30 +311,13 @@ HttpServer::HttpServer(HttpServerOptions opts, HttpHandler handler, Logger& log)
   // std::regex, which initialises all of libstdc++'s locale facets at start-up (measured: 256 kB
   // more of shared-library pages resident while idle) and runs a regex match on every request.
   s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
-    HttpRequest in = to_request(req);
-    if (httplib::detail::expect_content(req)) {
-      RequestStream body = *t_stream;
-      httplib::Request framing;  // the reader records chunked trailers in it
-      framing.headers = req.headers;
-      bool ok = httplib::detail::read_content(
-          body, framing, impl->opts.max_body_bytes, res.status, nullptr,
-          [&in](const char* buf, size_t n, size_t, size_t) {
-            in.body.append(buf, n);
-            return true;
-          },
-          true);
-      if (!ok) {
-        if (res.status < 400) res.status = 400;
-        return httplib::Server::HandlerResponse::Handled;
-      }
+    // The library calls this hook on some paths outside its own exception guard: guard it here.
+    try {
+      return route(impl->handler, impl->opts.max_body_bytes, impl->refusals, req, res);
+    } catch (...) {
+      internal_error(impl->log, req, res);
+      return httplib::Server::HandlerResponse::Handled;
     }
-    HttpResponse out = impl->handler(in);
-    if (!out.refused_by.empty()) impl->refusals.refused(out.refused_by, req.remote_addr, req.method + " " + req.path);
-    res.status = out.status;
-    for (auto& h : out.headers) res.set_header(h.first.c_str(), h.second);
-    if (!out.body.empty() || !out.content_type.empty())
-      res.set_content(std::move(out.body), out.content_type.c_str());
-    return httplib::Server::HandlerResponse::Handled;
   });
   // Errors cpp-httplib answers itself (malformed request, body or URI too large) get the same
   // JSON shape as the application's.
@@ -308,10 +336,7 @@ HttpServer::HttpServer(HttpServerOptions opts, HttpHandler handler, Logger& log)
     if (res.get_header_value("Connection") == "close") t_close_after_answer = true;
   });
   s.set_exception_handler([impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-    impl->log.error("http", "internal error while handling " + req.method + " " + req.path);
-    res.status = 500;
-    res.set_content("{\"error\":{\"code\":\"internal_error\",\"message\":\"internal error; see the agent log\"}}",
-                    "application/json");
+    internal_error(impl->log, req, res);
   });
 }
 

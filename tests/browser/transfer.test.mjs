@@ -54,6 +54,7 @@ test('a connection moves from one device to another through the page, its secret
   assert.equal(put.status, 200, await put.text());
 
   await b.page.click('#x-key');
+  await b.page.locator('#xfer', { hasText: /x25519:[0-9a-f]{64}/ }).waitFor();  // fetched, made on first use
   const shown = await b.page.locator('#xfer').textContent();
   const key = /x25519:[0-9a-f]{64}/.exec(shown)[0];
   await assertAccessible(b.page, 'list with the device key shown');

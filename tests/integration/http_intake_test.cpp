@@ -126,6 +126,40 @@ TEST(HttpServerLifecycle, StopBeforeRunEndsRunCleanly) {
   server.run();
 }
 
+// A handler that throws costs its request a 500 in the API's JSON shape, never the agent: also
+// for a request dressed as a WebSocket upgrade, which the library routes on a path outside its
+// exception guard.
+TEST(HttpServerLifecycle, AHandlerThatThrowsAnswers500AndTheServerGoesOn) {
+  platform::MemoryLogger log;
+  platform::HttpServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  platform::HttpServer server(o, [](const platform::HttpRequest& r) -> platform::HttpResponse {
+    if (r.path == "/throw") throw std::runtime_error("handler failed");
+    platform::HttpResponse ok;
+    ok.body = "fine";
+    ok.content_type = "text/plain";
+    return ok;
+  }, log);
+  auto port = server.bind();
+  ASSERT_TRUE(port);
+  std::thread serving([&] { server.run(); });
+  server.wait_until_serving();
+  const std::string host = "Host: 127.0.0.1\r\n";
+  const std::string upgrade =
+      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n";
+  for (const std::string& extra : {std::string("Connection: close\r\n"), upgrade}) {
+    RawReply r = raw_request(*port, "GET /throw HTTP/1.1\r\n" + host + extra + "\r\n", 5);
+    EXPECT_EQ(r.status, 500) << r.text;
+    EXPECT_NE(r.text.find("\"internal_error\""), std::string::npos) << r.text;
+  }
+  RawReply after = raw_request(*port, "GET /ok HTTP/1.1\r\n" + host + upgrade + "\r\n", 5);
+  EXPECT_EQ(after.status, 200) << "a request dressed as an upgrade is served as a plain request\n" << after.text;
+  server.stop();
+  serving.join();
+}
+
 // A certificate change is refused, naming why, on a plain listener and for a pair that does not
 // parse or does not belong together.
 TEST(HttpServerLifecycle, ACertificateChangeThatCannotBeServedIsRefused) {
