@@ -25,7 +25,7 @@ def normal(name):  # OpenSSL shows IPv6 SANs in full and upper case
 
 def served(port, cafile):
     ctx = ssl.create_default_context(cafile=cafile)  # trusts only the device certificate on disk
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:  # a sanitizer build under load
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
             der = s.getpeercert(binary_form=True)
             names = [normal(v) for _, v in s.getpeercert().get("subjectAltName", ())]
@@ -68,7 +68,11 @@ def main():
         out["log"] = open(log_path).read()
     finally:
         agent.terminate()
-        agent.wait(10)
+        try:
+            agent.wait(30)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+            agent.wait()
     print(json.dumps(out))
 
 

@@ -186,6 +186,18 @@ inline size_t open_fds(pid_t pid) {
 }
 
 // What a command printed on its first line of standard output.
+// Everything a command printed on its standard output.
+inline std::string output_of(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
 inline std::string first_line_of(const std::string& cmd) {
   FILE* p = popen(cmd.c_str(), "r");
   char buf[8192] = "";
