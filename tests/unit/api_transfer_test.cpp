@@ -57,6 +57,17 @@ TEST_F(ApiTransferTest, ExportIsAFileWithoutSecretsUnlessSealed) {
   for (const auto& line : log.lines()) EXPECT_EQ(line.find("CANARY"), std::string::npos) << line;
 }
 
+// A file without sealed secrets needs no key: its dry run leaves the state directory as it was.
+TEST_F(ApiTransferTest, ADryRunWithoutSealedSecretsMakesNoKey) {
+  const std::string text = call("GET", "/api/v1/export").body;
+  ASSERT_NE(text.find("[connection jira]"), std::string::npos) << text;
+  auto dry = import(text, "?dry_run=1");
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  EXPECT_FALSE(fs.exists("state/provisioning.key"));
+  own_key();  // asked for, it is made
+  EXPECT_TRUE(fs.exists("state/provisioning.key"));
+}
+
 TEST_F(ApiTransferTest, DryRunThenImport) {
   std::string text = call("GET", "/api/v1/export?with_secrets=1&for=" + own_key()).body;
   const size_t at = text.find("name = Team Jira");
