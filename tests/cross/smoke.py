@@ -28,6 +28,22 @@ def rss_kb(pid):
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
 
+def rss_parts(pid, qemu, binary):
+    """The qemu process's resident kB by mapping: qemu's own code and heap, the agent's binary,
+    the guest's libraries, and anonymous memory, which holds both the guest's heap and stacks and
+    qemu's translated code (qemu-user cannot tell them apart)."""
+    parts, where = {"qemu": 0, "heap": 0, "agent": 0, "libs": 0, "anon": 0}, "anon"
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):
+                name = line.split()[5] if len(line.split()) > 5 else ""
+                where = ("qemu" if name.endswith("/" + qemu) else "heap" if name == "[heap]" else
+                         "agent" if os.path.realpath(binary) == name else "libs" if name.startswith("/") else "anon")
+            elif line.startswith("Rss:"):
+                parts[where] += int(line.split()[1])
+    return parts
+
+
 def lines_of(stream):
     """A queue fed with the stream's lines by a thread, so reading it can time out."""
     q = queue.Queue()
@@ -136,7 +152,7 @@ def smoke(args, work, procs):
     expect(status == 200 and body.get("ok") is True, "GET /healthz", "%s %s" % (status, body))
     served_s = time.monotonic() - t0
     time.sleep(1.0)
-    idle = rss_kb(agent.pid)
+    idle, parts = rss_kb(agent.pid), rss_parts(agent.pid, qemu, args.binary)
 
     status, body = api.call("POST", "/api/v1/setup", {"setup_code": code, "password": PASSWORD})
     expect(status == 200 and "csrf_token" in body, "POST /api/v1/setup", "%s %s" % (status, body))
@@ -153,9 +169,12 @@ def smoke(args, work, procs):
     expect(status == 200 and body.get("status") == "authorized", "POST /api/v1/connections/test", "%s %s" % (status, body))
     test_s = time.monotonic() - t1
     base = baseline_rss(qemu, cc, work)
-    print("smoke %s: /healthz answered %.2f s after start; setup, login, Test authorized (Test %.2f s); "
-          "idle RSS of the qemu process %d kB, of qemu running a program that only waits %s kB"
-          % (args.arch, served_s, test_s, idle, base if base is not None else "?"))
+    print("smoke %s: /healthz answered %.2f s after start; setup, login, Test authorized (Test %.2f s)\n"
+          "smoke %s: idle RSS of the qemu process %d kB: qemu's code %d kB and heap %d kB, the agent's binary %d kB, "
+          "the guest's libraries %d kB, anonymous %d kB (guest heap and stacks with qemu's translated code); "
+          "qemu running a program that only waits: %s kB"
+          % (args.arch, served_s, test_s, args.arch, idle, parts["qemu"], parts["heap"], parts["agent"], parts["libs"],
+             parts["anon"], base if base is not None else "?"))
 
 
 def main():
