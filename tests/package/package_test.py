@@ -32,7 +32,7 @@ def version():
 
 
 def check_deb(arch, deb):
-    lint = run(["lintian", "--fail-on", "warning", deb], timeout=600)
+    lint = run(["lintian", "--fail-on", "error,warning", deb], timeout=600)
     check(f"lintian {arch}", lint.returncode == 0, lint.stdout + lint.stderr)
     files = run(["dpkg-deb", "-c", deb]).stdout
     want = ["./usr/bin/tracklight", "." + UNIT, "./etc/default/tracklight",
