@@ -11,6 +11,7 @@ import json, os, re, shlex, signal, socket, subprocess, sys, tempfile, time, url
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARCHS = {"amd64": "X86-64", "arm64": "AArch64", "armhf": "ARM"}  # readelf's Machine names
 UNIT = "/lib/systemd/system/tracklight.service"
+WANTS = "/etc/systemd/system/multi-user.target.wants/tracklight.service"  # deb-systemd-helper enable
 passed = failed = 0
 
 
@@ -123,6 +124,8 @@ def install_and_purge(deb, ver):
     inst = run(["dpkg", "-i", deb], env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     if check("dpkg -i amd64", inst.returncode == 0, inst.stdout + inst.stderr):
         check("postinst says where the setup code is", "journalctl -u tracklight" in inst.stdout, inst.stdout)
+        link = os.path.realpath(WANTS)
+        check("postinst enabled the unit (for the next boot)", link == os.path.realpath(UNIT), link)
         got = run(["/usr/bin/tracklight", "--version"]).stdout.strip()
         check("installed version", got == "tracklight " + ver.rsplit("-", 1)[0], got)
         verify = run(["systemd-analyze", "verify", UNIT])
@@ -132,7 +135,7 @@ def install_and_purge(deb, ver):
         except Exception as e: check("run the installed agent", False, repr(e))
     purge = run(["dpkg", "--purge", "tracklight"])
     left = [p for p in ("/usr/bin/tracklight", UNIT, "/etc/default/tracklight", "/usr/share/doc/tracklight",
-                        "/usr/share/man/man8/tracklight.8.gz", "/var/lib/tracklight",
+                        "/usr/share/man/man8/tracklight.8.gz", WANTS, "/var/lib/tracklight",
                         "/var/lib/private/tracklight") if os.path.lexists(p)]
     check("dpkg --purge removes the files and the state", purge.returncode == 0 and not left,
           f"left {left}\n{purge.stdout}{purge.stderr}")
