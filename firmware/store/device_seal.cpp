@@ -132,9 +132,10 @@ Result<ProvisioningKey> load_or_create_provisioning_key(platform::Fs& fs, platfo
     if (!raw) return raw.error();
     platform::AtomicWriteOptions opts;
     opts.tmp_suffix = tmp_suffix;
+    opts.create_only = true;  // the agent and `device-key` may both make one: the first one stays
     (void)fs.remove(path + tmp_suffix);  // our own, from a write that was cut short
     st = fs.write_file_atomic(path, platform::base64_encode(*raw) + "\n", opts);
-    if (!st) return st.error();
+    if (!st && st.error().code != ErrorCode::Conflict) return st.error();
   }
   return load_provisioning_key(fs, state_dir);
 }
