@@ -540,7 +540,7 @@ async function importFile() {
   if (!dry.json.changed) return xfer(file.name + ': nothing to change.\n' + lines);
   if (!confirm('Import ' + file.name + '?\n\n' + lines)) return xfer('Import cancelled; nothing was changed.');
   const r = await api('POST', '/api/v1/import?dry_run=0' + q, body);
-  xfer(r.status === 200 ? 'Imported. Connect each changed connection to verify it.\n' + r.json.lines.join('\n') : failed(r));
+  xfer(r.status === 200 ? 'Imported; the agent checks each changed connection now.\n' + r.json.lines.join('\n') : failed(r));
   refresh();
 }
 
