@@ -57,6 +57,13 @@ TEST(DeviceSeal, PublicKeyLineRoundTrips) {
   for (const char* bad : {"", "x25519:", "x25519:zz", "ed25519:00", "x25519:0123"})
     EXPECT_FALSE(parse_device_public_key(bad).ok()) << bad;
   EXPECT_FALSE(parse_device_public_key(line.substr(0, line.size() - 1) + "g").ok());
+  // Low-order points (0 and 1, RFC 7748's "all zero" outputs) are refused as bad input, by name.
+  for (const std::string& low : {"x25519:" + std::string(64, '0'), "x25519:01" + std::string(62, '0')}) {
+    auto r = parse_device_public_key(low);
+    ASSERT_FALSE(r.ok()) << low;
+    EXPECT_EQ(r.error().code, ErrorCode::BadInput);
+    EXPECT_NE(r.error().detail.find("low-order"), std::string::npos) << r.error().detail;
+  }
 }
 
 struct SealTest : ::testing::Test {
