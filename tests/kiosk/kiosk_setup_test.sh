@@ -65,6 +65,7 @@ for f in --kiosk --no-first-run --no-default-browser-check --hide-crash-restore-
          "\"--user-data-dir=$home/.local/share/tracklight-kiosk\"" '"http://127.0.0.1:8080/board"'; do
   out=$(execstart); check "ExecStart has $f" has_word "$f"
 done
+out=$(cat "$unit")
 check "the URL is the last word" grep -q ' "http://127.0.0.1:8080/board"$' "$unit"
 check "Restart=always" grep -qx 'Restart=always' "$unit"
 check "RestartSec set" grep -qx 'RestartSec=5' "$unit"
