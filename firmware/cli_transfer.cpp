@@ -163,7 +163,7 @@ int run_import(const std::string& state_dir, const std::vector<std::string>& arg
   Status st = store.save(plan.next);
   if (!st) return failed("could not save: " + st.error().message() + "; nothing was changed");
   std::printf("Imported into %s. A running agent picks it up on reload (systemctl reload tracklight,\n"
-              "or kill -HUP its pid); changed connections are not verified until Connect.\n",
+              "or kill -HUP its pid) and checks the changed connections within seconds.\n",
               store.path().c_str());
   return 0;
 }

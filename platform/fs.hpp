@@ -2,6 +2,8 @@
 // write_file_atomic: the file at `path` is either its old content or the new one, never partial,
 // even on power loss: write <path>.tmp (O_EXCL, 0600), fsync, [hard-link old file to
 // <path>.bak], rename over <path>, fsync the directory. Thread-safety: none; callers serialise.
+// Run as root (`sudo tracklight import` into the service's state directory), new files take the
+// directory's owner, so the unprivileged service can still read what root wrote.
 #pragma once
 #include <string>
 #include <vector>
@@ -14,6 +16,10 @@ struct AtomicWriteOptions {
   // Names the temporary file <path><tmp_suffix>: two programs saving the same file (the agent
   // and `tracklight passwd`) each use their own, so neither removes the other's half-written one.
   std::string tmp_suffix = ".tmp";
+  // Only create: when <path> already exists (another process made it meanwhile) the write fails
+  // with AlreadyExists and the existing file stays. For keys made once, which must never change
+  // under a reader that already handed out their public part.
+  bool create_only = false;
 };
 
 class Fs {

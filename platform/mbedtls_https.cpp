@@ -97,9 +97,12 @@ class TlsSession {
   Status load_trust(const HttpsTarget& t, const std::string& bundle_path);
   Error verify_error(uint32_t flags) const;
   Error untrusted_error(long code) const;
-  static int on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags);
-  static int bio_send(void* self, const unsigned char* buf, size_t len);
-  static int bio_recv(void* self, unsigned char* buf, size_t len);
+  // Callbacks from mbedTLS's C code, which is built without unwind tables: nothing may throw
+  // through it, so on_verify catches (its strings can fail to allocate).
+  static int on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags) noexcept;
+  int record_peer(mbedtls_x509_crt* crt, int depth, uint32_t* flags);
+  static int bio_send(void* self, const unsigned char* buf, size_t len) noexcept;
+  static int bio_recv(void* self, unsigned char* buf, size_t len) noexcept;
   // The description of the fatal alert the server answered with, when that was its first
   // record (a refusal of the ClientHello), or -1.
   int first_alert() const {
@@ -240,8 +243,16 @@ Error TlsSession::untrusted_error(long code) const {
                "the certificate is issued by " + issuer + ", which is not a trusted CA"};
 }
 
-int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
-  auto* s = static_cast<TlsSession*>(self);
+int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t* flags) noexcept {
+  try {
+    return static_cast<TlsSession*>(self)->record_peer(crt, depth, flags);
+  } catch (...) {
+    return MBEDTLS_ERR_X509_ALLOC_FAILED;
+  }
+}
+
+int TlsSession::record_peer(mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
+  TlsSession* s = this;
   if (s->top_.depth < 0) {  // called from the chain's top down
     s->top_.depth = depth;
     s->top_.self_issued = self_issued(*crt);
@@ -268,7 +279,7 @@ int TlsSession::on_verify(void* self, mbedtls_x509_crt* crt, int depth, uint32_t
   return 0;
 }
 
-int TlsSession::bio_send(void* self, const unsigned char* buf, size_t len) {
+int TlsSession::bio_send(void* self, const unsigned char* buf, size_t len) noexcept {
   auto* s = static_cast<TlsSession*>(self);
   ssize_t n = ::send(s->io_.fd(), buf, len, MSG_NOSIGNAL);
   if (n >= 0) return static_cast<int>(n);
@@ -276,7 +287,7 @@ int TlsSession::bio_send(void* self, const unsigned char* buf, size_t len) {
   return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
-int TlsSession::bio_recv(void* self, unsigned char* buf, size_t len) {
+int TlsSession::bio_recv(void* self, unsigned char* buf, size_t len) noexcept {
   auto* s = static_cast<TlsSession*>(self);
   ssize_t n = ::recv(s->io_.fd(), buf, len, 0);
   if (n > 0 && s->first_len_ < sizeof s->first_) {

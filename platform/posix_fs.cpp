@@ -14,6 +14,7 @@ Error sys_error(const std::string& op, const std::string& path, int err) {
   if (err == ENOSPC || err == EDQUOT || err == EFBIG) code = ErrorCode::NoSpace;
   if (err == EROFS || err == EACCES || err == EPERM) code = ErrorCode::ReadOnly;
   if (err == ENOENT) code = ErrorCode::NotFound;
+  if (err == EEXIST) code = ErrorCode::Conflict;
   return Error{code, op + " " + path, err, std::strerror(err)};
 }
 
@@ -53,12 +54,24 @@ Status fsync_dir(const std::string& dir, const FsFaults& f) {
   return st;
 }
 
+// Root writing into a directory another user owns (the service's state directory under `sudo
+// tracklight import`) gives the file to that owner: a root-owned 0600 file there would lock the
+// service out of its own configuration or key.
+Status give_to_directory_owner(int fd, const std::string& path) {
+  if (::geteuid() != 0) return ok_status();
+  struct stat dir {};
+  if (::stat(dir_of(path).c_str(), &dir) != 0) return sys_error("stat", dir_of(path), errno);
+  if (dir.st_uid == 0 || ::fchown(fd, dir.st_uid, dir.st_gid) == 0) return ok_status();
+  return sys_error("chown", path, errno);
+}
+
 // Writes a new private file that must not exist yet (a stale one is removed first).
 Status write_new_file(const std::string& path, const std::string& data, const FsFaults& f) {
   ::unlink(path.c_str());
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return sys_error("open", path, errno);
-  Status st = write_all(fd, data, path, f);
+  Status st = give_to_directory_owner(fd, path);
+  if (st) st = write_all(fd, data, path, f);
   if (st) st = fsync_fd(fd, path, f);
   if (::close(fd) != 0 && st) st = sys_error("close", path, errno);
   if (!st) ::unlink(path.c_str());
@@ -116,7 +129,13 @@ Status PosixFs::write_file_atomic(const std::string& path, const std::string& da
     }
   }
   int rename_err = faults_.fail_rename_errno;
-  if (!rename_err && ::rename(tmp.c_str(), path.c_str()) != 0) rename_err = errno;
+  if (opts.create_only) {
+    // link() refuses an existing name, where rename() would replace it.
+    if (!rename_err && ::link(tmp.c_str(), path.c_str()) != 0) rename_err = errno;
+    ::unlink(tmp.c_str());
+  } else if (!rename_err && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    rename_err = errno;
+  }
   if (rename_err) {
     ::unlink(tmp.c_str());
     return sys_error("rename", path, rename_err);

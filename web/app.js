@@ -260,7 +260,7 @@ function headerRow(h) {
 }
 
 // The agent refuses to send a stored secret to another scheme, host or port than the one it
-// was entered for (SPEC section 2); these notes say so while the address is being edited.
+// was entered for (SPEC section 2), or past a new CA certificate; these notes say so while editing.
 function origin(url) {
   try {
     const u = new URL(url);
@@ -277,7 +277,8 @@ function moved(id, was) {
 
 // Stored secrets the agent would refuse to carry over, with whether the form still uses them.
 function boundSecrets() {
-  const server = moved('#f-server_url', editing && editing.server_url);
+  const ca = $('#f-ca_cert').value.trim();
+  const server = moved('#f-server_url', editing && editing.server_url) || !!editing && !!ca && ca !== editing.ca_cert;
   const proxy = moved('#f-proxy_url', editing && editing.proxy_url);
   return $$('#cf .secret').filter(box => box.dataset.stored && !$('input', box).value &&
     (box.dataset.secret === 'proxy_password' ? proxy : server))
@@ -539,7 +540,7 @@ async function importFile() {
   if (!dry.json.changed) return xfer(file.name + ': nothing to change.\n' + lines);
   if (!confirm('Import ' + file.name + '?\n\n' + lines)) return xfer('Import cancelled; nothing was changed.');
   const r = await api('POST', '/api/v1/import?dry_run=0' + q, body);
-  xfer(r.status === 200 ? 'Imported. Connect each changed connection to verify it.\n' + r.json.lines.join('\n') : failed(r));
+  xfer(r.status === 200 ? 'Imported; the agent checks each changed connection now.\n' + r.json.lines.join('\n') : failed(r));
   refresh();
 }
 
@@ -567,6 +568,7 @@ function init() {
   $('#f-auth').addEventListener('change', () => { applyVisibility(); updateCarryNotes(); });
   $('#f-server_url').addEventListener('input', updateCarryNotes);
   $('#f-proxy_url').addEventListener('input', updateCarryNotes);
+  $('#f-ca_cert').addEventListener('input', updateCarryNotes);
   $('#f-name').addEventListener('input', () => {
     if (!editing) $('#f-id').value = slug($('#f-name').value);
   });

@@ -67,7 +67,8 @@ std::string settings_fingerprint(const Connection& c, bool with_board) {
   for (size_t i = 0; i < kStringFieldCount; ++i) add(c.*kStringFields[i].member);
   for (size_t i = 0; i < kSecretFieldCount; ++i) add(c.*kSecretFields[i].member);
   for (const auto& h : c.headers) add(h.name), add(h.value);
-  add(std::to_string(c.check_interval_s) + (c.active ? "A" : "-") + (c.use_for_tfvc ? "T" : "-") + c.saved_status);
+  add(std::to_string(c.check_interval_s) + (c.active ? "A" : "-") + (c.use_for_tfvc ? "T" : "-") +
+      (c.imported ? "I" : "-") + c.saved_status);
   if (with_board) {
     const BoardSettings& b = c.board;
     add(std::to_string(b.interval_s) + "/" + std::to_string(b.max_issues) + (b.enabled ? "E" : "-"));

@@ -44,6 +44,9 @@ struct Connection {
   std::string password, api_key, token, client_secret, proxy_password;
   // Outcome of the last Connect ("not-verified" when saved without verification).
   std::string saved_status = "not-verified";
+  // Added or changed by an import and not Connected since: saved as not-verified (an import never
+  // marks a connection authorized), yet the monitor checks it as usual.
+  bool imported = false;
   // Keys this version does not know, kept as they were so a newer file loses nothing.
   std::vector<std::pair<std::string, std::string>> unknown;
 };

@@ -1,5 +1,6 @@
 #include "firmware/model/connection_rules.hpp"
 #include "firmware/model/text.hpp"
+#include "firmware/model/url.hpp"
 
 #include <cctype>
 
@@ -244,6 +245,16 @@ bool auth_known(const std::string& provider, const std::string& auth) { return f
 bool auth_available(const std::string& provider, const std::string& auth) {
   const AuthMethod* m = find_auth(provider, auth);
   return m && m->available;
+}
+
+bool server_secrets_may_follow(const std::string& server_url, const std::string& ca_cert, const Connection& stored) {
+  if (!same_origin(server_url, stored.server_url)) return false;
+  // The page sends the PEM trimmed; a file may end it with a line break.
+  auto core = [](const std::string& pem) {
+    const size_t b = pem.find_first_not_of(" \t\r\n"), e = pem.find_last_not_of(" \t\r\n");
+    return b == std::string::npos ? std::string() : pem.substr(b, e - b + 1);
+  };
+  return core(ca_cert).empty() || core(ca_cert) == core(stored.ca_cert);
 }
 
 const char* required_secret(const std::string& provider, const std::string& auth) {

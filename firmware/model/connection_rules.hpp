@@ -22,6 +22,11 @@ bool auth_available(const std::string& provider, const std::string& auth);
 // Which secret field an auth method needs ("" when none).
 const char* required_secret(const std::string& provider, const std::string& auth);
 
+// Whether the server's stored secrets (and header values) may go with an edited connection: the
+// same scheme, host and port, and no CA certificate added or replaced. A new CA could vouch for
+// another machine under the same name; removing one only narrows whom the agent trusts.
+bool server_secrets_may_follow(const std::string& server_url, const std::string& ca_cert, const Connection& stored);
+
 bool valid_date(const std::string& yyyy_mm_dd);
 // Days from 1970-01-01 to a date that passed valid_date (proleptic Gregorian).
 int64_t date_days(const std::string& yyyy_mm_dd);

@@ -2,10 +2,24 @@
 
 #include <algorithm>
 
+#include "firmware/model/connection_rules.hpp"
+
 namespace tracklight::firmware {
 namespace {
 
-bool watched(const std::string& status) { return status == "authorized" || status == "interrupted"; }
+bool has_sign_in_secret(const Connection& c) {
+  const std::string need = required_secret(c.provider, c.auth);
+  for (size_t i = 0; i < kSecretFieldCount; ++i)
+    if (need == kSecretFields[i].name) return !(c.*kSecretFields[i].member).empty();
+  return true;
+}
+
+// An imported connection is checked like a Connected one, unless the file could not carry its
+// sign-in secret (then there is nothing to check until Connect is given it).
+bool watched(const Connection& c, const std::string& status) {
+  if (status == "authorized" || status == "interrupted") return true;
+  return status == "not-verified" && c.imported && has_sign_in_secret(c);
+}
 
 }  // namespace
 
@@ -28,7 +42,9 @@ void Monitor::sync(const std::vector<Connection>& connections, bool at_startup) 
     e.conn = c;
     e.fingerprint = fp;
     e.health.status = effective_status(c);
-    if (watched(e.health.status)) e.due_ms = now + jittered(at_startup ? 5000 : c.check_interval_s * 1000LL);
+    // Connect has just checked a changed connection; an import has not.
+    const bool soon = at_startup || e.health.status == "not-verified";
+    if (watched(c, e.health.status)) e.due_ms = now + jittered(soon ? 5000 : c.check_interval_s * 1000LL);
     next[c.id] = std::move(e);
   }
   entries_ = std::move(next);
@@ -95,7 +111,7 @@ int64_t Monitor::tick() {
 void Monitor::record_test(const Connection& c, const Report& r) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(c.id);
-  if (it == entries_.end() || !watched(it->second.health.status) ||
+  if (it == entries_.end() || !watched(it->second.conn, it->second.health.status) ||
       it->second.fingerprint != settings_fingerprint(c, /*with_board=*/false))
     return;
   apply(it->second, r, clock_.monotonic_ms());

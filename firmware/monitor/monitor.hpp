@@ -6,7 +6,8 @@
 //                   interval, and back to authorized by itself
 //   not-authorized  401/403, missing permission, expired token: not retried until the settings
 //                   change (a retry storm would lock the account)
-//   not-verified    saved with verify=false: not watched until a Connect verifies it
+//   not-verified    saved with verify=false: not watched until a Connect verifies it; added or
+//                   changed by an import: checked as usual, and its status follows the check
 //   inactive        switched off
 // A status change is logged once. tick() does the work and is what tests drive with a fake
 // clock; run() is the thread around it. Thread-safe.

@@ -323,8 +323,13 @@ bool Decoder::connection_setting(Connection& c, const std::string& key, const st
     c.*kBoolFields[i].member = value == "true";
     return true;
   }
-  if (key == "status" && transfer_) {
-    out_.warnings.push_back("line " + std::to_string(line_no_) + ": status is not imported (an imported connection is saved as not-verified); left out");
+  if (key == "imported" && !transfer_) {
+    if (value != "true" && value != "false") return fail("imported must be true or false");
+    c.imported = value == "true";
+    return true;
+  }
+  if ((key == "status" || key == "imported") && transfer_) {
+    out_.warnings.push_back("line " + std::to_string(line_no_) + ": " + key + " is not imported (an imported connection is saved as not-verified); left out");
     return true;
   }
   if (key == "status") {
@@ -443,6 +448,7 @@ bool Encoder::connection(const Connection& c) {
   for (size_t i = 0; i < kBoolFieldCount; ++i) put(kBoolFields[i].name, c.*kBoolFields[i].member ? "true" : "false");
   for (size_t i = 0; i < kIntFieldCount; ++i) put(kIntFields[i].name, std::to_string(c.*kIntFields[i].member));
   if (!transfer_) put("status", c.saved_status);
+  if (!transfer_ && c.imported) put("imported", "true");
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const std::string& v = c.*kSecretFields[i].member;
     if (!v.empty() && !put_sealed(kSecretFields[i].name, c.id + "/" + kSecretFields[i].name, v)) return false;

@@ -23,9 +23,12 @@ Status ConfigStore::open(StoreAccess access) {
     if (!fs_.exists(key_path)) {
       auto key = entropy_.bytes(32);
       if (!key) return key.error();
-      st = fs_.write_file_atomic(key_path, platform::base64_encode(*key) + "\n", {});
-      if (!st) return st;
-      log_.info("config", "created a new device key at " + key_path);
+      platform::AtomicWriteOptions once;
+      once.create_only = true;  // made meanwhile by `tracklight passwd` or the agent: use theirs
+      if (access != StoreAccess::Agent) once.tmp_suffix = ".edit.tmp";
+      st = fs_.write_file_atomic(key_path, platform::base64_encode(*key) + "\n", once);
+      if (!st && st.error().code != ErrorCode::Conflict) return st;
+      if (st) log_.info("config", "created a new device key at " + key_path);
     }
   }
   auto text = fs_.read_file(key_path, 1024);

@@ -47,6 +47,11 @@ Result<DevicePublicKey> parse_device_public_key(const std::string& text) {
     if (hi < 0 || lo < 0) return bad;
     k.raw += static_cast<char>(hi * 16 + lo);
   }
+  // A low-order point (all zeros, say) gives every sender the same known shared secret: refuse
+  // it here, as a bad key, rather than fail later while sealing.
+  if (!platform::x25519_shared(std::string(kKeyLen, '\x5a'), k.raw))
+    return Error{ErrorCode::BadInput, "device key", 0,
+                 "is not a usable X25519 public key (a low-order point); copy it again from `tracklight device-key --public`"};
   return k;
 }
 
@@ -132,9 +137,10 @@ Result<ProvisioningKey> load_or_create_provisioning_key(platform::Fs& fs, platfo
     if (!raw) return raw.error();
     platform::AtomicWriteOptions opts;
     opts.tmp_suffix = tmp_suffix;
+    opts.create_only = true;  // the agent and `device-key` may both make one: the first one stays
     (void)fs.remove(path + tmp_suffix);  // our own, from a write that was cut short
     st = fs.write_file_atomic(path, platform::base64_encode(*raw) + "\n", opts);
-    if (!st) return st.error();
+    if (!st && st.error().code != ErrorCode::Conflict) return st.error();
   }
   return load_provisioning_key(fs, state_dir);
 }

@@ -18,7 +18,7 @@ const HeaderEntry* find_header(const Connection& c, const std::string& name) {
 // Fills the secrets the file did not carry from the stored connection, where they may go.
 void merge_secrets(Connection& c, const std::set<std::string>& given, const Connection* stored,
                    std::vector<SecretToEnter>& enter) {
-  const bool server_same = stored && same_origin(c.server_url, stored->server_url);
+  const bool server_same = stored && server_secrets_may_follow(c.server_url, c.ca_cert, *stored);
   const bool proxy_same = stored && !c.proxy_url.empty() && same_origin(c.proxy_url, stored->proxy_url);
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const auto& f = kSecretFields[i];
@@ -113,7 +113,8 @@ ImportPlan plan_import(const Config& current, const DecodedTransfer& file, bool 
       change.kind = "unchanged";
       c = *stored;  // keeps its status: nothing about it changed
     } else {
-      c.saved_status = "not-verified";  // never authorized by an import: Connect checks it
+      c.saved_status = "not-verified";  // never authorized by an import: the monitor checks it
+      c.imported = true;
     }
     Connection* slot = plan.next.find(c.id);
     if (slot) {
@@ -142,7 +143,7 @@ std::vector<std::string> describe_plan(const ImportPlan& plan) {
     lines.push_back(line);
     for (const auto& e : c.enter)
       lines.push_back("  " + c.id + ": enter the " + e.field + (e.server_changed ? " again" : "") + " on the page: " +
-                      (e.server_changed ? "the server changed (scheme, host or port), so the stored one is not carried over"
+                      (e.server_changed ? "the server (scheme, host or port) or its CA certificate changed, so the stored one is not carried over"
                                         : "the file does not carry it"));
   }
   if (!plan.agent_fields.empty()) {

@@ -14,15 +14,19 @@ bool read_flag(const HttpRequest& req, const char* name, bool& out) {
   return !v || *v == "1" || *v == "true" || *v == "0" || *v == "false";
 }
 
-nlohmann::json plan_json(const ImportPlan& plan, bool dry_run) {
+// The file's warnings (a key this version does not know, a status left out) end the lines shown
+// to the person, as the command line prints them.
+nlohmann::json plan_json(const ImportPlan& plan, bool dry_run, const std::vector<std::string>& warnings) {
   nlohmann::json changes = nlohmann::json::array();
   for (const auto& c : plan.connections) {
     nlohmann::json enter = nlohmann::json::array();
     for (const auto& e : c.enter) enter.push_back({{"field", e.field}, {"server_changed", e.server_changed}});
     changes.push_back({{"id", c.id}, {"change", c.kind}, {"fields", c.fields}, {"enter", enter}});
   }
+  std::vector<std::string> lines = describe_plan(plan);
+  for (const auto& w : warnings) lines.push_back("file " + w);
   return {{"dry_run", dry_run}, {"changes", changes}, {"agent_fields", plan.agent_fields},
-          {"changed", plan.changes_anything()}, {"lines", describe_plan(plan)}};
+          {"changed", plan.changes_anything()}, {"lines", lines}, {"warnings", warnings}};
 }
 
 HttpResponse invalid_file(const std::vector<LineProblem>& problems) {
@@ -144,7 +148,7 @@ HttpResponse handle_import(AgentState& s, const HttpRequest& req, const std::str
       if (c.kind != "unchanged") summary += (summary.empty() ? "" : ", ") + c.kind + " " + c.id;
     s.log.info("config", "imported: " + (summary.empty() ? std::string("agent settings") : summary));
   }
-  return json_response(200, plan_json(plan, dry_run));
+  return json_response(200, plan_json(plan, dry_run, file.warnings));
 }
 
 }  // namespace tracklight::firmware

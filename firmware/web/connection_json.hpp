@@ -23,8 +23,8 @@ struct JsonFieldError {
 // Returns "" on success. `j` must be an object.
 JsonFieldError decode_connection(const nlohmann::json& j, ConnectionInput& out);
 // A stored secret is bound to where it was entered for (SPEC section 2): the omitted secrets
-// that a request would carry to another scheme, host or port of server_url (header values
-// included) or, for proxy_password, of proxy_url. Non-empty: refuse the request, naming them.
+// that a request would carry to another scheme, host or port of server_url or past a new CA
+// certificate (header values included) or, for proxy_password, of proxy_url. Non-empty: refuse the request, naming them.
 std::vector<std::string> secrets_not_carried(const ConnectionInput& in, const Connection* stored);
 // Omitted secrets (and omitted header values) take the stored connection's values; a proxy
 // password is dropped when the proxy is removed. Call after secrets_not_carried found none.

@@ -73,14 +73,14 @@ struct TlsServerSession::Ssl {
 
 namespace {
 
-int bio_send(void* fd, const unsigned char* buf, size_t len) {
+int bio_send(void* fd, const unsigned char* buf, size_t len) noexcept {  // called from C: never throws
   ssize_t n = ::send(*static_cast<int*>(fd), buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n >= 0) return static_cast<int>(n);
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_WRITE;
   return MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
-int bio_recv(void* fd, unsigned char* buf, size_t len) {
+int bio_recv(void* fd, unsigned char* buf, size_t len) noexcept {
   ssize_t n = ::recv(*static_cast<int*>(fd), buf, len, MSG_DONTWAIT);
   if (n >= 0) return static_cast<int>(n);
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_READ;

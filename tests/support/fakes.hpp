@@ -34,6 +34,7 @@ class MemoryFs : public platform::Fs {
     if (fail_writes_errno)
       return Error{fail_writes_errno == ENOSPC ? ErrorCode::NoSpace : ErrorCode::IoError, "write " + path + ".tmp",
                    fail_writes_errno, std::strerror(fail_writes_errno)};
+    if (opts.create_only && files.count(path)) return Error{ErrorCode::Conflict, "rename " + path, EEXIST, "File exists"};
     if (opts.keep_backup && files.count(path)) files[path + ".bak"] = files[path];
     files[path] = data;
     return ok_status();

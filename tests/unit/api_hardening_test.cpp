@@ -47,6 +47,21 @@ TEST_F(HardeningTest, StoredSecretsAreNotCarriedToAnotherServer) {
   EXPECT_EQ(https.requests.size(), sent) << "nothing may be sent anywhere";
   EXPECT_EQ(agent->state().config.find("jira")->server_url, "https://example.atlassian.net");
 
+  // A CA certificate added for the same server could vouch for another machine under its name.
+  json new_ca = first;
+  new_ca.erase("api_key");
+  new_ca.erase("proxy_password");
+  new_ca["ca_cert"] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  for (const auto& [method, path] : {std::pair<std::string, std::string>{"PUT", "/api/v1/connections/jira"},
+                                     {"POST", "/api/v1/connections/test"}}) {
+    new_ca["id"] = "jira";
+    auto r = call(method, path, new_ca.dump());
+    ASSERT_EQ(r.status, 400) << method << " " << r.body;
+    EXPECT_EQ(fields_of(r), "api_key") << method;
+    EXPECT_NE(r.body.find("CA certificate"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(https.requests.size(), sent) << "nothing may be sent past a new CA";
+
   // The proxy password is bound to the proxy.
   json proxy_moved = first;
   proxy_moved.erase("proxy_password");

@@ -52,6 +52,7 @@ TEST_F(ApiTransferTest, ExportIsAFileWithoutSecretsUnlessSealed) {
 
   EXPECT_EQ(call("GET", "/api/v1/export?with_secrets=1").status, 400);
   EXPECT_EQ(call("GET", "/api/v1/export?with_secrets=1&for=x25519:00").status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/export?with_secrets=1&for=x25519:" + std::string(64, '0')).status, 400);  // low order
   EXPECT_EQ(call("GET", "/api/v1/export?id=nope").status, 404);
   EXPECT_EQ(call("GET", "/api/v1/export?colour=red").status, 400);
   for (const auto& line : log.lines()) EXPECT_EQ(line.find("CANARY"), std::string::npos) << line;
@@ -97,6 +98,15 @@ TEST_F(ApiTransferTest, DryRunThenImport) {
 
   auto again = import(text);
   EXPECT_EQ(body_of(again)["changed"], false);
+  EXPECT_EQ(body_of(again)["warnings"], json::array());
+
+  // What the file says that this version leaves out or keeps unread is shown, with its line.
+  std::string newer = text;
+  newer.insert(newer.find("name = Ops Jira"), "colour = teal\n");
+  json w = body_of(import(newer, "?dry_run=1"));
+  ASSERT_EQ(w["warnings"].size(), 1u) << w.dump();
+  EXPECT_NE(w["warnings"][0].get<std::string>().find("unknown key 'colour'"), std::string::npos);
+  EXPECT_EQ(w["lines"].back(), "file " + w["warnings"][0].get<std::string>());
 }
 
 TEST_F(ApiTransferTest, ProblemsAnswer422WithTheirLines) {

@@ -109,6 +109,38 @@ TEST_F(AtomicFileTest, PrivateDirIsCreatedAndTightened) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
+TEST_F(AtomicFileTest, CreateOnlyLeavesAFileThatAppearedMeanwhile) {
+  PosixFs fs;
+  AtomicWriteOptions once;
+  once.create_only = true;
+  ASSERT_TRUE(fs.write_file_atomic(path, "first\n", once).ok());
+  Status st = fs.write_file_atomic(path, "second\n", once);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::Conflict);
+  EXPECT_EQ(read(path), "first\n");
+  EXPECT_FALSE(fs.exists(path + ".tmp"));
+}
+
+// `sudo tracklight import` into the service's state directory: what root writes there must stay
+// readable by the service user who owns the directory.
+TEST_F(AtomicFileTest, RootWritingIntoAnotherUsersDirectoryGivesTheFileToThatUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to create files for another user";
+  const uid_t service_uid = 65534;
+  const gid_t service_gid = 65534;
+  ASSERT_EQ(chown(dir.c_str(), service_uid, service_gid), 0);
+  PosixFs fs;
+  ASSERT_TRUE(fs.write_file_atomic(path, "one\n", {}).ok());
+  ASSERT_TRUE(fs.write_file_atomic(path, "two\n", {true}).ok());
+  ASSERT_TRUE(fs.copy_file(path, path + ".broken").ok());
+  for (const std::string& p : {path, path + ".bak", path + ".broken"}) {
+    struct stat st {};
+    ASSERT_EQ(stat(p.c_str(), &st), 0) << p;
+    EXPECT_EQ(st.st_uid, service_uid) << p;
+    EXPECT_EQ(st.st_gid, service_gid) << p;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << p;
+  }
+}
+
 }  // namespace
 }  // namespace tracklight::platform
 

@@ -74,6 +74,7 @@ TEST_F(CodecTest, RoundTripKeepsEveryField) {
   a.token = "CANARY-PAT";
   a.use_for_tfvc = true;
   a.project = "Fabrikam Fiber";
+  a.imported = true;
   cfg.connections.push_back(a);
 
   auto back = decode_config(encode(cfg), box);
@@ -99,6 +100,8 @@ TEST_F(CodecTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(got.connections[1].token, "CANARY-PAT");
   EXPECT_TRUE(got.connections[1].use_for_tfvc);
   EXPECT_EQ(got.connections[1].project, "Fabrikam Fiber");
+  EXPECT_TRUE(got.connections[1].imported);
+  EXPECT_FALSE(g.imported);
 }
 
 TEST_F(CodecTest, SecretsNeverAppearInTheFile) {

@@ -57,6 +57,13 @@ TEST(DeviceSeal, PublicKeyLineRoundTrips) {
   for (const char* bad : {"", "x25519:", "x25519:zz", "ed25519:00", "x25519:0123"})
     EXPECT_FALSE(parse_device_public_key(bad).ok()) << bad;
   EXPECT_FALSE(parse_device_public_key(line.substr(0, line.size() - 1) + "g").ok());
+  // Low-order points (0 and 1, RFC 7748's "all zero" outputs) are refused as bad input, by name.
+  for (const std::string& low : {"x25519:" + std::string(64, '0'), "x25519:01" + std::string(62, '0')}) {
+    auto r = parse_device_public_key(low);
+    ASSERT_FALSE(r.ok()) << low;
+    EXPECT_EQ(r.error().code, ErrorCode::BadInput);
+    EXPECT_NE(r.error().detail.find("low-order"), std::string::npos) << r.error().detail;
+  }
 }
 
 struct SealTest : ::testing::Test {
@@ -132,6 +139,33 @@ TEST(ProvisioningKeyFile, MadeOnceAndKept) {
   EXPECT_EQ(again->public_key().text(), first->public_key().text());
   fs.files["state/provisioning.key"] = "damaged\n";
   EXPECT_FALSE(load_provisioning_key(fs, "state").ok());
+}
+
+// The agent (for the page) and `tracklight device-key` may both find no key and both make one.
+// The one written first must stay: its public part may already be printed for an export.
+struct RacingFs : test::MemoryFs {
+  std::string made_meanwhile;
+  bool exists(const std::string& path) override {
+    if (path.find("provisioning.key") == std::string::npos || made_meanwhile.empty()) return MemoryFs::exists(path);
+    files[path] = made_meanwhile;  // the other process writes it right after our check
+    made_meanwhile.clear();
+    return false;
+  }
+};
+
+TEST(ProvisioningKeyFile, AKeyMadeMeanwhileByAnotherProcessIsKept) {
+  test::MemoryFs other_fs;
+  test::CountingEntropy other_entropy;
+  auto theirs = load_or_create_provisioning_key(other_fs, other_entropy, "state", ".edit.tmp");
+  ASSERT_TRUE(theirs.ok());
+  RacingFs fs;
+  fs.made_meanwhile = other_fs.files["state/provisioning.key"];
+  test::CountingEntropy entropy;
+  entropy.state = 12345;  // would make a different key
+  auto ours = load_or_create_provisioning_key(fs, entropy, "state", ".tmp");
+  ASSERT_TRUE(ours.ok()) << ours.error().message();
+  EXPECT_EQ(ours->public_key().text(), theirs->public_key().text());
+  EXPECT_EQ(fs.files["state/provisioning.key"], other_fs.files["state/provisioning.key"]);
 }
 
 }  // namespace

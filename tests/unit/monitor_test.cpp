@@ -136,6 +136,39 @@ TEST_F(MonitorTest, UnwatchedStatusesAndRemovedConnections) {
   EXPECT_FALSE(monitor.health("j", h));
 }
 
+// An import saves what it adds as not-verified, and a fleet cannot press Connect on every board:
+// the monitor checks it soon after the import, and its status then follows the check.
+TEST_F(MonitorTest, AnImportedConnectionIsCheckedSoonAndItsStatusFollowsTheCheck) {
+  Connection imported = jira("not-verified");
+  imported.imported = true;
+  Connection second = imported;
+  second.id = "refused";
+  Connection no_secret = imported;  // the file could not carry its API key: nothing to check
+  no_secret.id = "nokey";
+  no_secret.api_key.clear();
+  monitor.sync({imported, no_secret}, /*at_startup=*/false);  // as after an import's reload
+  EXPECT_EQ(status(), "not-verified");
+  ASSERT_TRUE(checked_within(5000));
+  EXPECT_EQ(status(), "authorized");
+  EXPECT_TRUE(health().last_ok);
+  ASSERT_TRUE(checked_within(300000));  // and then as usual
+  ConnectionHealth h;
+  ASSERT_TRUE(monitor.health("nokey", h));
+  EXPECT_EQ(h.status, "not-verified");
+  EXPECT_EQ(h.last_check_s, 0);
+
+  answer = 401;
+  monitor.sync({second});
+  clock.now_ms += 6000;
+  monitor.tick();
+  ASSERT_TRUE(monitor.health("refused", h));
+  EXPECT_EQ(h.status, "not-authorized");
+  const size_t requests = https.requests.size();
+  clock.now_ms += 10 * 3600 * 1000;
+  monitor.tick();
+  EXPECT_EQ(https.requests.size(), requests);  // not retried, as for any refused connection
+}
+
 TEST_F(MonitorTest, ExpiredTokenIsNotAuthorizedAndASoonExpiringOneWarns) {
   Connection c = jira();
   c.token_expires = "2026-11-25";  // FakeClock's wall time is 2026-11-18

@@ -78,12 +78,14 @@ struct TransferTest : ::testing::Test {
 };
 
 TEST_F(TransferTest, ExportWithoutSecretsCarriesNone) {
+  stored.connections[1].imported = true;  // this device's own state, like the status
   const std::string text = exported(stored, nullptr);
   EXPECT_EQ(text.find("CANARY"), std::string::npos) << text;
   EXPECT_EQ(text.find("sealed"), std::string::npos) << text;
   EXPECT_EQ(text.find("admin_password"), std::string::npos);
   EXPECT_EQ(text.find("board_key"), std::string::npos);
   EXPECT_EQ(text.find("status"), std::string::npos);
+  EXPECT_EQ(text.find("imported"), std::string::npos);
   EXPECT_NE(text.find("\nheader = X-Service-Token\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\nallowed_host = kiosk.lan\n"), std::string::npos);
   EXPECT_NE(text.find("[connection jira-main]"), std::string::npos);
@@ -219,6 +221,8 @@ TEST_F(TransferTest, ImportNeverMarksAuthorized) {
   EXPECT_EQ(p.next.find("jira-main")->saved_status, "authorized");  // untouched
   EXPECT_EQ(change(p, "ado")->kind, "changed");
   EXPECT_EQ(p.next.find("ado")->saved_status, "not-verified");
+  EXPECT_TRUE(p.next.find("ado")->imported);  // so the monitor checks it
+  EXPECT_FALSE(p.next.find("jira-main")->imported);
   Config empty;
   ImportPlan fresh = plan_import(empty, d, false);
   for (const auto& c : fresh.next.connections) EXPECT_EQ(c.saved_status, "not-verified");
@@ -248,7 +252,7 @@ TEST_F(TransferTest, SecretsStayOnlyWithTheirServer) {
   EXPECT_TRUE(c->enter[0].server_changed);
   EXPECT_EQ(c->fields, (std::vector<std::string>{"server_url", "token"}));
   const std::vector<std::string> lines = describe_plan(p);
-  EXPECT_EQ(lines[2], "  ado: enter the token again on the page: the server changed (scheme, host or port), so the "
+  EXPECT_EQ(lines[2], "  ado: enter the token again on the page: the server (scheme, host or port) or its CA certificate changed, so the "
                       "stored one is not carried over");
   for (const auto& l : lines) EXPECT_EQ(l.find("CANARY"), std::string::npos);
 
@@ -260,6 +264,39 @@ TEST_F(TransferTest, SecretsStayOnlyWithTheirServer) {
   EXPECT_EQ(added->enter[0].field, "header X-Service-Token");
   EXPECT_EQ(added->enter[1].field, "api_key");
   EXPECT_TRUE(fresh.next.find("jira-main")->headers.empty());
+}
+
+// Same server, but a CA certificate the stored connection did not trust: the secrets stay behind.
+// Dropping a CA certificate only narrows whom the agent trusts, so they go along.
+TEST_F(TransferTest, SecretsDoNotFollowANewCaCertificate) {
+  const std::string ca_a = "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n";
+  const std::string ca_b = "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n";
+  stored.connections[0].ca_cert = ca_a;
+  auto plan_with_ca = [&](const std::string& ca) {
+    DecodedTransfer d;
+    Connection c = jira();
+    c.api_key.clear();
+    c.proxy_password.clear();
+    c.headers[0].value.clear();
+    c.ca_cert = ca;
+    d.config.connections = {c};
+    d.secrets_given = {{}};
+    d.section_lines = {1};
+    return plan_import(stored, d, false);
+  };
+  ImportPlan replaced = plan_with_ca(ca_b);
+  const Connection& r = *replaced.next.find("jira-main");
+  EXPECT_TRUE(r.api_key.empty());
+  EXPECT_TRUE(r.headers.empty());
+  EXPECT_EQ(r.proxy_password, "CANARY-PROXY-PW");  // the proxy did not change
+  const ConnectionChange* c = change(replaced, "jira-main");
+  ASSERT_EQ(c->enter.size(), 2u);
+  EXPECT_TRUE(c->enter[0].server_changed);
+  for (const std::string& ca : {ca_a, std::string()}) {
+    ImportPlan kept = plan_with_ca(ca);
+    EXPECT_EQ(kept.next.find("jira-main")->api_key, "CANARY-API-KEY-jira-main") << (ca.empty() ? "removed" : "same");
+    EXPECT_EQ(change(kept, "jira-main")->enter.size(), 0u);
+  }
 }
 
 // What an import saves must load again: a not-verified connection may lack its sign-in secret,
