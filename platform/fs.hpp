@@ -26,9 +26,16 @@ class Fs {
  public:
   virtual ~Fs() = default;
   virtual Result<std::string> read_file(const std::string& path, size_t max_bytes) = 0;
+  // A file of the state directory, which the service user can change: a symbolic link there is
+  // refused, not followed, so root running `tracklight import` or `passwd` never reads (and
+  // copies aside as a broken config) a file the link points to.
+  virtual Result<std::string> read_state_file(const std::string& path, size_t max_bytes) {
+    return read_file(path, max_bytes);
+  }
   virtual Status write_file_atomic(const std::string& path, const std::string& data,
                                    const AtomicWriteOptions& opts) = 0;
-  // A plain private (0600) copy under a new name; used to keep a broken config aside.
+  // A plain private (0600) copy of a state file under a new name; used to keep a broken config
+  // aside. Like read_state_file, it does not follow a symbolic link.
   virtual Status copy_file(const std::string& from, const std::string& to) = 0;
   virtual Status remove(const std::string& path) = 0;
   virtual bool exists(const std::string& path) = 0;
@@ -49,6 +56,7 @@ class PosixFs : public Fs {
  public:
   explicit PosixFs(FsFaults faults = {}) : faults_(faults) {}
   Result<std::string> read_file(const std::string& path, size_t max_bytes) override;
+  Result<std::string> read_state_file(const std::string& path, size_t max_bytes) override;
   Status write_file_atomic(const std::string& path, const std::string& data,
                            const AtomicWriteOptions& opts) override;
   Status copy_file(const std::string& from, const std::string& to) override;

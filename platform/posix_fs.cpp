@@ -14,7 +14,6 @@ Error sys_error(const std::string& op, const std::string& path, int err) {
   if (err == ENOSPC || err == EDQUOT || err == EFBIG) code = ErrorCode::NoSpace;
   if (err == EROFS || err == EACCES || err == EPERM) code = ErrorCode::ReadOnly;
   if (err == ENOENT) code = ErrorCode::NotFound;
-  if (err == EEXIST) code = ErrorCode::Conflict;
   return Error{code, op + " " + path, err, std::strerror(err)};
 }
 
@@ -78,10 +77,10 @@ Status write_new_file(const std::string& path, const std::string& data, const Fs
   return st;
 }
 
-}  // namespace
-
-Result<std::string> PosixFs::read_file(const std::string& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Result<std::string> read_regular(const std::string& path, size_t max_bytes, int flags) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0 && errno == ELOOP && (flags & O_NOFOLLOW))
+    return Error{ErrorCode::BadInput, "open " + path, ELOOP, "is a symbolic link; the state directory must hold the file itself"};
   if (fd < 0) return sys_error("open", path, errno);
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -111,6 +110,15 @@ Result<std::string> PosixFs::read_file(const std::string& path, size_t max_bytes
   return out;
 }
 
+}  // namespace
+
+Result<std::string> PosixFs::read_file(const std::string& path, size_t max_bytes) { return read_regular(path, max_bytes, 0); }
+
+// O_NONBLOCK: a FIFO planted under a state file's name is refused at once instead of blocking.
+Result<std::string> PosixFs::read_state_file(const std::string& path, size_t max_bytes) {
+  return read_regular(path, max_bytes, O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+}
+
 Status PosixFs::write_file_atomic(const std::string& path, const std::string& data,
                                   const AtomicWriteOptions& opts) {
   const std::string tmp = path + opts.tmp_suffix;
@@ -138,13 +146,15 @@ Status PosixFs::write_file_atomic(const std::string& path, const std::string& da
   }
   if (rename_err) {
     ::unlink(tmp.c_str());
+    if (opts.create_only && rename_err == EEXIST)
+      return Error{ErrorCode::Conflict, "create " + path, EEXIST, "made meanwhile by another process"};
     return sys_error("rename", path, rename_err);
   }
   return fsync_dir(dir_of(path), faults_);
 }
 
 Status PosixFs::copy_file(const std::string& from, const std::string& to) {
-  auto data = read_file(from, 16u << 20);
+  auto data = read_state_file(from, 16u << 20);
   if (!data) return data.error();
   Status st = write_new_file(to, *data, faults_);
   if (!st) return st;

@@ -25,7 +25,7 @@ BoardPoller::BoardPoller(platform::Clock& clock, platform::HttpsConnector& https
 
 void BoardPoller::load_cache() {
   if (!fs_.exists(cache_path_)) return;
-  auto text = fs_.read_file(cache_path_, kMaxCacheBytes);
+  auto text = fs_.read_state_file(cache_path_, kMaxCacheBytes);
   std::vector<BoardSource> list;
   std::vector<std::string> dropped;
   std::string why;

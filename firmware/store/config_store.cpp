@@ -31,7 +31,7 @@ Status ConfigStore::open(StoreAccess access) {
       if (st) log_.info("config", "created a new device key at " + key_path);
     }
   }
-  auto text = fs_.read_file(key_path, 1024);
+  auto text = fs_.read_state_file(key_path, 1024);
   if (!text) return text.error();
   std::string b64 = *text;
   while (!b64.empty() && (b64.back() == '\n' || b64.back() == '\r')) b64.pop_back();
@@ -57,7 +57,7 @@ Status ConfigStore::open(StoreAccess access) {
 }
 
 Result<Config> ConfigStore::read(const std::string& path) {
-  auto text = fs_.read_file(path, kMaxConfigBytes + 1);
+  auto text = fs_.read_state_file(path, kMaxConfigBytes + 1);
   if (!text) return text.error();
   if (path == path_) disk_digest_ = platform::sha256(*text);
   auto decoded = decode_config(*text, box_);
@@ -130,7 +130,7 @@ Status ConfigStore::save(const Config& config) {
 }
 
 bool ConfigStore::changed_on_disk() {
-  auto text = fs_.read_file(path_, kMaxConfigBytes + 1);
+  auto text = fs_.read_state_file(path_, kMaxConfigBytes + 1);
   return (text ? platform::sha256(*text) : std::string()) != disk_digest_;
 }
 

@@ -116,7 +116,7 @@ Result<ProvisioningKey> load_provisioning_key(platform::Fs& fs, const std::strin
   const std::string path = state_dir + "/" + kProvisioningKeyFile;
   if (!fs.exists(path))
     return Error{ErrorCode::NotFound, path, 0, "this device has no provisioning key yet (tracklight device-key --public makes it)"};
-  auto text = fs.read_file(path, 1024);
+  auto text = fs.read_state_file(path, 1024);
   if (!text) return text.error();
   std::string b64 = *text;
   while (!b64.empty() && (b64.back() == '\n' || b64.back() == '\r')) b64.pop_back();

@@ -251,6 +251,28 @@ TEST_F(TransferCliTest, DryRunChangesNothing) {
   EXPECT_FALSE(std::filesystem::exists(fresh));
 }
 
+// The service user owns its state directory and can plant links in it. A root-run import or
+// passwd must not read through a link (and keep "the unreadable config" aside as a copy the
+// service user could then read): the link is refused by name and nothing of its target lands
+// in the directory.
+TEST_F(TransferCliTest, ALinkPlantedAsTheConfigIsNotFollowed) {
+  store(b, firmware::Config{});
+  const std::string target = tmp.path() + "/root-only-secret";
+  write_text(target, "CANARY-ROOT-ONLY-CONTENT\n");
+  ASSERT_EQ(::unlink((b + "/tracklight.conf").c_str()), 0);
+  ASSERT_EQ(::symlink(target.c_str(), (b + "/tracklight.conf").c_str()), 0);
+  const std::string file = export_file({"export"});
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"import", file}, {"passwd"}}) {
+    CliRun r = cli(b, args);
+    EXPECT_NE(r.err.find("symbolic link"), std::string::npos) << args[0] << ": " << r.err << r.out;
+    for (const auto& e : std::filesystem::directory_iterator(b)) {
+      if (std::filesystem::is_symlink(e.path())) continue;
+      EXPECT_EQ(read_text(e.path()).find("CANARY-ROOT-ONLY"), std::string::npos) << args[0] << " copied it to " << e.path();
+    }
+  }
+  EXPECT_EQ(read_text(target), "CANARY-ROOT-ONLY-CONTENT\n");
+}
+
 TEST_F(TransferCliTest, BrokenFileNamesItsLine) {
   store(b, firmware::Config{});
   const std::string before = read_text(b + "/tracklight.conf");

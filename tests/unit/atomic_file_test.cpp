@@ -121,6 +121,22 @@ TEST_F(AtomicFileTest, CreateOnlyLeavesAFileThatAppearedMeanwhile) {
   EXPECT_FALSE(fs.exists(path + ".tmp"));
 }
 
+TEST_F(AtomicFileTest, StateFilesAreReadWithoutFollowingLinksOrBlockingOnFifos) {
+  PosixFs fs;
+  const std::string target = (dir / "elsewhere").string();
+  ASSERT_TRUE(fs.write_file_atomic(target, "not ours\n", {}).ok());
+  ASSERT_EQ(symlink(target.c_str(), path.c_str()), 0);
+  EXPECT_TRUE(fs.read_file(path, 100).ok());  // a path the person gave may be a link
+  auto r = fs.read_state_file(path, 100);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("symbolic link"), std::string::npos) << r.error().message();
+  EXPECT_FALSE(fs.copy_file(path, path + ".copy").ok());
+  EXPECT_FALSE(fs.exists(path + ".copy"));
+  const std::string fifo = (dir / "fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_FALSE(fs.read_state_file(fifo, 100).ok());  // returns at once instead of waiting for a writer
+}
+
 // `sudo tracklight import` into the service's state directory: what root writes there must stay
 // readable by the service user who owns the directory.
 TEST_F(AtomicFileTest, RootWritingIntoAnotherUsersDirectoryGivesTheFileToThatUser) {
