@@ -278,7 +278,7 @@ function moved(id, was) {
 // Stored secrets the agent would refuse to carry over, with whether the form still uses them.
 function boundSecrets() {
   const ca = $('#f-ca_cert').value.trim();
-  const server = moved('#f-server_url', editing && editing.server_url) || !!editing && !!ca && ca !== editing.ca_cert;
+  const server = moved('#f-server_url', editing && editing.server_url) || !!editing && !!ca && ca !== (editing.ca_cert || '').trim();
   const proxy = moved('#f-proxy_url', editing && editing.proxy_url);
   return $$('#cf .secret').filter(box => box.dataset.stored && !$('input', box).value &&
     (box.dataset.secret === 'proxy_password' ? proxy : server))

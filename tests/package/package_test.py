@@ -38,7 +38,7 @@ def check_deb(arch, deb):
     files = run(["dpkg-deb", "-c", deb]).stdout
     want = ["./usr/bin/tracklight", "." + UNIT, "./etc/default/tracklight",
             "./usr/share/man/man8/tracklight.8.gz", "./usr/share/doc/tracklight/copyright",
-            "./usr/share/doc/tracklight/changelog.Debian.gz"]
+            "./usr/share/doc/tracklight/changelog.Debian.gz", "./usr/share/tracklight/kiosk-setup"]
     missing = [w for w in want if not re.search(r" " + re.escape(w) + "$", files, re.M)]
     with tempfile.TemporaryDirectory() as d:
         run(["dpkg-deb", "-x", deb, d])
@@ -92,8 +92,10 @@ def run_agent():
     text = re.sub(r"(?m)^TRACKLIGHT_OPTS=.*$", 'TRACKLIGHT_OPTS="--allow-host pkgtest.invalid"', text)
     open("/etc/default/tracklight", "w").write(text)
     argv = unit_command({})
-    os.makedirs("/var/lib/private/tracklight", mode=0o700)
-    os.symlink("private/tracklight", "/var/lib/tracklight")
+    if os.path.isdir("/run/systemd/system"):  # postinst started the real service: this test runs its own
+        run(["systemctl", "stop", "tracklight"])
+    os.makedirs("/var/lib/private/tracklight", mode=0o700, exist_ok=True)
+    if not os.path.lexists("/var/lib/tracklight"): os.symlink("private/tracklight", "/var/lib/tracklight")
     log = tempfile.TemporaryFile(mode="w+")
     agent = subprocess.Popen(argv, stdout=log, stderr=log, env={"PATH": "/usr/bin:/bin",
                              "STATE_DIRECTORY": "/var/lib/tracklight"})
@@ -121,6 +123,12 @@ def install_and_purge(deb, ver):
     if run(["dpkg-query", "-W", "tracklight"]).returncode == 0 or present:
         check("no tracklight installed here before the test", False, f"installed, or state in {present}")
         return
+    made_private = not os.path.lexists("/var/lib/private")
+    try: installed(deb, ver)
+    finally: purge_and_check(made_private)
+
+
+def installed(deb, ver):
     inst = run(["dpkg", "-i", deb], env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     if check("dpkg -i amd64", inst.returncode == 0, inst.stdout + inst.stderr):
         check("postinst says where the setup code is", "journalctl -u tracklight" in inst.stdout, inst.stdout)
@@ -133,16 +141,30 @@ def install_and_purge(deb, ver):
               verify.stdout + verify.stderr)
         try: run_agent()
         except Exception as e: check("run the installed agent", False, repr(e))
+        # Removing (not purging) keeps the settings and the state: a reinstall finds them.
+        remove = run(["dpkg", "-r", "tracklight"])
+        kept = [p for p in ("/etc/default/tracklight", "/var/lib/private/tracklight/setup-code") if os.path.lexists(p)]
+        check("dpkg -r removes the binary and keeps the settings and the state",
+              remove.returncode == 0 and not os.path.lexists("/usr/bin/tracklight") and len(kept) == 2,
+              f"kept {kept}\n{remove.stdout}{remove.stderr}")
+
+
+def purge_and_check(made_private):
     purge = run(["dpkg", "--purge", "tracklight"])
-    left = [p for p in ("/usr/bin/tracklight", UNIT, "/etc/default/tracklight", "/usr/share/doc/tracklight",
+    left = [p for p in ("/usr/bin/tracklight", UNIT, "/usr/share/tracklight", "/etc/default/tracklight", "/usr/share/doc/tracklight",
                         "/usr/share/man/man8/tracklight.8.gz", WANTS, "/var/lib/tracklight",
                         "/var/lib/private/tracklight") if os.path.lexists(p)]
     check("dpkg --purge removes the files and the state", purge.returncode == 0 and not left,
           f"left {left}\n{purge.stdout}{purge.stderr}")
+    if made_private:
+        try: os.rmdir("/var/lib/private")
+        except OSError: pass
 
 
 def main():
     global passed, failed
+    # tools/test's time limit sends SIGTERM: end through the finally blocks, so the package is purged.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("package test: stopped by SIGTERM"))
     ver = version()
     debs = {a: f"{TOP}/build/packages/tracklight_{ver}_{a}.deb" for a in ARCHS}
     if sys.argv[1:] == ["--install-only"]:
