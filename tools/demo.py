@@ -39,10 +39,16 @@ def start_fake(name, cert, scenario, procs):
 
 
 class Api:
-    def __init__(self, port):
-        self.base, self.cookie, self.csrf = "http://127.0.0.1:%d" % port, "", ""
+    """The agent's JSON API as the page uses it (session cookie, CSRF token). Each call waits at
+    most 30 s, or only until `deadline` (time.monotonic()) when one is given. A failure to reach
+    the agent raises OSError naming the request. tests/cross/smoke.py uses it too."""
+    def __init__(self, port, deadline=None):
+        self.base, self.deadline, self.cookie, self.csrf = "http://127.0.0.1:%d" % port, deadline, "", ""
 
     def call(self, method, path, body=None):
+        left = 30 if self.deadline is None else self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out before %s %s" % (method, path))
         req = urllib.request.Request(self.base + path, method=method,
                                      data=None if body is None else json.dumps(body).encode())
         req.add_header("Content-Type", "application/json")
@@ -50,12 +56,14 @@ class Api:
             req.add_header("Cookie", self.cookie)
             req.add_header("X-CSRF-Token", self.csrf)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=left) as r:
                 if "Set-Cookie" in r.headers:
                     self.cookie = r.headers["Set-Cookie"].split(";")[0]
                 return r.status, json.loads(r.read() or b"{}")
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
+        except OSError as e:
+            raise OSError("%s %s: %s" % (method, path, e)) from e
 
 
 def check_board(api, procs):

@@ -262,6 +262,13 @@ const char* required_secret(const std::string& provider, const std::string& auth
   return m ? m->secret : "";
 }
 
+bool lacks_sign_in_secret(const Connection& c) {
+  const std::string need = required_secret(c.provider, c.auth);
+  for (size_t i = 0; !need.empty() && i < kSecretFieldCount; ++i)
+    if (need == kSecretFields[i].name) return (c.*kSecretFields[i].member).empty();
+  return false;
+}
+
 bool valid_date(const std::string& d) {
   if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})

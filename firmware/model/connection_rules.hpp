@@ -21,6 +21,8 @@ bool auth_known(const std::string& provider, const std::string& auth);
 bool auth_available(const std::string& provider, const std::string& auth);
 // Which secret field an auth method needs ("" when none).
 const char* required_secret(const std::string& provider, const std::string& auth);
+// The sign-in secret its auth method needs is empty (an import could not carry it).
+bool lacks_sign_in_secret(const Connection& c);
 
 // Whether the server's stored secrets (and header values) may go with an edited connection: the
 // same scheme, host and port, and no CA certificate added or replaced. A new CA could vouch for

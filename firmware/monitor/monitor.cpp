@@ -7,18 +7,11 @@
 namespace tracklight::firmware {
 namespace {
 
-bool has_sign_in_secret(const Connection& c) {
-  const std::string need = required_secret(c.provider, c.auth);
-  for (size_t i = 0; i < kSecretFieldCount; ++i)
-    if (need == kSecretFields[i].name) return !(c.*kSecretFields[i].member).empty();
-  return true;
-}
-
 // An imported connection is checked like a Connected one, unless the file could not carry its
 // sign-in secret (then there is nothing to check until Connect is given it).
 bool watched(const Connection& c, const std::string& status) {
   if (status == "authorized" || status == "interrupted") return true;
-  return status == "not-verified" && c.imported && has_sign_in_secret(c);
+  return status == "not-verified" && c.imported && !lacks_sign_in_secret(c);
 }
 
 }  // namespace

@@ -38,11 +38,7 @@ bool parse_int(const std::string& s, int64_t lo, int64_t hi, int& out) {
 }
 
 bool missing_required_secret(const Connection& c, const FieldError& e) {
-  const char* need = required_secret(c.provider, c.auth);
-  if (!need || !*need || e.field != need) return false;
-  for (size_t i = 0; i < kSecretFieldCount; ++i)
-    if (e.field == kSecretFields[i].name) return (c.*kSecretFields[i].member).empty();
-  return false;
+  return e.field == required_secret(c.provider, c.auth) && lacks_sign_in_secret(c);
 }
 
 // Parses one "[connection id]" or "key = value" body line into the config being built. In

@@ -42,12 +42,9 @@ void merge_secrets(Connection& c, const std::set<std::string>& given, const Conn
     enter.push_back({"header " + it->name, old != nullptr});
     it = c.headers.erase(it);  // a header without its value would be sent empty
   }
-  const char* need = required_secret(c.provider, c.auth);
-  for (size_t i = 0; need && *need && i < kSecretFieldCount; ++i) {
-    const auto& f = kSecretFields[i];
-    const bool listed = std::any_of(enter.begin(), enter.end(), [&](const SecretToEnter& e) { return e.field == need; });
-    if (need == std::string(f.name) && (c.*f.member).empty() && !listed) enter.push_back({f.name, false});
-  }
+  const std::string need = required_secret(c.provider, c.auth);
+  const bool listed = std::any_of(enter.begin(), enter.end(), [&](const SecretToEnter& e) { return e.field == need; });
+  if (lacks_sign_in_secret(c) && !listed) enter.push_back({need, false});
 }
 
 std::vector<std::string> changed_fields(const Connection& a, const Connection& b) {

@@ -10,10 +10,12 @@ RSS next to that of qemu running a program that only waits (the emulator's own s
 Every wait is bounded: on a hang the processes are killed and the step is named. The target's
 runtime comes from multiarch (tools/bootstrap --cross); QEMU_LD_PREFIX is dropped, because the
 cross sysroot's loader with the multiarch libc hangs in the first pthread_create."""
-import argparse, base64, json, os, queue, re, shutil, signal, subprocess, sys, tempfile, threading, time
-import urllib.error, urllib.request
+import argparse, json, os, queue, re, shutil, signal, subprocess, sys, tempfile, threading, time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.dont_write_bytecode = True  # no __pycache__ left in tools/
+sys.path.insert(0, os.path.join(TOP, "tools"))
+from demo import Api, basic  # noqa: E402  (the demo's API client and Basic header)
 TARGETS = {"arm64": ("qemu-aarch64-static", "aarch64-linux-gnu-gcc"),
            "armhf": ("qemu-arm-static", "arm-linux-gnueabihf-gcc")}
 EMAIL, TOKEN, PASSWORD = "mia@example.com", "smoke-jira-token", "smoke test password"
@@ -69,31 +71,6 @@ def wait_line(q, pattern, deadline, what, seen):
             return m
 
 
-class Api:
-    def __init__(self, port, deadline):
-        self.base, self.deadline, self.cookie, self.csrf = "http://127.0.0.1:%d" % port, deadline, "", ""
-
-    def call(self, method, path, body=None):
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise Fail("timed out before " + method + " " + path)
-        req = urllib.request.Request(self.base + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode())
-        req.add_header("Content-Type", "application/json")
-        if self.cookie:
-            req.add_header("Cookie", self.cookie)
-            req.add_header("X-CSRF-Token", self.csrf)
-        try:
-            with urllib.request.urlopen(req, timeout=left) as r:
-                if "Set-Cookie" in r.headers:
-                    self.cookie = r.headers["Set-Cookie"].split(";")[0]
-                return r.status, json.loads(r.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"{}")
-        except OSError as e:
-            raise Fail("%s %s: %s" % (method, path, e))
-
-
 def expect(cond, what, detail):
     if not cond:
         raise Fail("%s: %s" % (what, detail))
@@ -124,7 +101,7 @@ def smoke(args, work, procs):
     scenario = os.path.join(work, "scenario.json")
     with open(scenario, "w") as f:
         json.dump({"personality": "jira-cloud", "user": {"email": EMAIL},
-                   "expected_authorization": "Basic " + base64.b64encode((EMAIL + ":" + TOKEN).encode()).decode()}, f)
+                   "expected_authorization": basic(EMAIL, TOKEN)}, f)
     fake = subprocess.Popen([sys.executable, os.path.join(TOP, "tests", "fakes", "fake_tracker.py"),
                              "--cert", pki + "/good.pem", "--key", pki + "/good.key", "--scenario", scenario,
                              "--log", os.path.join(work, "fake.jsonl")], stdout=subprocess.PIPE, text=True)
@@ -190,7 +167,7 @@ def main():
     try:
         smoke(args, work, procs)
         return 0
-    except (Fail, subprocess.SubprocessError) as e:
+    except (Fail, OSError, subprocess.SubprocessError) as e:
         print("smoke %s FAILED: %s" % (args.arch, e), file=sys.stderr)
         return 1
     finally:
