@@ -59,6 +59,8 @@ Agent::Agent(AgentOptions opts, platform::Fs& fs, platform::Clock& clock, platfo
       board_(clock, https, fs, log, state_.opts.state_dir + "/board-cache.json", state_.opts.test_timeout_ms,
              &state_.upstream) {
   state_.monitor = &monitor_;
+  monitor_.signin = &state_.signin;
+  board_.signin = &state_.signin;
   state_.board = &board_;
 }
 

@@ -16,6 +16,7 @@
 #include "firmware/store/device_seal.hpp"
 #include "firmware/monitor/monitor.hpp"
 #include "firmware/access/sessions.hpp"
+#include "firmware/signin/signin.hpp"
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
 #include "platform/fs.hpp"
@@ -36,7 +37,9 @@ struct AgentOptions {
 struct AgentState {
   AgentState(AgentOptions o, platform::Fs& f, platform::Clock& c, platform::Entropy& e, platform::Logger& l,
              platform::HttpsConnector& h)
-      : opts(std::move(o)), fs(f), clock(c), entropy(e), log(l), https(h), store(f, e, l, opts.state_dir) {}
+      : opts(std::move(o)), fs(f), clock(c), entropy(e), log(l), https(h), store(f, e, l, opts.state_dir) {
+    signin.fs = &f;
+  }
 
   AgentOptions opts;
   platform::Fs& fs;
@@ -45,6 +48,8 @@ struct AgentState {
   platform::Logger& log;
   platform::HttpsConnector& https;
   ConfigStore store;
+  // Access tokens from sign-ins, shared by Test, Connect, the monitor and the board.
+  SigninContext signin;
 
   std::mutex mu;
   std::mutex commit_mu;        // one change of the configuration at a time; taken before `mu`

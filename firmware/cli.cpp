@@ -45,6 +45,7 @@ const char* kUsage =
     "  --allow-host NAME    also answer to this host name (repeatable); IP addresses, localhost and this\n"
     "                       machine's name (and NAME.local) are always allowed\n"
     "  --log-level LEVEL    debug, info, warn or error (default info)\n"
+    "  --arc-token-dir DIR  where Azure Arc's key files may be read (default /var/opt/azcmagent/tokens)\n"
     "  --version            print the version\n"
     "  --help               print this help\n";
 
@@ -63,6 +64,7 @@ struct Args {
   std::string command;  // "", "passwd", "test", "device-key", "export", "import"
   std::string command_arg;
   std::vector<std::string> command_args;  // the provisioning commands' own arguments
+  std::string arc_token_dir;
 };
 
 int usage_error(const std::string& why) {
@@ -113,6 +115,9 @@ int parse_args(int argc, char** argv, Args& a) {
     } else if (arg == "--allow-host") {
       if (!value(v) || !valid_host_name(v)) return usage_error("--allow-host needs a host name, e.g. kiosk.lan");
       a.allowed_hosts.push_back(v);
+    } else if (arg == "--arc-token-dir") {
+      if (!value(a.arc_token_dir) || a.arc_token_dir.empty() || a.arc_token_dir[0] != '/')
+        return usage_error("--arc-token-dir needs an absolute directory");
     } else if (arg == "--log-level") {
       if (!value(v) || !platform::parse_log_level(v, a.level))
         return usage_error("--log-level needs debug, info, warn or error");
@@ -134,6 +139,24 @@ int parse_args(int argc, char** argv, Args& a) {
     a.state_dir = dir.substr(0, dir.find(':'));
   }
   return -1;
+}
+
+// Where a managed identity is asked for tokens, as the Azure SDKs decide it (MSAL's
+// ManagedIdentitySources): Azure Arc when its two variables are set or its agent is installed,
+// else the VM's instance metadata service.
+ManagedIdentitySettings managed_identity_settings(const Args& a, platform::Fs& fs) {
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  ManagedIdentitySettings m;
+  m.identity_endpoint = env("IDENTITY_ENDPOINT");
+  m.imds_endpoint = env("IMDS_ENDPOINT");
+  m.imds_host = env("AZURE_POD_IDENTITY_AUTHORITY_HOST");
+  m.arc_installed = fs.exists("/opt/azcmagent/bin/himds");
+  if (!a.arc_token_dir.empty()) m.arc_token_dir = a.arc_token_dir;
+  while (m.arc_token_dir.size() > 1 && m.arc_token_dir.back() == '/') m.arc_token_dir.pop_back();
+  return m;
 }
 
 struct Platform {
@@ -181,6 +204,7 @@ int run_agent(const Args& a) {
   opts.allowed_hosts = a.allowed_hosts;
   opts.host_name = platform::host_name();
   Agent agent(opts, p.fs, p.clock, p.entropy, p.log, p.https);
+  agent.state().signin.managed_identity = managed_identity_settings(a, p.fs);
   Status st = agent.start();
   if (!st) {
     p.log.error("agent", "cannot start: " + st.error().message());
@@ -313,10 +337,13 @@ int run_test(const Args& a) {
   if (!load_offline(store, loaded, StoreAccess::ReadOnly)) return 1;
   if (!loaded.problem.empty()) std::fprintf(stderr, "tracklight: %s\n", loaded.problem.c_str());
   bool all_ok = true, any = false;
+  SigninContext signin;
+  signin.fs = &p.fs;
+  signin.managed_identity = managed_identity_settings(a, p.fs);
   for (const auto& c : loaded.config.connections) {
     if (!a.command_arg.empty() && c.id != a.command_arg) continue;
     any = true;
-    TrackerEnv env{p.clock, p.https};
+    TrackerEnv env{p.clock, p.https, 20000, nullptr, &signin};
     Report r = run_test(c, env);
     all_ok = all_ok && r.ok;
     std::printf("%s (%s): %s\n", c.id.c_str(), c.provider.c_str(), r.status.c_str());

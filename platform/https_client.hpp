@@ -34,6 +34,10 @@ struct HttpsTarget {
   int64_t deadline_ms = 0;   // on the connector's clock (monotonic); every step stops there
   const std::atomic<bool>* cancel = nullptr;  // when it turns true, every step stops at once
   size_t max_response_bytes = 4u << 20;
+  // Plain HTTP, no TLS: only for a managed-identity endpoint on this machine (Azure IMDS on
+  // its link-local address, Azure Arc on loopback), which speak nothing else. The caller
+  // restricts it to those addresses (firmware/signin/managed_identity.cpp).
+  bool plain_http = false;
 };
 
 struct TlsPeer {
@@ -55,6 +59,9 @@ class HttpsConnection {
   virtual ~HttpsConnection() = default;
   // GET path (with query). `headers` are added to the request; Host and User-Agent are set.
   virtual Result<HttpsResponse> get(const std::string& path, const HeaderList& headers) = 0;
+  // POST `body` of `content_type` (token endpoints: form-encoded or JSON). Same guarantees as get.
+  virtual Result<HttpsResponse> post(const std::string& path, const HeaderList& headers, const std::string& body,
+                                     const std::string& content_type) = 0;
   virtual const TlsPeer& peer() const = 0;
 };
 

@@ -373,6 +373,11 @@ class MbedClient : public httplib::ClientImpl {
       return e;
     }
     socket_.sock = *fd;
+    if (target_.plain_http) {
+      plain_ = std::make_unique<DeadlineSocket>(*fd, clock_, target_.deadline_ms, target_.cancel, "request",
+                                                "waiting for " + target_.host);
+      return ok_status();
+    }
     if (via_proxy) {
       Status st = tunnel();
       if (!st) return st;
@@ -382,6 +387,11 @@ class MbedClient : public httplib::ClientImpl {
   }
 
   TlsSession* session() { return session_.get(); }
+  // Why the last read or write failed when it was ours (the deadline), TLS or plain.
+  const Error* io_failure() const {
+    if (session_) return session_->failure();
+    return plain_ ? plain_->failure() : nullptr;
+  }
   // Every answer from here on is read through a fresh guard for `request` ("GET /x").
   void begin(const std::string& request) {
     guard_ = ResponseGuard(request, target_.host, limits_for_body(target_.max_response_bytes));
@@ -413,12 +423,17 @@ class MbedClient : public httplib::ClientImpl {
   }
   bool process_socket(const Socket&, std::chrono::time_point<std::chrono::steady_clock>,
                       std::function<bool(httplib::Stream&)> callback) override {
+    if (plain_) {
+      PlainStream plain(*plain_);
+      GuardedStream strm(plain, guard_, plain_.get());
+      return callback(strm);
+    }
     if (!session_) return false;
     TlsStream tls(*session_);
     GuardedStream strm(tls, guard_, &session_->io());
     return callback(strm);
   }
-  bool is_ssl() const override { return true; }
+  bool is_ssl() const override { return !target_.plain_http; }
 
  private:
   Status tunnel();
@@ -427,6 +442,7 @@ class MbedClient : public httplib::ClientImpl {
   Clock& clock_;
   std::string bundle_;
   std::unique_ptr<TlsSession> session_;
+  std::unique_ptr<DeadlineSocket> plain_;  // target_.plain_http: the socket without TLS
   ResponseGuard guard_;
 
  public:
@@ -470,26 +486,37 @@ Status MbedClient::tunnel() {
 
 class MbedConnection : public HttpsConnection {
  public:
-  MbedConnection(std::unique_ptr<MbedClient> client, const HttpsTarget& t)
-      : client_(std::move(client)), target_(t), peer_(client_->session()->peer()) {}
+  MbedConnection(std::unique_ptr<MbedClient> client, const HttpsTarget& t) : client_(std::move(client)), target_(t) {
+    if (client_->session()) peer_ = client_->session()->peer();
+    else peer_.version = "plain HTTP";
+  }
 
   Result<HttpsResponse> get(const std::string& path, const HeaderList& headers) override {
-    client_->begin("GET " + path.substr(0, path.find('?')));  // the query would drown the message
+    return request(path, headers, "", "");
+  }
+  Result<HttpsResponse> post(const std::string& path, const HeaderList& headers, const std::string& body,
+                             const std::string& content_type) override {
+    return request(path, headers, body, content_type);
+  }
+  const TlsPeer& peer() const override { return peer_; }
+
+ private:
+  Result<HttpsResponse> request(const std::string& path, const HeaderList& headers, const std::string& body,
+                                const std::string& content_type) {
+    // The query would drown the message.
+    client_->begin((content_type.empty() ? "GET " : "POST ") + path.substr(0, path.find('?')));
     client_->has_failure_ = false;
-    auto res = bounded_get(*client_, path, headers, target_.max_response_bytes, target_.host);
+    auto res = bounded_get(*client_, path, headers, target_.max_response_bytes, target_.host, body, content_type);
     if (!res && res.error().code == ErrorCode::BadResponse) {
       // A transport failure: say what really happened (a cap, the deadline, a reconnect).
       if (client_->guard().failed()) return client_->guard().error();
-      TlsSession* s = client_->session();
-      if (s && s->failure()) return *s->failure();
+      if (const Error* e = client_->io_failure()) return *e;
       if (client_->has_failure_) return client_->last_failure_;
       if (client_->reconnect_failed_) return client_->reconnect_error_;
     }
     return res;
   }
-  const TlsPeer& peer() const override { return peer_; }
 
- private:
   std::unique_ptr<MbedClient> client_;
   HttpsTarget target_;
   TlsPeer peer_;

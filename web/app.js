@@ -11,14 +11,16 @@ let editing = null; // the stored connection being edited, or null for a new one
 const AUTH = {
   jira: [['api-key', 'API key (Jira Cloud)'], ['password', 'Password (Server/Data Center)'],
     ['pat', 'Personal access token (Data Center 8.14+)']],
-  'azure-devops': [['pat', 'Personal access token']],
+  'azure-devops': [['pat', 'Personal access token'], ['service-principal', 'Service principal (client secret)'],
+    ['managed-identity', 'Managed identity (Azure VM or Arc)']],
 };
 const AUTH_NOTE = {
   jira: 'OAuth 2.0 and OAuth 1.0a sign-in are not available in this version yet.',
-  'azure-devops': 'Service principal, device code and managed identity sign-in are not available in this version yet.',
+  'azure-devops': 'Device code sign-in is not available in this version yet.',
 };
-const SECRETS = ['password', 'api_key', 'token', 'proxy_password'];
-const SECRET_NAME = { password: 'password', api_key: 'API key', token: 'token', proxy_password: 'proxy password' };
+const SECRETS = ['password', 'api_key', 'token', 'client_secret', 'proxy_password'];
+const SECRET_NAME = { password: 'password', api_key: 'API key', token: 'token', client_secret: 'client secret',
+  proxy_password: 'proxy password' };
 
 async function api(method, path, body) {
   const opts = { method, headers: { 'X-CSRF-Token': csrf }, credentials: 'same-origin' };
@@ -333,7 +335,7 @@ function openDialog(c) {
   $('#f-provider').value = v.provider;
   fillAuth(v.provider, v.auth);
   for (const k of ['name', 'id', 'server_url', 'username', 'token_expires', 'collection', 'project', 'tenant_id',
-    'client_id', 'proxy_url', 'proxy_username', 'ca_cert', 'check_interval_s']) {
+    'client_id', 'authority_host', 'proxy_url', 'proxy_username', 'ca_cert', 'check_interval_s']) {
     if (v[k] !== undefined) $('#f-' + k).value = v[k];
   }
   $('#f-id').readOnly = !!c;
@@ -368,7 +370,8 @@ function collect() {
     server_url: $('#f-server_url').value.trim(), proxy_url: $('#f-proxy_url').value.trim(),
     proxy_username: $('#f-proxy_username').value, ca_cert: $('#f-ca_cert').value.trim(),
     check_interval_s: num('#f-check_interval_s'), active: $('#f-active').checked,
-    username: '', token_expires: '', collection: '', project: '', tenant_id: '', client_id: '', use_for_tfvc: false,
+    username: '', token_expires: '', collection: '', project: '', tenant_id: '', client_id: '', authority_host: '',
+    use_for_tfvc: false,
     headers: [],
     board: { enabled: $('#b-enabled').checked, interval_s: num('#b-interval_s'), max_issues: num('#b-max_issues'),
       jql: '', branch: '', pipelines: [] },
@@ -385,7 +388,7 @@ function collect() {
       c.headers.push(h);
     }
   } else {
-    for (const k of ['collection', 'project', 'tenant_id', 'client_id']) c[k] = $('#f-' + k).value.trim();
+    for (const k of ['collection', 'project', 'tenant_id', 'client_id', 'authority_host']) c[k] = $('#f-' + k).value.trim();
     c.use_for_tfvc = $('#f-use_for_tfvc').checked;
     c.board.branch = $('#b-branch').value.trim();
     c.board.pipelines = $('#b-pipelines').value.split('\n').map(s => s.trim()).filter(Boolean);

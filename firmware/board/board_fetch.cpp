@@ -1,5 +1,7 @@
 #include "firmware/board/board_fetch.hpp"
 
+#include "firmware/signin/signin.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
@@ -86,7 +88,8 @@ bool BoardClient::decoded(const std::string& path, const JsonDoc& doc) {
 
 namespace {
 
-BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_flavour) {
+// `fresh`: a new token even when one is kept (the tracker refused the kept one).
+BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_flavour, bool fresh, bool& from_cache) {
   BoardFetch out;
   std::vector<FieldError> bad = validate_connection(c);
   if (!bad.empty()) {
@@ -94,8 +97,19 @@ BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_fl
     out.needs_settings = true;  // nothing to retry until they change
     return out;
   }
-  TrackerEndpoint ep = tracker_endpoint(c);
-  ep.target.deadline_ms = env.clock.monotonic_ms() + env.timeout_ms;
+  const int64_t deadline = env.clock.monotonic_ms() + env.timeout_ms;
+  SigninResult signin;
+  if (needs_signin(c)) {
+    signin = authorize(c, env, deadline, fresh);
+    from_cache = signin.from_cache;
+    if (!signin.ok) {
+      out.error = "sign-in failed: " + signin.message;
+      out.needs_settings = signin.status != "interrupted";
+      return out;
+    }
+  }
+  TrackerEndpoint ep = tracker_endpoint(c, signin.authorization);
+  ep.target.deadline_ms = deadline;
   ep.target.cancel = env.cancel;
   {
     auto conn = env.https.open(ep.target);
@@ -120,7 +134,10 @@ BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_fl
 BoardFetch fetch_board(const Connection& c, TrackerEnv& env, std::string& jira_flavour) {
   std::string why;
   try {
-    return fetch_once(c, env, jira_flavour);
+    bool from_cache = false;
+    BoardFetch out = fetch_once(c, env, jira_flavour, false, from_cache);
+    if (out.http_status == 401 && from_cache) out = fetch_once(c, env, jira_flavour, true, from_cache);
+    return out;
   } catch (const std::exception& e) {
     why = e.what();
   } catch (...) {

@@ -19,6 +19,7 @@
 #include "firmware/metrics/upstream_counts.hpp"
 #include "firmware/model/connection.hpp"
 #include "firmware/monitor/periodic.hpp"
+#include "firmware/tracker/endpoint.hpp"
 #include "platform/fs.hpp"
 #include "platform/https_client.hpp"
 #include "platform/log.hpp"
@@ -46,6 +47,7 @@ class BoardPoller : public Periodic {
   // intervals is reported stale even while no fetch failed (e.g. a long Retry-After).
   std::vector<BoardSource> sources() const;
   int requests_sent() const;  // upstream requests since start, for tests and the bench
+  SigninContext* signin = nullptr;  // the agent's kept tokens; set before run()
 
  private:
   struct Entry {

@@ -33,13 +33,40 @@ void bad_pat(Probe& p, const std::string& message) {
   p.report.status = "not-authorized";
 }
 
-bool sign_in(Probe& p, const std::string& col) {
+// Azure DevOps refused a token Microsoft Entra ID issued (reference/tracker-apis.md, "Entra ID
+// tokens"): the identity is valid but the organisation does not know it, or it must sign in
+// once; anything else is a token the organisation does not accept.
+void entra_refused(const Connection& c, Probe& p, const std::string& msg) {
+  const bool sp = c.auth == "service-principal" || c.auth == "managed-identity";
+  std::string message, hint;
+  if (msg.find("TF400813") != std::string::npos) {
+    message = "Azure DevOps does not know this identity: it was not added to the organisation (TF400813)";
+    hint = sp ? "Add it under Organization settings > Users > Add users, searching for the app's (or the managed identity's) name, with Basic access; then give it access to the project."
+              : "Add the account under Organization settings > Users, and check that the organisation allows third-party application access via OAuth.";
+  } else if (msg.find("TF401444") != std::string::npos) {
+    message = "Azure DevOps wants this identity to sign in once in a web browser first (TF401444)";
+    hint = sp ? "Add the service principal to the organisation under Organization settings > Users (Azure DevOps enables it then), and check that the organisation is connected to the same Entra tenant."
+              : "Open the organisation once in a browser with this account, then test again.";
+  } else {
+    message = "Azure DevOps refused the token from Microsoft Entra ID" + (msg.empty() ? "" : " (" + msg + ")");
+    hint = "The organisation must be connected to the same Entra tenant (Organization settings > Microsoft Entra), and the identity added under Organization settings > Users.";
+  }
+  p.add("sign-in", "fail", message, hint);
+  p.report.status = "not-authorized";
+}
+
+bool sign_in(const Connection& c, Probe& p, const std::string& col) {
   const std::string path = col + "/_apis/connectionData?api-version=7.1-preview.1";
   HttpsResponse r;
   if (!p.get("sign-in", path, r)) return false;
   const std::string* loc = r.header("Location");
   const bool sign_in_page = r.status == 203 || (r.status >= 300 && r.status < 400 && loc && lower(*loc).find("signin") != std::string::npos) ||
                             (r.status == 200 && !is_json(r));
+  if ((sign_in_page || r.status == 401) && c.auth != "pat") {
+    p.refused = true;
+    entra_refused(c, p, clip_utf8(server_message(r), 300));
+    return false;
+  }
   if (sign_in_page || r.status == 401) {
     const std::string msg = server_message(r);
     bad_pat(p, lower(msg).find("expired") != std::string::npos
@@ -190,7 +217,7 @@ void run_azure_checks(const Connection& c, Probe& p, const std::string&) {
   std::string why;
   const std::string col = azure_collection_path(c, why);
   p.add("url", "pass", "Collection URL: https://" + p.host + col);
-  if (!sign_in(p, col)) return;
+  if (!sign_in(c, p, col)) return;
   const std::string proj = project(c, p, col);
   if (proj.empty()) return;
   const std::string base = col + "/" + path_segment(proj) + "/_apis/";

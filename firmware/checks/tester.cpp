@@ -6,6 +6,7 @@
 
 #include "firmware/model/connection_rules.hpp"
 #include "firmware/model/url.hpp"
+#include "firmware/signin/signin.hpp"
 #include "platform/crypto.hpp"
 #include "platform/memory.hpp"
 
@@ -158,7 +159,9 @@ bool common_http_outcome(Probe& p, const std::string& id, const platform::HttpsR
 
 namespace {
 
-Report run_checks(const Connection& c, TrackerEnv& env, bool network) {
+// `retry`: set when a kept token was refused by the tracker; the caller runs the checks once
+// more with a new one (fresh).
+Report run_checks(const Connection& c, TrackerEnv& env, bool network, bool fresh, bool& retry) {
   const int64_t start = env.clock.monotonic_ms();
   Report r;
   r.checks.push_back(field_check(validate_connection(c)));
@@ -187,7 +190,20 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network) {
     return finish();
   }
   r.checks.push_back(Check{"clock", "pass", "The system clock is plausible", "", 0, {}});
-  TrackerEndpoint ep = tracker_endpoint(c);
+  SigninResult signin;
+  if (needs_signin(c)) {
+    signin = authorize(c, env, start + env.timeout_ms, fresh);
+    r.checks.push_back(Check{"signin", signin.ok ? "pass" : "fail",
+                             signin.ok ? std::string(signin.from_cache ? "Using the token from " : "Got a token from ") +
+                                             (c.auth == "managed-identity" ? "the managed identity" : "Microsoft Entra ID")
+                                       : signin.message,
+                             signin.hint, signin.ms, {}});
+    if (!signin.ok) {
+      r.status = signin.status;
+      return finish();
+    }
+  }
+  TrackerEndpoint ep = tracker_endpoint(c, signin.authorization);
   HttpsTarget& target = ep.target;
   const std::string& base_path = ep.base_path;
   target.deadline_ms = start + env.timeout_ms;
@@ -210,6 +226,7 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network) {
   Probe p{r, env.clock, **conn, ep.headers, target.host};
   if (c.provider == "jira") run_jira_checks(c, p, base_path);
   else run_azure_checks(c, p, base_path);
+  retry = p.refused && signin.from_cache;
   if (!p.failed()) {
     r.ok = true;
     r.status = "authorized";
@@ -235,7 +252,10 @@ Report stopped_by(const std::string& why) {
 
 Report run_test(const Connection& c, TrackerEnv& env, bool network) {
   try {
-    return run_checks(c, env, network);
+    bool retry = false;
+    Report r = run_checks(c, env, network, false, retry);
+    if (retry) r = run_checks(c, env, network, true, retry);
+    return r;
   } catch (const std::exception& e) {
     return stopped_by(e.what());
   } catch (...) {

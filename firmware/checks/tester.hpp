@@ -25,6 +25,7 @@ struct Probe {
   platform::HttpsConnection& conn;
   platform::HeaderList auth;  // Authorization plus the connection's custom headers
   std::string host;
+  bool refused = false;  // the tracker refused a token from a sign-in (it may have been revoked)
   Check& add(const std::string& id, const std::string& result, const std::string& message,
              const std::string& hint = "", int64_t ms = 0);
   // A GET; false when the transport failed, which is then already reported as failed check `id`.

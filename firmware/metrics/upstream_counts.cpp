@@ -3,8 +3,8 @@
 namespace tracklight::firmware {
 namespace {
 
-// Wraps one open connection: each GET is a request; a transport error or a failing status is
-// a failure of its kind.
+// Wraps one open connection: each GET or POST is a request; a transport error or a failing
+// status is a failure of its kind.
 class CountingConnection : public platform::HttpsConnection {
  public:
   CountingConnection(std::unique_ptr<platform::HttpsConnection> inner, std::shared_ptr<UpstreamCounts> counts,
@@ -12,16 +12,23 @@ class CountingConnection : public platform::HttpsConnection {
       : inner_(std::move(inner)), counts_(std::move(counts)), source_(source) {}
 
   Result<platform::HttpsResponse> get(const std::string& path, const platform::HeaderList& headers) override {
-    auto res = inner_->get(path, headers);
+    return count(inner_->get(path, headers));
+  }
+  Result<platform::HttpsResponse> post(const std::string& path, const platform::HeaderList& headers,
+                                       const std::string& body, const std::string& content_type) override {
+    return count(inner_->post(path, headers, body, content_type));
+  }
+  const platform::TlsPeer& peer() const override { return inner_->peer(); }
+
+ private:
+  Result<platform::HttpsResponse> count(Result<platform::HttpsResponse> res) {
     counts_->request(source_);
     UpstreamFailure kind;
     if (!res) counts_->failure(source_, upstream_failure_of(res.error().code));
     else if (upstream_failure_of(res->status, kind)) counts_->failure(source_, kind);
     return res;
   }
-  const platform::TlsPeer& peer() const override { return inner_->peer(); }
 
- private:
   std::unique_ptr<platform::HttpsConnection> inner_;
   std::shared_ptr<UpstreamCounts> counts_;
   UpstreamSource source_;

@@ -18,6 +18,7 @@ const StringField kStringFields[] = {
     {"project", &Connection::project, 128},
     {"tenant_id", &Connection::tenant_id, 64},
     {"client_id", &Connection::client_id, 64},
+    {"authority_host", &Connection::authority_host, 256},
 };
 const size_t kStringFieldCount = sizeof kStringFields / sizeof kStringFields[0];
 

@@ -6,6 +6,8 @@
 
 namespace tracklight::firmware {
 
+constexpr const char* kDefaultAuthorityHost = "https://login.microsoftonline.com";  // Entra ID
+
 struct HeaderEntry {
   std::string name;
   std::string value;  // a secret (service tokens)
@@ -36,6 +38,7 @@ struct Connection {
   std::string project;
   std::string tenant_id;
   std::string client_id;
+  std::string authority_host;  // Entra ID; empty = https://login.microsoftonline.com
   bool use_for_tfvc = false;
   bool active = true;
   int check_interval_s = 300;

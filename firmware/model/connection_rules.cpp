@@ -24,9 +24,9 @@ const AuthMethod kAuthMethods[] = {
     {"jira", "oauth2", "", false, "OAuth 2.0"},
     {"jira", "oauth1", "", false, "OAuth 1.0a"},
     {"azure-devops", "pat", "token", true, "Personal access token"},
-    {"azure-devops", "service-principal", "client_secret", false, "Service principal"},
+    {"azure-devops", "service-principal", "client_secret", true, "Service principal"},
     {"azure-devops", "device-code", "", false, "Device code"},
-    {"azure-devops", "managed-identity", "", false, "Managed identity"},
+    {"azure-devops", "managed-identity", "", true, "Managed identity"},
 };
 
 const AuthMethod* find_auth(const std::string& provider, const std::string& auth) {
@@ -123,11 +123,11 @@ void Checker::provider_and_auth() {
   const AuthMethod* m = find_auth(c_.provider, c_.auth);
   if (!m) {
     add("auth", c_.provider == "jira" ? "choose one of api-key, password, pat (oauth2 and oauth1 are not available yet)"
-                                      : "choose pat (service-principal, device-code and managed-identity are not available yet)");
+                                      : "choose pat, service-principal or managed-identity (device-code is not available yet)");
   } else if (!m->available) {
     add("auth", std::string(m->label) + " sign-in is not available in this version yet; use " +
                     (c_.provider == "jira" ? "an API key (Cloud), a password or a personal access token (Server/Data Center)"
-                                           : "a personal access token"));
+                                           : "a personal access token, a service principal or a managed identity"));
   }
   bool needs_user = c_.provider == "jira" && (c_.auth == "api-key" || c_.auth == "password");
   if (needs_user && c_.username.empty())
@@ -166,7 +166,9 @@ void Checker::secrets() {
       if (std::string(need) == kSecretFields[i].name && (c_.*kSecretFields[i].member).empty())
         add(need, std::string(need) == "api_key" ? "enter the API token created at id.atlassian.com"
                   : std::string(need) == "token" ? "enter the personal access token"
-                                                 : "enter the password");
+                  : std::string(need) == "client_secret"
+                      ? "enter the client secret's Value from the app registration > Certificates & secrets"
+                      : "enter the password");
     }
   }
 }
@@ -204,9 +206,23 @@ void Checker::headers() {
 void Checker::azure_fields() {
   if (c_.collection.find_first_of("/?#\\") != std::string::npos)
     add("collection", "is a single name, e.g. DefaultCollection, without slashes");
-  for (auto p : {std::make_pair("tenant_id", &c_.tenant_id), std::make_pair("client_id", &c_.client_id)})
-    if (!p.second->empty() && !is_guid(*p.second))
-      add(p.first, "must be a GUID like 00000000-0000-0000-0000-000000000000");
+  if (!c_.client_id.empty() && !is_guid(c_.client_id))
+    add("client_id", "must be a GUID like 00000000-0000-0000-0000-000000000000");
+  // Entra also takes the tenant's domain name (contoso.onmicrosoft.com).
+  if (!c_.tenant_id.empty() && !is_guid(c_.tenant_id) && !(valid_host_name(c_.tenant_id) && c_.tenant_id.find('.') != std::string::npos))
+    add("tenant_id", "must be a GUID like 00000000-0000-0000-0000-000000000000 or a domain such as contoso.onmicrosoft.com");
+  if (c_.provider != "azure-devops") return;
+  if (c_.auth == "service-principal") {
+    if (c_.tenant_id.empty()) add("tenant_id", "enter the Directory (tenant) ID from the app registration's Overview page");
+    if (c_.client_id.empty()) add("client_id", "enter the Application (client) ID from the app registration's Overview page");
+  }
+  if (!c_.authority_host.empty()) {
+    Url u;
+    const std::string why = parse_url(c_.authority_host, u);
+    if (!why.empty()) add("authority_host", why);
+    else if (u.scheme != "https") add("authority_host", "must use https://, e.g. https://login.microsoftonline.us");
+    else if (!u.path.empty() && u.path != "/") add("authority_host", "is the host only, e.g. https://login.microsoftonline.com, without a path");
+  }
 }
 
 void Checker::numbers_and_board() {
@@ -247,14 +263,16 @@ bool auth_available(const std::string& provider, const std::string& auth) {
   return m && m->available;
 }
 
-bool server_secrets_may_follow(const std::string& server_url, const std::string& ca_cert, const Connection& stored) {
-  if (!same_origin(server_url, stored.server_url)) return false;
+bool server_secrets_may_follow(const Connection& edited, const Connection& stored) {
+  if (!same_origin(edited.server_url, stored.server_url)) return false;
+  auto authority = [](const Connection& c) { return c.authority_host.empty() ? std::string(kDefaultAuthorityHost) : c.authority_host; };
+  if (!same_origin(authority(edited), authority(stored))) return false;
   // The page sends the PEM trimmed; a file may end it with a line break.
   auto core = [](const std::string& pem) {
     const size_t b = pem.find_first_not_of(" \t\r\n"), e = pem.find_last_not_of(" \t\r\n");
     return b == std::string::npos ? std::string() : pem.substr(b, e - b + 1);
   };
-  return core(ca_cert).empty() || core(ca_cert) == core(stored.ca_cert);
+  return core(edited.ca_cert).empty() || core(edited.ca_cert) == core(stored.ca_cert);
 }
 
 const char* required_secret(const std::string& provider, const std::string& auth) {

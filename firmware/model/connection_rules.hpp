@@ -25,9 +25,10 @@ const char* required_secret(const std::string& provider, const std::string& auth
 bool lacks_sign_in_secret(const Connection& c);
 
 // Whether the server's stored secrets (and header values) may go with an edited connection: the
-// same scheme, host and port, and no CA certificate added or replaced. A new CA could vouch for
-// another machine under the same name; removing one only narrows whom the agent trusts.
-bool server_secrets_may_follow(const std::string& server_url, const std::string& ca_cert, const Connection& stored);
+// same scheme, host and port, the same sign-in service (Entra authority host), and no CA
+// certificate added or replaced. A new CA could vouch for another machine under the same name;
+// removing one only narrows whom the agent trusts.
+bool server_secrets_may_follow(const Connection& edited, const Connection& stored);
 
 bool valid_date(const std::string& yyyy_mm_dd);
 // Days from 1970-01-01 to a date that passed valid_date (proleptic Gregorian).

@@ -52,6 +52,7 @@ class Monitor : public Periodic {
   // Connect has just run the full Test on `c` and saved it: the Test counts as its last check,
   // and the next one is an interval later. Ignored when the settings changed again meanwhile.
   void record_test(const Connection& c, const Report& r);
+  SigninContext* signin = nullptr;  // the agent's kept tokens; set before run()
 
  private:
   struct Entry {

@@ -18,7 +18,7 @@ const HeaderEntry* find_header(const Connection& c, const std::string& name) {
 // Fills the secrets the file did not carry from the stored connection, where they may go.
 void merge_secrets(Connection& c, const std::set<std::string>& given, const Connection* stored,
                    std::vector<SecretToEnter>& enter) {
-  const bool server_same = stored && server_secrets_may_follow(c.server_url, c.ca_cert, *stored);
+  const bool server_same = stored && server_secrets_may_follow(c, *stored);
   const bool proxy_same = stored && !c.proxy_url.empty() && same_origin(c.proxy_url, stored->proxy_url);
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const auto& f = kSecretFields[i];

@@ -15,17 +15,18 @@ std::string auth_header(const Connection& c) {
 
 }  // namespace
 
-TrackerEndpoint tracker_endpoint(const Connection& c) {
-  TrackerEndpoint e;
-  platform::HttpsTarget& t = e.target;
+platform::HttpsTarget service_target(const Connection& c, const std::string& url, std::string* path) {
+  platform::HttpsTarget t;
   Url u;
-  parse_url(c.server_url, u);  // runs after field validation, so both URLs parse
+  parse_url(url, u);  // runs after field validation, so the URLs parse
   t.host = u.host;
   t.port = u.port;
   t.host_is_ip = u.host_is_ip;
   t.extra_ca_pem = c.ca_cert;
-  e.base_path = u.path;
-  while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
+  if (path) {
+    *path = u.path;
+    while (!path->empty() && path->back() == '/') path->pop_back();
+  }
   if (!c.proxy_url.empty()) {
     Url p;
     parse_url(c.proxy_url, p);
@@ -34,7 +35,13 @@ TrackerEndpoint tracker_endpoint(const Connection& c) {
     t.proxy_username = c.proxy_username;
     t.proxy_password = c.proxy_password;
   }
-  e.headers = {{"Authorization", auth_header(c)}, {"Accept", "application/json"}};
+  return t;
+}
+
+TrackerEndpoint tracker_endpoint(const Connection& c, const std::string& authorization) {
+  TrackerEndpoint e;
+  e.target = service_target(c, c.server_url, &e.base_path);
+  e.headers = {{"Authorization", authorization.empty() ? auth_header(c) : authorization}, {"Accept", "application/json"}};
   if (c.provider == "azure-devops") e.headers.emplace_back("X-TFS-FedAuthRedirect", "Suppress");
   for (const auto& h : c.headers) e.headers.emplace_back(h.name, h.value);
   return e;

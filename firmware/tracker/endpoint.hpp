@@ -10,6 +10,8 @@
 
 namespace tracklight::firmware {
 
+struct SigninContext;  // firmware/signin/signin.hpp
+
 // What a conversation with a tracker needs: a clock for its deadline, the HTTPS connector, and
 // a flag that ends it early (shutdown).
 struct TrackerEnv {
@@ -17,6 +19,7 @@ struct TrackerEnv {
   platform::HttpsConnector& https;
   int64_t timeout_ms = 20000;
   const std::atomic<bool>* cancel = nullptr;  // set: the conversation ends early (shutdown)
+  SigninContext* signin = nullptr;  // kept tokens and managed-identity settings; null: none kept
 };
 
 // Where a connection's settings point and what every request to it carries: Authorization,
@@ -28,7 +31,13 @@ struct TrackerEndpoint {
   std::string base_path;  // the Server URL's path without a trailing '/'
   platform::HeaderList headers;
 };
-TrackerEndpoint tracker_endpoint(const Connection& c);
+// `authorization`: the header value a sign-in produced (firmware/signin/signin.hpp); empty for
+// the methods whose credentials are the settings themselves (API key, password, PAT).
+TrackerEndpoint tracker_endpoint(const Connection& c, const std::string& authorization = "");
+// Where `url` (a sign-in service of `c`, e.g. its Entra authority) is reached: with the
+// connection's proxy and CA certificate, like the tracker itself. `url` must parse.
+platform::HttpsTarget service_target(const Connection& c, const std::string& url, std::string* path = nullptr);
+
 
 // An Azure DevOps Server URL's collection path ("/{org}" on dev.azure.com), or "" with `why`
 // set when the Server URL does not parse.

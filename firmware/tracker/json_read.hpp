@@ -35,6 +35,7 @@ class JsonNode {
   bool present() const { return v_ && !v_->is_null(); }
   bool is_object() const { return v_ && v_->is_object(); }
   bool is_array() const { return v_ && v_->is_array(); }
+  bool is_string() const { return v_ && v_->is_string(); }  // asking is no mismatch
   const std::string& path() const { return path_; }
 
   // Members of an object. A member read from a value that is not an object is a mismatch.

@@ -101,7 +101,7 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
       return error_response(409, "too_many_connections", "at most 32 connections; remove one first");
   }
   // The network checks take seconds: the state is not locked meanwhile.
-  TrackerEnv env{s.clock, s.https, s.opts.test_timeout_ms};
+  TrackerEnv env{s.clock, s.https, s.opts.test_timeout_ms, nullptr, &s.signin};
   Report report = run_test(in.conn, env, !(verify && *verify == "false"));
   if (!report.ok) return json_response(422, {{"report", report_to_json(report)}});
   in.conn.saved_status = report.status == "authorized" ? "authorized" : "not-verified";
@@ -155,7 +155,7 @@ HttpResponse handle_test_connection(AgentState& s, const HttpRequest& req, const
     r.checks.push_back(field_check({{missing.field, missing.message}}));
     return json_response(200, report_to_json(r));
   }
-  TrackerEnv env{s.clock, s.https, s.opts.test_timeout_ms};
+  TrackerEnv env{s.clock, s.https, s.opts.test_timeout_ms, nullptr, &s.signin};
   Report report = run_test(in.conn, env);
   s.log.info("connections", "Test of " + in.conn.provider + " " + (in.conn.id.empty() ? "(new)" : in.conn.id) + ": " + report.status);
   return json_response(200, report_to_json(report));

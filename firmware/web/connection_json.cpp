@@ -162,7 +162,7 @@ std::vector<std::string> secrets_not_carried(const ConnectionInput& in, const Co
   std::vector<std::string> names;
   if (!stored) return names;
   const bool server_moved =
-      !in.conn.server_url.empty() && !server_secrets_may_follow(in.conn.server_url, in.conn.ca_cert, *stored);
+      !in.conn.server_url.empty() && !server_secrets_may_follow(in.conn, *stored);
   const bool proxy_moved = !in.conn.proxy_url.empty() && !same_origin(in.conn.proxy_url, stored->proxy_url);
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const auto& f = kSecretFields[i];

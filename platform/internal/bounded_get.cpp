@@ -3,25 +3,28 @@
 namespace tracklight::platform {
 
 Result<HttpsResponse> bounded_get(httplib::ClientImpl& client, const std::string& path, const HeaderList& headers,
-                                  size_t max_bytes, const std::string& host) {
+                                  size_t max_bytes, const std::string& host, const std::string& body_out,
+                                  const std::string& content_type) {
   httplib::Headers h;
   for (const auto& kv : headers) h.emplace(kv.first, kv.second);
   h.emplace("User-Agent", "tracklight/" TRACKLIGHT_VERSION);
   std::string body;
   bool too_large = false;
-  auto res = client.Get(path, h, [&](const char* data, size_t len) {
+  auto receive = [&](const char* data, size_t len) {
     if (body.size() + len > max_bytes) {
       too_large = true;
       return false;
     }
     body.append(data, len);
     return true;
-  });
+  };
+  const char* method = content_type.empty() ? "GET " : "POST ";
+  auto res = content_type.empty() ? client.Get(path, h, receive) : client.Post(path, h, body_out, content_type, receive);
   if (too_large)
-    return Error{ErrorCode::ResponseTooLarge, "GET " + path, 0,
+    return Error{ErrorCode::ResponseTooLarge, method + path, 0,
                  "the answer from " + host + " is larger than " + std::to_string(max_bytes >> 10) + " KiB"};
   if (!res)
-    return Error{ErrorCode::BadResponse, "GET " + path, static_cast<long>(res.error()),
+    return Error{ErrorCode::BadResponse, method + path, static_cast<long>(res.error()),
                  "no valid HTTP answer from " + host + " (" + httplib::to_string(res.error()) + ")"};
   HttpsResponse out;
   out.status = res->status;

@@ -14,8 +14,10 @@
 namespace tracklight::platform {
 
 // Transport failures come back as BadResponse naming `host`; the caller may know better.
+// `content_type` empty: a GET; else a POST of `body`.
 Result<HttpsResponse> bounded_get(httplib::ClientImpl& client, const std::string& path, const HeaderList& headers,
-                                  size_t max_bytes, const std::string& host);
+                                  size_t max_bytes, const std::string& host, const std::string& body = "",
+                                  const std::string& content_type = "");
 
 // Any cpp-httplib stream, with what it reads checked by `guard` (a cap passed fails the read)
 // and the phase in progress told to `sock` (may be null) for its timeout message.

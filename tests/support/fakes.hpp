@@ -81,12 +81,14 @@ class CountingEntropy : public platform::Entropy {
 };
 
 // HTTPS without a network: open() fails with `open_error` when set, else every GET is answered
-// by `respond` (the default: 404). Requests are recorded with their headers.
+// by `respond` (the default: 404) and every POST by `respond_post` (the default: `respond` of
+// the path). Requests are recorded with their headers and bodies, and the targets opened.
 class FakeHttps : public platform::HttpsConnector {
  public:
   struct Request {
     std::string path;
     platform::HeaderList headers;
+    std::string method = "GET", body, host;
   };
   Error open_error{ErrorCode::IoError, "", 0, ""};
   bool fail_open = false;
@@ -95,24 +97,33 @@ class FakeHttps : public platform::HttpsConnector {
     r.status = 404;
     return r;
   };
+  std::function<platform::HttpsResponse(const std::string& path, const std::string& body)> respond_post;
   std::vector<Request> requests;
+  std::vector<platform::HttpsTarget> opened;
   platform::TlsPeer peer{"TLSv1.2", "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256", "CN=fake", "CN=fake CA",
                          "2025-01-01", "2045-01-01", {"localhost"}};
 
-  Result<std::unique_ptr<platform::HttpsConnection>> open(const platform::HttpsTarget&) override {
+  Result<std::unique_ptr<platform::HttpsConnection>> open(const platform::HttpsTarget& t) override {
+    opened.push_back(t);
     if (fail_open) return open_error;
-    return std::unique_ptr<platform::HttpsConnection>(std::make_unique<Conn>(*this));
+    return std::unique_ptr<platform::HttpsConnection>(std::make_unique<Conn>(*this, t.host));
   }
 
  private:
   struct Conn : platform::HttpsConnection {
-    explicit Conn(FakeHttps& f) : f_(f) {}
+    Conn(FakeHttps& f, std::string host) : f_(f), host_(std::move(host)) {}
     Result<platform::HttpsResponse> get(const std::string& path, const platform::HeaderList& headers) override {
-      f_.requests.push_back({path, headers});
+      f_.requests.push_back({path, headers, "GET", "", host_});
       return f_.respond(path);
+    }
+    Result<platform::HttpsResponse> post(const std::string& path, const platform::HeaderList& headers,
+                                         const std::string& body, const std::string&) override {
+      f_.requests.push_back({path, headers, "POST", body, host_});
+      return f_.respond_post ? f_.respond_post(path, body) : f_.respond(path);
     }
     const platform::TlsPeer& peer() const override { return f_.peer; }
     FakeHttps& f_;
+    std::string host_;
   };
 };
 
@@ -130,6 +141,24 @@ inline platform::HttpsResponse happy_jira_cloud(const std::string& path) {
              R"("EDIT_ISSUES":{"havePermission":true},"TRANSITION_ISSUES":{"havePermission":true},)"
              R"("CREATE_ATTACHMENTS":{"havePermission":true},"ADD_COMMENTS":{"havePermission":true},)"
              R"("DELETE_ALL_COMMENTS":{"havePermission":true},"USER_PICKER":{"havePermission":true}}})";
+  else
+    r.status = 404;
+  return r;
+}
+
+// Azure DevOps Services where the token sees one project, Fiber.
+inline platform::HttpsResponse happy_azure(const std::string& path) {
+  platform::HttpsResponse r;
+  r.status = 200;
+  r.headers = {{"Content-Type", "application/json; charset=utf-8"}};
+  if (path.find("/_apis/connectionData") != std::string::npos)
+    r.body = R"({"authenticatedUser":{"id":"8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10","providerDisplayName":"Mia"}})";
+  else if (path.find("/_apis/projects/") != std::string::npos)
+    r.body = R"({"id":"eb6e4656-77fc-42a1-9181-4c6d8e9da5d0","name":"Fiber","state":"wellFormed"})";
+  else if (path.find("/_apis/projects") != std::string::npos)
+    r.body = R"({"count":1,"value":[{"id":"eb6e4656-77fc-42a1-9181-4c6d8e9da5d0","name":"Fiber"}]})";
+  else if (path.find("/_apis/build/builds") != std::string::npos || path.find("/_apis/tfvc/") != std::string::npos)
+    r.body = R"({"count":1,"value":[{"id":7}]})";
   else
     r.status = 404;
   return r;

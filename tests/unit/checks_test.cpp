@@ -142,24 +142,6 @@ Connection azure() {
   return c;
 }
 
-// Azure DevOps Services where the token sees one project, Fiber.
-platform::HttpsResponse happy_azure(const std::string& path) {
-  platform::HttpsResponse r;
-  r.status = 200;
-  r.headers = {{"Content-Type", "application/json; charset=utf-8"}};
-  if (path.find("/_apis/connectionData") != std::string::npos)
-    r.body = R"({"authenticatedUser":{"id":"8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10","providerDisplayName":"Mia"}})";
-  else if (path.find("/_apis/projects/") != std::string::npos)
-    r.body = R"({"id":"eb6e4656-77fc-42a1-9181-4c6d8e9da5d0","name":"Fiber","state":"wellFormed"})";
-  else if (path.find("/_apis/projects") != std::string::npos)
-    r.body = R"({"count":1,"value":[{"id":"eb6e4656-77fc-42a1-9181-4c6d8e9da5d0","name":"Fiber"}]})";
-  else if (path.find("/_apis/build/builds") != std::string::npos || path.find("/_apis/tfvc/") != std::string::npos)
-    r.body = R"({"count":1,"value":[{"id":7}]})";
-  else
-    r.status = 404;
-  return r;
-}
-
 // Every answer as the happy tracker gives it, except `body` for the request whose path holds `part`.
 std::function<platform::HttpsResponse(const std::string&)> with_answer(
     platform::HttpsResponse (*happy)(const std::string&), std::string part, std::string body) {
@@ -214,7 +196,7 @@ TEST(Checks, AWrongTypeInAnyAnswerIsAnUnexpectedAnswerNamingEndpointAndField) {
   for (const Case& k : cases) {
     test::FakeClock clock;
     test::FakeHttps https;
-    https.respond = with_answer(k.jira ? test::happy_jira_cloud : happy_azure, k.part, k.body);
+    https.respond = with_answer(k.jira ? test::happy_jira_cloud : test::happy_azure, k.part, k.body);
     TrackerEnv env{clock, https};
     Report r;
     ASSERT_NO_THROW(r = run_test(k.jira ? jira("api-key") : azure(), env)) << k.body;
@@ -228,7 +210,7 @@ TEST(Checks, AWrongTypeInAnyAnswerIsAnUnexpectedAnswerNamingEndpointAndField) {
   // Auto-detect reads the project list: a list element of another type is named as well.
   test::FakeClock clock;
   test::FakeHttps https;
-  https.respond = with_answer(happy_azure, "/_apis/projects?", R"({"count":2,"value":[{"name":"Fiber"},{"name":false}]})");
+  https.respond = with_answer(test::happy_azure, "/_apis/projects?", R"({"count":2,"value":[{"name":"Fiber"},{"name":false}]})");
   TrackerEnv env{clock, https};
   Connection detect = azure();
   detect.project.clear();
@@ -258,7 +240,7 @@ TEST(Checks, AFaultInsideATestIsAReportNotAnException) {
 TEST(Checks, EveryAzureDevOpsRequestSuppressesTheSignInRedirect) {
   test::FakeClock clock;
   test::FakeHttps https;
-  https.respond = happy_azure;
+  https.respond = test::happy_azure;
   TrackerEnv env{clock, https};
   Connection detect = azure();
   detect.project.clear();

@@ -1,0 +1,120 @@
+#include "firmware/signin/entra.hpp"
+
+#include "firmware/model/url.hpp"
+#include "firmware/signin/signin.hpp"
+#include "firmware/tracker/endpoint.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+struct Known {
+  int64_t code;
+  const char* message;
+  const char* hint;
+};
+
+// The AADSTS codes a person can act on (learn.microsoft.com/entra/identity-platform/reference-error-codes).
+const Known kKnown[] = {
+    {7000215, "Microsoft Entra ID refused the client secret",
+     "Copy the secret's Value (not its Secret ID) from the app registration > Certificates & secrets, or create a new secret there."},
+    {7000222, "The client secret has expired", "Create a new client secret in the app registration > Certificates & secrets."},
+    {700016, "The application (Client Id) was not found in the tenant",
+     "Check the Client Id (Application (client) ID on the app registration's Overview page) and the Tenant Id: the app must be registered in that tenant."},
+    {90002, "The tenant was not found",
+     "Check the Tenant Id (Directory (tenant) ID on the app registration's Overview page), and the Authority host for a national cloud."},
+    {900023, "The Tenant Id is not valid", "Use the Directory (tenant) ID GUID from the app registration's Overview page."},
+    {50076, "Microsoft Entra ID requires multi-factor authentication for this sign-in", ""},
+    {50079, "Microsoft Entra ID requires the account to register for multi-factor authentication", ""},
+    {7000218, "The app registration does not allow public client flows",
+     "In the app registration > Authentication, set \"Allow public client flows\" to Yes, then sign in again."},
+    {700024, "Microsoft Entra ID refused the signed assertion's time",
+     "Check this device's date and time (timedatectl set-ntp true); the assertion is valid for a few minutes only."},
+    {700027, "Microsoft Entra ID does not know the certificate that signed the assertion",
+     "Upload the certificate shown here to the app registration > Certificates & secrets > Certificates."},
+    {70002, "The app registration cannot sign in this way", "Check that the Client Id is the app registration made for tracklight."},
+    {53003, "A Conditional Access policy blocked the sign-in", "Ask your Entra administrator to allow this sign-in for the app."},
+};
+
+std::string first_line(const std::string& s) {
+  const size_t end = s.find_first_of("\r\n");
+  return end == std::string::npos ? s : s.substr(0, end);
+}
+
+}  // namespace
+
+std::string entra_endpoint_base(const Connection& c) {
+  std::string host = c.authority_host.empty() ? kDefaultAuthorityHost : c.authority_host;
+  while (!host.empty() && host.back() == '/') host.pop_back();
+  return host + "/" + path_segment(c.tenant_id) + "/oauth2/v2.0/";
+}
+
+SigninResult unreachable(const std::string& what, const std::string& detail) {
+  SigninResult r;
+  r.status = "interrupted";
+  r.message = "Could not reach " + what + ": " + detail;
+  r.hint = "Check the network route to it (firewall, proxy setting, DNS); the tracker was not asked. This is retried.";
+  return r;
+}
+
+SigninResult post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
+                       const std::string& form, TokenAnswer& answer, int& http_status) {
+  std::string path;
+  platform::HttpsTarget t = service_target(c, url, &path);
+  t.deadline_ms = deadline_ms;
+  t.cancel = env.cancel;
+  t.max_response_bytes = 64 * 1024;  // a token answer is a few kilobytes
+  const std::string what = "Microsoft Entra ID at " + t.host;
+  auto conn = env.https.open(t);
+  if (!conn) return unreachable(what, conn.error().detail);
+  auto res = (*conn)->post(path, {{"Accept", "application/json"}}, form, "application/x-www-form-urlencoded");
+  if (!res) return unreachable(what, res.error().detail);
+  http_status = res->status;
+  answer = read_token_answer(*res);
+  SigninResult ok;
+  ok.ok = true;
+  return ok;
+}
+
+SigninResult entra_failure(const Connection& c, const TokenAnswer& a, int http_status) {
+  SigninResult r;
+  r.status = "not-authorized";
+  if (!a.unreadable.empty() || http_status >= 500 || http_status == 429) {
+    r.status = "interrupted";
+    r.message = "Microsoft Entra ID answered HTTP " + std::to_string(http_status) +
+                (a.unreadable.empty() ? "" : " (" + a.unreadable + ")");
+    r.hint = "The sign-in service had a problem, or something else answered: check the Authority host. This is retried.";
+    return r;
+  }
+  const std::string code = a.error_code ? " (AADSTS" + std::to_string(a.error_code) + ")" : "";
+  for (const auto& k : kKnown) {
+    if (k.code != a.error_code) continue;
+    r.message = k.message + code;
+    r.hint = k.hint;
+    if (k.code == 50076 || k.code == 50079)
+      r.hint = c.auth == "service-principal"
+                   ? "A service principal cannot answer an MFA prompt: ask your Entra administrator to exclude this app from the Conditional Access policy that requires MFA, or use a managed identity."
+                   : "Sign in again with the device code and complete the MFA prompt.";
+    return r;
+  }
+  r.message = "Microsoft Entra ID refused the sign-in: " + a.error + (a.description.empty() ? "" : " - " + first_line(a.description));
+  r.hint = "Check the Tenant Id, Client Id and the credential in the app registration.";
+  return r;
+}
+
+SigninResult entra_client_credentials(const Connection& c, TrackerEnv& env, int64_t deadline_ms, std::string& token,
+                                      int64_t& expires_in_s) {
+  const std::string form = form_body({{"grant_type", "client_credentials"},
+                                      {"client_id", c.client_id},
+                                      {"scope", kAzureDevOpsScope},
+                                      {"client_secret", c.client_secret}});
+  TokenAnswer a;
+  int status = 0;
+  SigninResult r = post_form(c, env, deadline_ms, entra_endpoint_base(c) + "token", form, a, status);
+  if (!r.ok) return r;
+  if (!a.ok()) return entra_failure(c, a, status);
+  token = a.access_token;
+  expires_in_s = a.expires_in_s;
+  return r;
+}
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,41 @@
+// Azure managed identity (SPEC section 1): a token for Azure DevOps from the machine itself,
+// without any secret in the settings.
+//
+//   Azure VM    IMDS at http://169.254.169.254 (AZURE_POD_IDENTITY_AUTHORITY_HOST replaces it),
+//               with `Metadata: true`; a user-assigned identity is picked by its client id.
+//   Azure Arc   when IDENTITY_ENDPOINT and IMDS_ENDPOINT are both set (as the Azure SDKs and MSAL
+//               decide), or the Arc agent is installed: the local endpoint answers 401 naming a
+//               key file in Arc's token folder; the file's content (at most 4096 bytes, readable
+//               by root and the himds group) is sent back as Basic credentials.
+//
+// Both speak plain HTTP, so the endpoint must be on this machine (loopback) or IMDS's
+// link-local address: a token is never sent in the clear across a network.
+#pragma once
+#include <cstdint>
+#include <string>
+#include "firmware/model/connection.hpp"
+#include "platform/fs.hpp"
+
+namespace tracklight::firmware {
+
+struct TrackerEnv;
+struct SigninResult;
+
+// Read from the agent's environment by main (firmware never asks the OS itself).
+struct ManagedIdentitySettings {
+  std::string identity_endpoint;  // IDENTITY_ENDPOINT
+  std::string imds_endpoint;      // IMDS_ENDPOINT
+  std::string imds_host;          // AZURE_POD_IDENTITY_AUTHORITY_HOST
+  bool arc_installed = false;     // /opt/azcmagent/bin/himds exists
+  std::string arc_token_dir = "/var/opt/azcmagent/tokens";
+};
+
+// On success `token` and `expires_in_s` are set.
+SigninResult managed_identity_token(const Connection& c, TrackerEnv& env, int64_t deadline_ms,
+                                    std::string& token, int64_t& expires_in_s);
+
+// The key file named by Arc's challenge (`WWW-Authenticate: Basic realm=<path>`), when it is a
+// plain file name ending in ".key" directly inside `token_dir`; "" otherwise.
+std::string arc_key_path(const std::string& www_authenticate, const std::string& token_dir);
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,56 @@
+#include "firmware/signin/signin.hpp"
+
+#include "firmware/signin/entra.hpp"
+#include "firmware/tracker/endpoint.hpp"
+#include "platform/crypto.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+// What a token depends on: another identity, credential or route means another token. A digest,
+// so the cache holds no second copy of a secret.
+std::string token_key(const Connection& c) {
+  std::string k;
+  for (const std::string* v : {&c.provider, &c.auth, &c.server_url, &c.tenant_id, &c.client_id, &c.authority_host,
+                               &c.client_secret, &c.ca_cert, &c.proxy_url, &c.proxy_username, &c.proxy_password})
+    k += std::to_string(v->size()) + ":" + *v;
+  return platform::sha256(k);
+}
+
+SigninResult fetch(const Connection& c, TrackerEnv& env, int64_t deadline_ms, std::string& token, int64_t& expires_in_s) {
+  if (c.auth == "managed-identity") return managed_identity_token(c, env, deadline_ms, token, expires_in_s);
+  return entra_client_credentials(c, env, deadline_ms, token, expires_in_s);
+}
+
+}  // namespace
+
+bool needs_signin(const Connection& c) {
+  return c.provider == "azure-devops" && (c.auth == "service-principal" || c.auth == "managed-identity");
+}
+
+SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, bool fresh) {
+  const int64_t t0 = env.clock.monotonic_ms();
+  SigninResult result;
+  AccessTokens local;  // nothing is kept between calls without a context (unit tests, one-off runs)
+  AccessTokens& tokens = env.signin ? env.signin->tokens : local;
+  bool from_cache = false;
+  AccessTokens::Fetched f = tokens.get(token_key(c), t0, fresh, from_cache, [&] {
+    AccessTokens::Fetched out;
+    result = fetch(c, env, deadline_ms, out.token, out.expires_in_s);
+    out.ok = result.ok;
+    return out;
+  });
+  if (f.ok) {
+    result = SigninResult{};
+    result.ok = true;
+    result.authorization = "Bearer " + f.token;
+    result.from_cache = from_cache;
+  } else if (result.ok || result.status.empty()) {
+    // Another caller's fetch failed while this one waited; its reason is not ours to repeat.
+    result = unreachable("the sign-in service", "a sign-in for the same settings failed just now");
+  }
+  result.ms = env.clock.monotonic_ms() - t0;
+  return result;
+}
+
+}  // namespace tracklight::firmware

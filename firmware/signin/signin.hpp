@@ -1,0 +1,43 @@
+// Sign-in through an identity provider (SPEC section 1, "Sign-in flows"): for the methods that
+// send a Bearer token from Microsoft Entra ID (or, later, Atlassian and Jira's own OAuth), the
+// token is obtained before the tracker is asked. Test, the monitor, the board and `tracklight
+// test` all go through authorize(), so they share the in-memory tokens and refresh them the
+// same way.
+#pragma once
+#include <cstdint>
+#include <string>
+#include "firmware/model/connection.hpp"
+#include "firmware/signin/access_tokens.hpp"
+#include "firmware/signin/managed_identity.hpp"
+#include "platform/fs.hpp"
+
+namespace tracklight::firmware {
+
+struct TrackerEnv;
+
+// What sign-in needs beyond a connection's settings; one per agent (or per CLI command).
+struct SigninContext {
+  AccessTokens tokens;
+  ManagedIdentitySettings managed_identity;
+  platform::Fs* fs = nullptr;  // reads Azure Arc's key file; without it Arc is not offered
+};
+
+struct SigninResult {
+  bool ok = false;
+  std::string authorization;  // the Authorization header value, when ok
+  bool from_cache = false;    // a kept token: a 401 from the tracker may mean it was revoked
+  // When not ok: the report status ("not-authorized": the settings must change; "interrupted":
+  // the sign-in service could not be reached or failed, retried), the message and the fix.
+  // Never a secret.
+  std::string status, message, hint;
+  int64_t ms = 0;
+};
+
+// The connection signs in through an identity provider before the tracker is asked.
+bool needs_signin(const Connection& c);
+
+// A token for `c` from the cache, or a new one. `fresh`: ignore the cached token (the tracker
+// refused it). Ends by `deadline_ms` (the caller's monotonic deadline).
+SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, bool fresh = false);
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,76 @@
+#include "firmware/signin/token_answer.hpp"
+
+#include "firmware/model/url.hpp"
+#include "firmware/tracker/json_read.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+constexpr int64_t kMaxLifetimeS = 366LL * 24 * 3600;
+
+// A count of seconds as a JSON number or, from IMDS, a string of digits.
+int64_t seconds(const JsonNode& j, const char* key) {
+  const JsonNode v = j.member(key);
+  if (!v.is_string()) {
+    const auto n = v.as_int64();
+    return n && *n > 0 && *n <= kMaxLifetimeS ? *n : 0;
+  }
+  const std::string s = v.as_string();
+  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::stoll(s);
+}
+
+int64_t aadsts_number(const std::string& text) {
+  const size_t at = text.find("AADSTS");
+  if (at == std::string::npos) return 0;
+  int64_t n = 0;
+  for (size_t i = at + 6; i < text.size() && i < at + 15 && text[i] >= '0' && text[i] <= '9'; ++i) n = n * 10 + (text[i] - '0');
+  return n;
+}
+
+}  // namespace
+
+TokenAnswer read_token_answer(const platform::HttpsResponse& r) {
+  TokenAnswer a;
+  JsonDoc doc(r);
+  const JsonNode j = doc.root().as_object();
+  if (!j.present()) {
+    a.unreadable = doc.parsed() ? "the answer is not a JSON object" : "the answer is not JSON (HTTP " + std::to_string(r.status) + ")";
+    return a;
+  }
+  const JsonNode error = j.member("error");
+  if (error.is_object()) {  // Azure App Service and some gateways nest it: {"error": {"code", "message"}}
+    a.error = error.string("code");
+    a.description = clip_utf8(error.string("message"), 400);
+  } else {
+    a.error = error.as_string();
+    a.description = clip_utf8(j.string("error_description"), 400);
+  }
+  const JsonNode codes = j.array("error_codes");
+  if (codes.size() > 0)
+    if (const auto n = codes.item(0).as_int64()) a.error_code = *n;
+  if (!a.error_code) a.error_code = aadsts_number(a.description);
+  if (a.error.empty() && r.status == 200) {
+    a.access_token = j.string("access_token");
+    a.refresh_token = j.string("refresh_token");
+    a.expires_in_s = seconds(j, "expires_in");
+  }
+  if (doc.failed()) a.unreadable = doc.first_error();
+  else if (a.error.empty() && a.access_token.empty())
+    a.unreadable = r.status == 200 ? "the answer has no access_token" : "HTTP " + std::to_string(r.status) + " without an error code";
+  if (a.access_token.size() > 16384 || a.refresh_token.size() > 16384) a.unreadable = "the token is longer than 16 KiB";
+  return a;
+}
+
+std::string form_body(std::initializer_list<std::pair<const char*, std::string>> fields) {
+  std::string out;
+  for (const auto& f : fields) {
+    if (!out.empty()) out += '&';
+    out += f.first;
+    out += '=';
+    out += path_segment(f.second);
+  }
+  return out;
+}
+
+}  // namespace tracklight::firmware

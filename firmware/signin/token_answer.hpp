@@ -1,0 +1,27 @@
+// Reading what an OAuth 2.0 token endpoint answers (RFC 6749 section 5, Microsoft Entra, Azure
+// IMDS and Arc, Atlassian): the tokens on success, the error and its code on failure. Read
+// through JsonDoc, so a field of the wrong type is named, never thrown. IMDS sends its numbers
+// as strings; both forms are read.
+#pragma once
+#include <cstdint>
+#include <string>
+#include "platform/https_client.hpp"
+
+namespace tracklight::firmware {
+
+struct TokenAnswer {
+  std::string access_token, refresh_token;
+  int64_t expires_in_s = 0;       // 0: the answer did not say
+  std::string error;              // "invalid_client", "authorization_pending" ...
+  std::string description;        // Entra: "AADSTS7000215: Invalid client secret provided. ..."
+  int64_t error_code = 0;         // Entra's error_codes[0], else the AADSTS number in the text
+  std::string unreadable;         // why the answer could not be read ("" when it could)
+  bool ok() const { return unreadable.empty() && error.empty() && !access_token.empty(); }
+};
+
+TokenAnswer read_token_answer(const platform::HttpsResponse& r);
+
+// application/x-www-form-urlencoded from name/value pairs.
+std::string form_body(std::initializer_list<std::pair<const char*, std::string>> fields);
+
+}  // namespace tracklight::firmware
