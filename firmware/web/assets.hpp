@@ -9,9 +9,7 @@ struct Asset {
   std::string_view path;  // "/index.html"
   std::string_view mime;
   std::string_view etag;  // quoted content hash
-  const unsigned char* data;
-  size_t size;
-  const unsigned char* gz;  // the same bytes, gzip-compressed
+  const unsigned char* gz;  // the file (shrunk by tools/minify_asset.py), gzip-compressed
   size_t gz_size;
 };
 

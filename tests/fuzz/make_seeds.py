@@ -22,7 +22,7 @@ import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRACKER_HEADERS = ["X-Seraph-LoginReason", "X-Authentication-Denied-Reason", "Location", "Retry-After",
-                   "Content-Type", "x-ms-continuationtoken"]
+                   "Content-Type", "x-ms-continuationtoken", "WWW-Authenticate"]
 BOARD_HEADERS = ["Retry-After", "X-RateLimit-Delay", "X-RateLimit-Remaining", "X-RateLimit-Limit",
                  "x-ms-continuationtoken", "X-RateLimit-NearLimit"]
 
@@ -73,6 +73,12 @@ TFVC = {"count": 1, "value": [{"changesetId": 16, "createdDate": "2026-03-24T20:
 
 # kind: odd = Jira (2: personal access token, 4: with a token expiry date); even = Azure DevOps
 # (2: dev.azure.com, 4: project Fiber named, 8: TFVC checked).
+ENTRA_TOKEN = {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "eyJ0eXAiOiJKV1Qi"}
+ENTRA_ERROR = {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.",
+               "error_codes": [7000215], "timestamp": "2026-12-07 20:00:00Z", "trace_id": "0f6d", "correlation_id": "9a1b"}
+IMDS_TOKEN = {"access_token": "eyJ0eXAiOiJKV1Qi", "expires_in": "86399", "expires_on": "1796000000",
+              "resource": "499b84ac-1321-427f-aa17-267ca6975798", "token_type": "Bearer"}
+
 TRACKER_SEEDS = {
     "jira-cloud": (1, [tracker_answer(CLOUD_INFO), tracker_answer(CLOUD_ME), tracker_answer(PERMISSIONS)]),
     "jira-dc-pat": (7, [tracker_answer(DC_INFO), tracker_answer(DC_ME), tracker_answer(PERMISSIONS)]),
@@ -89,6 +95,16 @@ TRACKER_SEEDS = {
                              tracker_answer({"count": 1, "value": [PROJECT]}, headers=[("x-ms-continuationtoken", "1")]),
                              tracker_answer({"count": 0, "value": []}), tracker_answer(BUILDS)]),
     "ado-user-id-number": (2, [tracker_answer({"authenticatedUser": {"id": 5}})]),
+    # Entra sign-ins: the token endpoint's answer comes first (kind 16+: service principal,
+    # 32+: managed identity, 64+: on Azure Arc, whose challenge names the key file).
+    "ado-service-principal": (16 + 14, [tracker_answer(ENTRA_TOKEN), tracker_answer(ADO_ME), tracker_answer(PROJECT),
+                                        tracker_answer(BUILDS), tracker_answer(TFVC)]),
+    "ado-entra-refused": (16 + 14, [tracker_answer(ENTRA_ERROR, 401)]),
+    "ado-imds": (32 + 14, [tracker_answer(IMDS_TOKEN), tracker_answer(ADO_ME), tracker_answer(PROJECT),
+                           tracker_answer(BUILDS), tracker_answer(TFVC)]),
+    "ado-arc": (64 + 32 + 14, [tracker_answer({}, 401, headers=[("WWW-Authenticate", "Basic realm=/var/opt/azcmagent/tokens/a.key")]),
+                               tracker_answer(IMDS_TOKEN), tracker_answer(ADO_ME), tracker_answer(PROJECT),
+                               tracker_answer(BUILDS), tracker_answer(TFVC)]),
 }
 
 

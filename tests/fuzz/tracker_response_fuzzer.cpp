@@ -1,7 +1,9 @@
 // The Jira and Azure DevOps checks against hostile answers: every GET of a Test is answered from
 // the input (status, content type, a few headers, body), so each JSON decoder and header rule
 // (X-Seraph-LoginReason, CAPTCHA, Location, Retry-After, sign-in pages) sees arbitrary data.
-// A report must always come back (no exception escapes), with a known status, and carry a secret
+// With an Entra sign-in (service principal, managed identity with Azure Arc's challenge) the
+// token endpoint's answers come from the input too, so the token decoder and the challenge rules
+// see them. A report must always come back (no exception escapes), with a known status, and carry a secret
 // only when the server itself sent it (the report quotes names the server gives, like "Signed in
 // as ..."). The seeds in corpus/tracker_response (tests/fuzz/make_seeds.py) are whole Tests of
 // valid 200 answers, so mutations start inside the decoders rather than at the status rules.
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "firmware/checks/tester.hpp"
+#include "firmware/signin/signin.hpp"
 #include "tests/fuzz/fuzz_reader.hpp"
 #include "tests/support/fakes.hpp"
 
@@ -21,7 +24,7 @@ namespace {
 
 const char* kTypes[] = {"application/json; charset=utf-8", "text/html", "application/json", ""};
 const char* kHeaders[] = {"X-Seraph-LoginReason", "X-Authentication-Denied-Reason", "Location", "Retry-After",
-                          "Content-Type", "x-ms-continuationtoken"};
+                          "Content-Type", "x-ms-continuationtoken", "WWW-Authenticate"};
 
 [[noreturn]] void escaped(const char* what) {
   std::fprintf(stderr, "an exception escaped run_test: %s\n", what);
@@ -41,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const char* type = kTypes[in.byte() % 4];
     if (*type) r.headers.emplace_back("Content-Type", type);
     for (int h = in.byte() % 3; h > 0; --h) {
-      const char* name = kHeaders[in.byte() % 6];
+      const char* name = kHeaders[in.byte() % 7];
       r.headers.emplace_back(name, in.take(in.byte() % 64));
     }
     r.body = in.take(in.length());
@@ -63,12 +66,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     c.provider = "azure-devops";
     c.server_url = kind & 2 ? "https://dev.azure.com/org" : "https://tfs.example/tfs";
-    c.auth = "pat";
-    c.token = "CANARY-SECRET";
+    c.auth = kind & 16 ? "service-principal" : kind & 32 ? "managed-identity" : "pat";
+    c.token = c.client_secret = "CANARY-SECRET";
+    c.tenant_id = "contoso.onmicrosoft.com";
+    c.client_id = kind & 16 ? "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" : "";
     c.project = kind & 4 ? "Fiber" : "";
     c.use_for_tfvc = kind & 8;
   }
-  firmware::TrackerEnv env{clock, https, 20000};
+  https.respond_post = [&](const std::string& path, const std::string&) { return https.respond(path); };
+  test::MemoryFs fs;
+  fs.files["/var/opt/azcmagent/tokens/a.key"] = "CANARY-SECRET";
+  firmware::SigninContext signin;
+  signin.fs = &fs;
+  signin.managed_identity.arc_installed = kind & 64;
+  firmware::TrackerEnv env{clock, https, 20000, nullptr, &signin};
   firmware::Report r;
   try {  // an invariant of its own: a hostile answer must never surface as an exception
     r = firmware::run_test(c, env);

@@ -71,7 +71,9 @@ TEST_F(AgentTest, SetupCodeFlow) {
   EXPECT_EQ(second->status, 403);
   bodies.push_back(second->body);
   bodies.push_back(c.send("GET", "/api/v1/session")->body);
-  bodies.push_back(c.send("GET", "/")->body);
+  const std::string page = gunzip(c.send("GET", "/", "", {{"Accept-Encoding", "gzip"}})->body);
+  EXPECT_NE(page.find("Task Tracking"), std::string::npos) << "the page, decompressed";
+  bodies.push_back(page);
   for (const auto& b : bodies) EXPECT_EQ(b.find(code), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(state + "/setup-code"));
   EXPECT_EQ(read_text(state + "/tracklight.conf").find(kPassword), std::string::npos);

@@ -22,8 +22,29 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 namespace tracklight::test {
+
+// The page's assets come gzip-compressed only (firmware/web/static_assets.cpp); "" when `gz` is
+// not a complete gzip stream.
+inline std::string gunzip(const std::string& gz) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return "";
+  std::string out;
+  char buf[16384];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+  }
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? out : "";
+}
 
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -220,6 +241,7 @@ class ApiClient {
   explicit ApiClient(int port) : http_("127.0.0.1", port) {
     http_.set_connection_timeout(5);
     http_.set_read_timeout(20);
+    http_.set_decompress(false);  // built without zlib: the page's gzip bytes come as they are (gunzip)
   }
   httplib::Result send(const std::string& method, const std::string& path, const std::string& body = "",
                        httplib::Headers extra = {}) {

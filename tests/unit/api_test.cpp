@@ -1,5 +1,6 @@
 // The HTTP API handlers, called directly (no sockets): gates, setup, login, connections.
 #include "tests/unit/api_fixture.hpp"
+#include "firmware/web/assets.hpp"
 
 namespace tracklight::firmware {
 namespace {
@@ -266,14 +267,27 @@ TEST_F(ApiTest, StaticAssetsHaveTypesEtagsAndGzip) {
   auto page = call("GET", "/");
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
-  EXPECT_NE(page.body.find("Task Tracking"), std::string::npos);
+  // Only the gzip form is kept (its content is checked through a real client in
+  // agent_api_test.cpp): a request without Accept-Encoding accepts any coding.
+  const Asset* index = find_asset("/index.html");
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(page.body, std::string(reinterpret_cast<const char*>(index->gz), index->gz_size));
+  EXPECT_EQ(header_of(page, "Content-Encoding"), "gzip");
   EXPECT_NE(header_of(page, "Content-Security-Policy").find("script-src 'self'"), std::string::npos);
   EXPECT_EQ(header_of(page, "X-Frame-Options"), "DENY");
   std::string etag = header_of(page, "ETag");
   EXPECT_EQ(call("GET", "/", "", {{"If-None-Match", etag}}).status, 304);
-  auto gz = call("GET", "/app.js", "", {{"Accept-Encoding", "gzip, br"}});
-  EXPECT_EQ(header_of(gz, "Content-Encoding"), "gzip");
-  EXPECT_EQ(static_cast<unsigned char>(gz.body[0]), 0x1f);
+  for (const char* accepts : {"gzip, br", "br;q=1, GZIP;q=0.5", "*", "deflate, *;q=0.1", "x-gzip"}) {
+    auto gz = call("GET", "/app.js", "", {{"Accept-Encoding", accepts}});
+    EXPECT_EQ(gz.status, 200) << accepts;
+    EXPECT_EQ(header_of(gz, "Content-Encoding"), "gzip") << accepts;
+    EXPECT_EQ(static_cast<unsigned char>(gz.body[0]), 0x1f) << accepts;
+  }
+  for (const char* refuses : {"identity", "gzip;q=0", "br, *;q=0", "gzip; q=0.000, br", "*;q=1, gzip;q=0"}) {
+    auto no = call("GET", "/app.js", "", {{"Accept-Encoding", refuses}});
+    EXPECT_EQ(no.status, 406) << refuses;
+    EXPECT_NE(no.body.find("curl --compressed"), std::string::npos) << refuses;
+  }
   EXPECT_EQ(call("GET", "/app.css").content_type, "text/css; charset=utf-8");
   EXPECT_EQ(call("GET", "/nope.js").status, 404);
   EXPECT_EQ(call("POST", "/", "{}").status, 405);
