@@ -14,21 +14,38 @@ fields default to id only) and the removed Cloud /rest/api/2/search (410 Gone); 
 and paging through the x-ms-continuationtoken response header. "board_status"/"board_headers"
 make the board endpoints answer e.g. 429 with Retry-After, or 200 with X-RateLimit-* headers.
 
+Sign-in providers (signin_*.py), each in its own module and each playing its part when the
+scenario has its key, are dispatched by path before the tracker personality (one process can
+play several roles). Their access tokens are HMAC-signed (tokens.py, scenario "token_key"), so
+another instance of this fake (the tracker) accepts what this one (the provider) issued.
+
     fake_tracker.py --cert C --key K --scenario S.json --log L.jsonl [--tls-only 1.2] [--group G]
       [--ciphers C] [--port 0]
+    fake_tracker.py --plain --scenario S.json --log L.jsonl [--port 0]   (no TLS: managed identity)
 
 prints "listening PORT" when ready. The scenario file is re-read on every request, so a test can
 change the server's behaviour between requests. Every request is appended to the log as JSON:
 method, path, whether Authorization / Proxy-Authorization headers were present, and the values
-of the X-* headers (e.g. X-TFS-FedAuthRedirect) under "custom".
+of the X-* headers (e.g. X-TFS-FedAuthRedirect) under "custom"; also "auth_scheme" (Basic,
+Bearer, OAuth) when Authorization is present and "grant_type" of a POST that names one: never
+a secret. A test counts refreshes by the entries with grant_type "refresh_token".
 """
 import argparse
 import json
 import ssl
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit, parse_qs
+from urllib.parse import urlsplit, parse_qs, parse_qsl
+
+sys.dont_write_bytecode = True  # no __pycache__ of the modules below in the source tree
+import tokens  # noqa: E402 (after the line above)
+
+# Tried in this order on every request; each answers only paths of its own and only when the
+# scenario has its key.
+SIGNIN = ()
+BODY_LIMIT = 1 << 20  # a request body larger than this is refused (413)
 
 PERMISSION_NAMES = {
     "BROWSE_PROJECTS": "Browse Projects", "CREATE_ISSUES": "Create Issues", "EDIT_ISSUES": "Edit Issues",
@@ -97,13 +114,22 @@ class TlsServer(ThreadingHTTPServer):
         pass  # refused handshakes are the point of several tests
 
 
+class PlainServer(ThreadingHTTPServer):
+    """Plain HTTP, for the managed identity endpoints (IMDS and Azure Arc's agent speak no TLS)."""
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-tracker"
 
     def setup(self):
         self.request.settimeout(60)
-        self.request.do_handshake()
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()
         super().setup()
 
     def log_message(self, *args):
@@ -120,6 +146,11 @@ class Handler(BaseHTTPRequestHandler):
                  "authorization": "Authorization" in self.headers,
                  "proxy_authorization": "Proxy-Authorization" in self.headers,
                  "custom": {k: v for k, v in self.headers.items() if k.lower().startswith("x-")}}
+        if "Authorization" in self.headers:
+            entry["auth_scheme"] = self.headers["Authorization"].split(" ")[0]
+        fields = self.json if isinstance(self.json, dict) else self.form
+        if fields.get("grant_type"):
+            entry["grant_type"] = fields["grant_type"]
         with self.server.log_lock, open(self.server.log_path, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -141,13 +172,56 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             return
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        # Header and body in one write (what end_headers() would write, plus the body): as two
+        # small writes the second waits for the client's delayed ACK (Nagle), ~40 ms a request.
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
 
     def authorized(self, s):
-        return self.headers.get("Authorization") == s.get("expected_authorization")
+        # auth_ok: a sign-in module has already checked this request's credential (the Atlassian
+        # gateway in front of the Jira Cloud personality).
+        return self.auth_ok or self.headers.get("Authorization") == s.get("expected_authorization")
+
+    def origin(self):
+        """scheme://host[:port] as the client addressed this server (its Host header), lower-cased."""
+        host = self.headers.get("Host") or "127.0.0.1:%d" % self.server.server_address[1]
+        return ("%s://%s" % (self.server.scheme, host)).lower()
+
+    def begin(self, body):
+        """Per request (a connection carries several): the body, parsed when it is a form or JSON."""
+        self.auth_ok, self.bearer_claims = False, None
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        text = body.decode("utf-8", "replace")
+        self.form = dict(parse_qsl(text, keep_blank_values=True)) if kind == "application/x-www-form-urlencoded" else {}
+        self.json = None
+        if kind == "application/json":
+            try:
+                self.json = json.loads(text)
+            except ValueError:
+                pass
+
+    def read_body(self):
+        """The request body (Content-Length or chunked), or None when too large (413 sent)."""
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            data = b""
+            while len(data) <= BODY_LIMIT:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailer fields
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length <= BODY_LIMIT:
+                return self.rfile.read(length) if length else b""
+        self.close_connection = True
+        self.send(413, {"error": "request body too large"})
+        return None
 
     def do_GET(self):
+        self.begin(b"")
         self.record()
         s = self.scenario()
         if s.get("hang"):
@@ -159,9 +233,32 @@ class Handler(BaseHTTPRequestHandler):
         if override:
             return self.send(override["status"], override.get("body"), override.get("headers"),
                              override.get("content_type", "application/json;charset=UTF-8"))
+        if any(m.route(self, s, "GET", url.path, query) for m in SIGNIN):
+            return
+        if "personality" not in s:  # only a sign-in provider here
+            return self.send(404, {"error": "not_found", "error_description": "not in this fake"})
         if s["personality"].startswith("jira"):
             return self.jira(s, url.path, query)
         return self.azure(s, url.path, query)
+
+    def do_POST(self):
+        body = self.read_body()
+        if body is None:
+            return
+        self.begin(body)
+        self.record()
+        s = self.scenario()
+        if s.get("hang"):
+            time.sleep(s["hang"])
+            return
+        url = urlsplit(self.path)
+        override = s.get("overrides", {}).get(url.path)
+        if override:
+            return self.send(override["status"], override.get("body"), override.get("headers"),
+                             override.get("content_type", "application/json;charset=UTF-8"))
+        if any(m.route(self, s, "POST", url.path, parse_qs(url.query)) for m in SIGNIN):
+            return
+        self.send_error(501, "Unsupported method ('POST')")  # what this fake answered before it took POSTs
 
     # --- Jira -----------------------------------------------------------------------------
     def jira(self, s, path, query):
@@ -366,8 +463,10 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--plain", action="store_true",
+                    help="plain HTTP on 127.0.0.1, no TLS (the managed identity endpoints); --cert and --key are ignored")
     ap.add_argument("--scenario", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--port", type=int, default=0)
@@ -378,6 +477,10 @@ def main():
                          "another first is asked to retry: HelloRetryRequest)")
     ap.add_argument("--ciphers", default=None, help="OpenSSL cipher list for TLS 1.2 and older")
     args = ap.parse_args()
+    if args.plain:
+        return serve(PlainServer(("127.0.0.1", args.port), Handler), "http", args)
+    if not (args.cert and args.key):
+        ap.error("--cert and --key are required (or --plain)")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
     if args.tls_only:
@@ -395,7 +498,14 @@ def main():
     ctx.sni_callback = remember_sni
     server = TlsServer(("127.0.0.1", args.port), Handler)
     server.tls = ctx
+    serve(server, "https", args)
+
+
+def serve(server, scheme, args):
+    server.scheme = scheme
     server.scenario_path, server.log_path, server.log_lock = args.scenario, args.log, threading.Lock()
+    # Refresh tokens, codes, device codes, request tokens, Arc key secrets; OAuth 1.0a nonces.
+    server.grants, server.nonces = tokens.Grants(), {}
     print("listening", server.server_address[1], flush=True)
     server.serve_forever()
 
