@@ -14,10 +14,13 @@ fields default to id only) and the removed Cloud /rest/api/2/search (410 Gone); 
 and paging through the x-ms-continuationtoken response header. "board_status"/"board_headers"
 make the board endpoints answer e.g. 429 with Retry-After, or 200 with X-RateLimit-* headers.
 
-Sign-in providers (signin_*.py), each in its own module and each playing its part when the
-scenario has its key, are dispatched by path before the tracker personality (one process can
-play several roles). Their access tokens are HMAC-signed (tokens.py, scenario "token_key"), so
-another instance of this fake (the tracker) accepts what this one (the provider) issued.
+Sign-in providers, each in its own module and each playing its part when the scenario has its
+key, dispatched by path before the tracker personality (one process can play several roles):
+    signin_entra.py      "entra": Microsoft Entra ID token and device code endpoints; Azure DevOps
+                         here also accepts Entra / IMDS / Arc Bearer tokens ("entra_in_org",
+                         "entra_first_signin" refuse an identity with TF400813 / TF401444)
+Their access tokens are HMAC-signed (tokens.py, scenario "token_key"), so another instance of
+this fake (the tracker) accepts what this one (the provider) issued.
 
     fake_tracker.py --cert C --key K --scenario S.json --log L.jsonl [--tls-only 1.2] [--group G]
       [--ciphers C] [--port 0]
@@ -27,8 +30,9 @@ prints "listening PORT" when ready. The scenario file is re-read on every reques
 change the server's behaviour between requests. Every request is appended to the log as JSON:
 method, path, whether Authorization / Proxy-Authorization headers were present, and the values
 of the X-* headers (e.g. X-TFS-FedAuthRedirect) under "custom"; also "auth_scheme" (Basic,
-Bearer, OAuth) when Authorization is present and "grant_type" of a POST that names one: never
-a secret. A test counts refreshes by the entries with grant_type "refresh_token".
+Bearer, OAuth) when Authorization is present and "grant_type" of a POST that names one:
+never a secret. A test counts refreshes
+by the entries with grant_type "refresh_token".
 """
 import argparse
 import json
@@ -40,11 +44,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs, parse_qsl
 
 sys.dont_write_bytecode = True  # no __pycache__ of the modules below in the source tree
-import tokens  # noqa: E402 (after the line above)
+import signin_entra  # noqa: E402 (after the line above)
+import tokens
 
 # Tried in this order on every request; each answers only paths of its own and only when the
 # scenario has its key.
-SIGNIN = ()
+SIGNIN = (signin_entra,)
 BODY_LIMIT = 1 << 20  # a request body larger than this is refused (413)
 
 PERMISSION_NAMES = {
@@ -356,7 +361,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(404, "<html>Page not found</html>", None, "text/html")
         rest = path[len(col):]
         suppress = self.headers.get("X-TFS-FedAuthRedirect") == "Suppress"
-        if not self.authorized(s):
+        # A Bearer token of the fake Entra / IMDS / Arc: accepted, or its identity refused (401
+        # TF400813 / TF401444 sent); an invalid or expired one is answered below as a bad PAT.
+        entra = signin_entra.ado_bearer(self, s) if not self.authorized(s) else None
+        if entra == "answered":
+            return
+        if entra != "ok" and not self.authorized(s):
             mode = s.get("bad_pat", "401")
             if mode == "203":
                 return self.send(203, SIGN_IN_PAGE, None, "text/html; charset=utf-8")
@@ -373,9 +383,11 @@ class Handler(BaseHTTPRequestHandler):
                                    "typeKey": "UnauthorizedRequestException", "errorCode": 0, "eventId": 3000},
                              {"WWW-Authenticate": 'Bearer authorization_uri=https://login.microsoftonline.com/t, Basic realm="https://tfs.example/", TFS-Federated'})
         if rest == "/_apis/connectionData":
+            who = self.bearer_claims["sub"] if self.bearer_claims else None  # the Entra identity, when signed in so
             return self.send(200, {"authenticatedUser": {"id": "8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10",
-                                                         "descriptor": "Microsoft.IdentityModel.Claims.ClaimsIdentity;t\\mia@example.com",
-                                                         "providerDisplayName": "Mia Krystof", "isActive": True},
+                                                         "descriptor": "Microsoft.IdentityModel.Claims.ClaimsIdentity;t\\"
+                                                                       + (who or "mia@example.com"),
+                                                         "providerDisplayName": who or "Mia Krystof", "isActive": True},
                                    "authorizedUser": {"id": "8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10"},
                                    "instanceId": "e3f1", "deploymentType": "hosted"})
         if rest == "/_apis/projects":
