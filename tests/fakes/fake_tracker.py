@@ -19,6 +19,7 @@ key, dispatched by path before the tracker personality (one process can play sev
     signin_entra.py      "entra": Microsoft Entra ID token and device code endpoints; Azure DevOps
                          here also accepts Entra / IMDS / Arc Bearer tokens ("entra_in_org",
                          "entra_first_signin" refuse an identity with TF400813 / TF401444)
+    signin_managed.py    "managed_identity": IMDS or Azure Arc (run with --plain, as they are HTTP)
 Their access tokens are HMAC-signed (tokens.py, scenario "token_key"), so another instance of
 this fake (the tracker) accepts what this one (the provider) issued.
 
@@ -45,11 +46,12 @@ from urllib.parse import urlsplit, parse_qs, parse_qsl
 
 sys.dont_write_bytecode = True  # no __pycache__ of the modules below in the source tree
 import signin_entra  # noqa: E402 (after the line above)
+import signin_managed
 import tokens
 
 # Tried in this order on every request; each answers only paths of its own and only when the
 # scenario has its key.
-SIGNIN = (signin_entra,)
+SIGNIN = (signin_managed, signin_entra)
 BODY_LIMIT = 1 << 20  # a request body larger than this is refused (413)
 
 PERMISSION_NAMES = {
