@@ -20,6 +20,7 @@ key, dispatched by path before the tracker personality (one process can play sev
                          here also accepts Entra / IMDS / Arc Bearer tokens ("entra_in_org",
                          "entra_first_signin" refuse an identity with TF400813 / TF401444)
     signin_managed.py    "managed_identity": IMDS or Azure Arc (run with --plain, as they are HTTP)
+    signin_atlassian.py  "atlassian": Atlassian Cloud 3LO (auth.atlassian.com, api.atlassian.com)
 Their access tokens are HMAC-signed (tokens.py, scenario "token_key"), so another instance of
 this fake (the tracker) accepts what this one (the provider) issued.
 
@@ -45,13 +46,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs, parse_qsl
 
 sys.dont_write_bytecode = True  # no __pycache__ of the modules below in the source tree
-import signin_entra  # noqa: E402 (after the line above)
+import signin_atlassian  # noqa: E402 (after the line above)
+import signin_entra
 import signin_managed
 import tokens
 
 # Tried in this order on every request; each answers only paths of its own and only when the
 # scenario has its key.
-SIGNIN = (signin_managed, signin_entra)
+SIGNIN = (signin_managed, signin_entra, signin_atlassian)
 BODY_LIMIT = 1 << 20  # a request body larger than this is refused (413)
 
 PERMISSION_NAMES = {
