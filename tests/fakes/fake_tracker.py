@@ -21,6 +21,7 @@ key, dispatched by path before the tracker personality (one process can play sev
                          "entra_first_signin" refuse an identity with TF400813 / TF401444)
     signin_managed.py    "managed_identity": IMDS or Azure Arc (run with --plain, as they are HTTP)
     signin_atlassian.py  "atlassian": Atlassian Cloud 3LO (auth.atlassian.com, api.atlassian.com)
+    signin_jira_dc.py    "jira_oauth2": the Jira Data Center OAuth 2.0 provider under base_path
 Their access tokens are HMAC-signed (tokens.py, scenario "token_key"), so another instance of
 this fake (the tracker) accepts what this one (the provider) issued.
 
@@ -48,12 +49,13 @@ from urllib.parse import urlsplit, parse_qs, parse_qsl
 sys.dont_write_bytecode = True  # no __pycache__ of the modules below in the source tree
 import signin_atlassian  # noqa: E402 (after the line above)
 import signin_entra
+import signin_jira_dc
 import signin_managed
 import tokens
 
 # Tried in this order on every request; each answers only paths of its own and only when the
 # scenario has its key.
-SIGNIN = (signin_managed, signin_entra, signin_atlassian)
+SIGNIN = (signin_managed, signin_entra, signin_atlassian, signin_jira_dc)
 BODY_LIMIT = 1 << 20  # a request body larger than this is refused (413)
 
 PERMISSION_NAMES = {
@@ -290,9 +292,11 @@ class Handler(BaseHTTPRequestHandler):
                 "X-Authentication-Denied-Reason": "CAPTCHA_CHALLENGE; login-url=https://jira.example/login.jsp",
                 "X-Seraph-LoginReason": "AUTHENTICATION_DENIED"}, "text/html;charset=UTF-8")
         if not self.authorized(s):
-            return self.send(401, {"message": "Client must be authenticated to access this resource.", "status-code": 401},
-                             {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
-                              "WWW-Authenticate": 'OAuth realm="https%3A%2F%2Fjira.example"'})
+            # A Bearer token of the fake Data Center OAuth 2.0 provider.
+            if not signin_jira_dc.bearer_ok(self, s):
+                return self.send(401, {"message": "Client must be authenticated to access this resource.", "status-code": 401},
+                                 {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
+                                  "WWW-Authenticate": 'OAuth realm="https%3A%2F%2Fjira.example"'})
         if path == "/rest/api/2/myself":
             user = s.get("user", {})
             if cloud:
