@@ -22,6 +22,7 @@ key, dispatched by path before the tracker personality (one process can play sev
     signin_managed.py    "managed_identity": IMDS or Azure Arc (run with --plain, as they are HTTP)
     signin_atlassian.py  "atlassian": Atlassian Cloud 3LO (auth.atlassian.com, api.atlassian.com)
     signin_jira_dc.py    "jira_oauth2": the Jira Data Center OAuth 2.0 provider under base_path
+    signin_oauth1.py     "oauth1": Jira OAuth 1.0a (RSA-SHA1) under base_path
 Their access tokens are HMAC-signed (tokens.py, scenario "token_key"), so another instance of
 this fake (the tracker) accepts what this one (the provider) issued.
 
@@ -33,8 +34,8 @@ prints "listening PORT" when ready. The scenario file is re-read on every reques
 change the server's behaviour between requests. Every request is appended to the log as JSON:
 method, path, whether Authorization / Proxy-Authorization headers were present, and the values
 of the X-* headers (e.g. X-TFS-FedAuthRedirect) under "custom"; also "auth_scheme" (Basic,
-Bearer, OAuth) when Authorization is present and "grant_type" of a POST that names one:
-never a secret. A test counts refreshes
+Bearer, OAuth) when Authorization is present, "grant_type" of a POST that names one and
+"oauth_signature_method" of an OAuth 1.0a request: never a secret. A test counts refreshes
 by the entries with grant_type "refresh_token".
 """
 import argparse
@@ -51,11 +52,12 @@ import signin_atlassian  # noqa: E402 (after the line above)
 import signin_entra
 import signin_jira_dc
 import signin_managed
+import signin_oauth1
 import tokens
 
 # Tried in this order on every request; each answers only paths of its own and only when the
 # scenario has its key.
-SIGNIN = (signin_managed, signin_entra, signin_atlassian, signin_jira_dc)
+SIGNIN = (signin_managed, signin_entra, signin_atlassian, signin_jira_dc, signin_oauth1)
 BODY_LIMIT = 1 << 20  # a request body larger than this is refused (413)
 
 PERMISSION_NAMES = {
@@ -162,6 +164,10 @@ class Handler(BaseHTTPRequestHandler):
         fields = self.json if isinstance(self.json, dict) else self.form
         if fields.get("grant_type"):
             entry["grant_type"] = fields["grant_type"]
+        oauth1 = signin_oauth1.header_params(self) or {}
+        method = oauth1.get("oauth_signature_method") or self.form.get("oauth_signature_method")
+        if method:
+            entry["oauth_signature_method"] = method
         with self.server.log_lock, open(self.server.log_path, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -292,8 +298,12 @@ class Handler(BaseHTTPRequestHandler):
                 "X-Authentication-Denied-Reason": "CAPTCHA_CHALLENGE; login-url=https://jira.example/login.jsp",
                 "X-Seraph-LoginReason": "AUTHENTICATION_DENIED"}, "text/html;charset=UTF-8")
         if not self.authorized(s):
-            # A Bearer token of the fake Data Center OAuth 2.0 provider.
-            if not signin_jira_dc.bearer_ok(self, s):
+            # OAuth 1.0a: a signed request is accepted or refused with its oauth_problem; then a
+            # Bearer token of the fake Data Center OAuth 2.0 provider.
+            oauth1 = signin_oauth1.rest(self, s)
+            if oauth1 is False:
+                return
+            if oauth1 is None and not signin_jira_dc.bearer_ok(self, s):
                 return self.send(401, {"message": "Client must be authenticated to access this resource.", "status-code": 401},
                                  {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
                                   "WWW-Authenticate": 'OAuth realm="https%3A%2F%2Fjira.example"'})
