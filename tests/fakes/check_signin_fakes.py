@@ -16,6 +16,7 @@ HTTP). Runs in a few seconds: no test waits for a clock; expiry is tested with l
 """
 import argparse
 import base64
+import datetime
 import hashlib
 import http.client
 import json
@@ -164,7 +165,6 @@ def location_query(answer):
 def make_cert(key, name):
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = int(time.time())
-    import datetime
     return (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(datetime.datetime.utcfromtimestamp(now - 3600))

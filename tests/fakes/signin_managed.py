@@ -23,7 +23,6 @@ of that file if it exists.
 """
 import os
 import secrets
-import time
 
 from tokens import ADO_RESOURCE, guard, mint
 
