@@ -14,21 +14,51 @@ fields default to id only) and the removed Cloud /rest/api/2/search (410 Gone); 
 and paging through the x-ms-continuationtoken response header. "board_status"/"board_headers"
 make the board endpoints answer e.g. 429 with Retry-After, or 200 with X-RateLimit-* headers.
 
+Sign-in providers, each in its own module and each playing its part when the scenario has its
+key, dispatched by path before the tracker personality (one process can play several roles):
+    signin_entra.py      "entra": Microsoft Entra ID token and device code endpoints; Azure DevOps
+                         here also accepts Entra / IMDS / Arc Bearer tokens ("entra_in_org",
+                         "entra_first_signin" refuse an identity with TF400813 / TF401444)
+    signin_managed.py    "managed_identity": IMDS or Azure Arc (run with --plain, as they are HTTP)
+    signin_atlassian.py  "atlassian": Atlassian Cloud 3LO (auth.atlassian.com, api.atlassian.com)
+    signin_jira_dc.py    "jira_oauth2": the Jira Data Center OAuth 2.0 provider under base_path
+    signin_oauth1.py     "oauth1": Jira OAuth 1.0a (RSA-SHA1) under base_path
+Their access tokens are HMAC-signed (tokens.py, scenario "token_key"), so another instance of
+this fake (the tracker) accepts what this one (the provider) issued.
+
     fake_tracker.py --cert C --key K --scenario S.json --log L.jsonl [--tls-only 1.2] [--group G]
       [--ciphers C] [--port 0]
+    fake_tracker.py --plain --scenario S.json --log L.jsonl [--port 0]   (no TLS: managed identity)
 
 prints "listening PORT" when ready. The scenario file is re-read on every request, so a test can
 change the server's behaviour between requests. Every request is appended to the log as JSON:
 method, path, whether Authorization / Proxy-Authorization headers were present, and the values
-of the X-* headers (e.g. X-TFS-FedAuthRedirect) under "custom".
+of the X-* headers (e.g. X-TFS-FedAuthRedirect) under "custom"; also "auth_scheme" (Basic,
+Bearer, OAuth) when Authorization is present, "grant_type" of a POST that names one and
+"oauth_signature_method" of an OAuth 1.0a request: never a secret. A test counts refreshes
+by the entries with grant_type "refresh_token".
 """
 import argparse
 import json
 import ssl
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit, parse_qs
+from urllib.parse import urlsplit, parse_qs, parse_qsl
+
+sys.dont_write_bytecode = True  # no __pycache__ of the modules below in the source tree
+import signin_atlassian  # noqa: E402 (after the line above)
+import signin_entra
+import signin_jira_dc
+import signin_managed
+import signin_oauth1
+import tokens
+
+# Tried in this order on every request; each answers only paths of its own and only when the
+# scenario has its key.
+SIGNIN = (signin_managed, signin_entra, signin_atlassian, signin_jira_dc, signin_oauth1)
+BODY_LIMIT = 1 << 20  # a request body larger than this is refused (413)
 
 PERMISSION_NAMES = {
     "BROWSE_PROJECTS": "Browse Projects", "CREATE_ISSUES": "Create Issues", "EDIT_ISSUES": "Edit Issues",
@@ -97,13 +127,22 @@ class TlsServer(ThreadingHTTPServer):
         pass  # refused handshakes are the point of several tests
 
 
+class PlainServer(ThreadingHTTPServer):
+    """Plain HTTP, for the managed identity endpoints (IMDS and Azure Arc's agent speak no TLS)."""
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-tracker"
 
     def setup(self):
         self.request.settimeout(60)
-        self.request.do_handshake()
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()
         super().setup()
 
     def log_message(self, *args):
@@ -120,6 +159,15 @@ class Handler(BaseHTTPRequestHandler):
                  "authorization": "Authorization" in self.headers,
                  "proxy_authorization": "Proxy-Authorization" in self.headers,
                  "custom": {k: v for k, v in self.headers.items() if k.lower().startswith("x-")}}
+        if "Authorization" in self.headers:
+            entry["auth_scheme"] = self.headers["Authorization"].split(" ")[0]
+        fields = self.json if isinstance(self.json, dict) else self.form
+        if fields.get("grant_type"):
+            entry["grant_type"] = fields["grant_type"]
+        oauth1 = signin_oauth1.header_params(self) or {}
+        method = oauth1.get("oauth_signature_method") or self.form.get("oauth_signature_method")
+        if method:
+            entry["oauth_signature_method"] = method
         with self.server.log_lock, open(self.server.log_path, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -141,13 +189,56 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             return
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        # Header and body in one write (what end_headers() would write, plus the body): as two
+        # small writes the second waits for the client's delayed ACK (Nagle), ~40 ms a request.
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
 
     def authorized(self, s):
-        return self.headers.get("Authorization") == s.get("expected_authorization")
+        # auth_ok: a sign-in module has already checked this request's credential (the Atlassian
+        # gateway in front of the Jira Cloud personality).
+        return self.auth_ok or self.headers.get("Authorization") == s.get("expected_authorization")
+
+    def origin(self):
+        """scheme://host[:port] as the client addressed this server (its Host header), lower-cased."""
+        host = self.headers.get("Host") or "127.0.0.1:%d" % self.server.server_address[1]
+        return ("%s://%s" % (self.server.scheme, host)).lower()
+
+    def begin(self, body):
+        """Per request (a connection carries several): the body, parsed when it is a form or JSON."""
+        self.auth_ok, self.bearer_claims = False, None
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        text = body.decode("utf-8", "replace")
+        self.form = dict(parse_qsl(text, keep_blank_values=True)) if kind == "application/x-www-form-urlencoded" else {}
+        self.json = None
+        if kind == "application/json":
+            try:
+                self.json = json.loads(text)
+            except ValueError:
+                pass
+
+    def read_body(self):
+        """The request body (Content-Length or chunked), or None when too large (413 sent)."""
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            data = b""
+            while len(data) <= BODY_LIMIT:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailer fields
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length <= BODY_LIMIT:
+                return self.rfile.read(length) if length else b""
+        self.close_connection = True
+        self.send(413, {"error": "request body too large"})
+        return None
 
     def do_GET(self):
+        self.begin(b"")
         self.record()
         s = self.scenario()
         if s.get("hang"):
@@ -159,9 +250,32 @@ class Handler(BaseHTTPRequestHandler):
         if override:
             return self.send(override["status"], override.get("body"), override.get("headers"),
                              override.get("content_type", "application/json;charset=UTF-8"))
+        if any(m.route(self, s, "GET", url.path, query) for m in SIGNIN):
+            return
+        if "personality" not in s:  # only a sign-in provider here
+            return self.send(404, {"error": "not_found", "error_description": "not in this fake"})
         if s["personality"].startswith("jira"):
             return self.jira(s, url.path, query)
         return self.azure(s, url.path, query)
+
+    def do_POST(self):
+        body = self.read_body()
+        if body is None:
+            return
+        self.begin(body)
+        self.record()
+        s = self.scenario()
+        if s.get("hang"):
+            time.sleep(s["hang"])
+            return
+        url = urlsplit(self.path)
+        override = s.get("overrides", {}).get(url.path)
+        if override:
+            return self.send(override["status"], override.get("body"), override.get("headers"),
+                             override.get("content_type", "application/json;charset=UTF-8"))
+        if any(m.route(self, s, "POST", url.path, parse_qs(url.query)) for m in SIGNIN):
+            return
+        self.send_error(501, "Unsupported method ('POST')")  # what this fake answered before it took POSTs
 
     # --- Jira -----------------------------------------------------------------------------
     def jira(self, s, path, query):
@@ -184,9 +298,15 @@ class Handler(BaseHTTPRequestHandler):
                 "X-Authentication-Denied-Reason": "CAPTCHA_CHALLENGE; login-url=https://jira.example/login.jsp",
                 "X-Seraph-LoginReason": "AUTHENTICATION_DENIED"}, "text/html;charset=UTF-8")
         if not self.authorized(s):
-            return self.send(401, {"message": "Client must be authenticated to access this resource.", "status-code": 401},
-                             {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
-                              "WWW-Authenticate": 'OAuth realm="https%3A%2F%2Fjira.example"'})
+            # OAuth 1.0a: a signed request is accepted or refused with its oauth_problem; then a
+            # Bearer token of the fake Data Center OAuth 2.0 provider.
+            oauth1 = signin_oauth1.rest(self, s)
+            if oauth1 is False:
+                return
+            if oauth1 is None and not signin_jira_dc.bearer_ok(self, s):
+                return self.send(401, {"message": "Client must be authenticated to access this resource.", "status-code": 401},
+                                 {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
+                                  "WWW-Authenticate": 'OAuth realm="https%3A%2F%2Fjira.example"'})
         if path == "/rest/api/2/myself":
             user = s.get("user", {})
             if cloud:
@@ -259,7 +379,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(404, "<html>Page not found</html>", None, "text/html")
         rest = path[len(col):]
         suppress = self.headers.get("X-TFS-FedAuthRedirect") == "Suppress"
-        if not self.authorized(s):
+        # A Bearer token of the fake Entra / IMDS / Arc: accepted, or its identity refused (401
+        # TF400813 / TF401444 sent); an invalid or expired one is answered below as a bad PAT.
+        entra = signin_entra.ado_bearer(self, s) if not self.authorized(s) else None
+        if entra == "answered":
+            return
+        if entra != "ok" and not self.authorized(s):
             mode = s.get("bad_pat", "401")
             if mode == "203":
                 return self.send(203, SIGN_IN_PAGE, None, "text/html; charset=utf-8")
@@ -276,9 +401,11 @@ class Handler(BaseHTTPRequestHandler):
                                    "typeKey": "UnauthorizedRequestException", "errorCode": 0, "eventId": 3000},
                              {"WWW-Authenticate": 'Bearer authorization_uri=https://login.microsoftonline.com/t, Basic realm="https://tfs.example/", TFS-Federated'})
         if rest == "/_apis/connectionData":
+            who = self.bearer_claims["sub"] if self.bearer_claims else None  # the Entra identity, when signed in so
             return self.send(200, {"authenticatedUser": {"id": "8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10",
-                                                         "descriptor": "Microsoft.IdentityModel.Claims.ClaimsIdentity;t\\mia@example.com",
-                                                         "providerDisplayName": "Mia Krystof", "isActive": True},
+                                                         "descriptor": "Microsoft.IdentityModel.Claims.ClaimsIdentity;t\\"
+                                                                       + (who or "mia@example.com"),
+                                                         "providerDisplayName": who or "Mia Krystof", "isActive": True},
                                    "authorizedUser": {"id": "8d1e0c2a-1b5c-4a6e-9a51-3f7c2b6d9e10"},
                                    "instanceId": "e3f1", "deploymentType": "hosted"})
         if rest == "/_apis/projects":
@@ -366,8 +493,10 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--plain", action="store_true",
+                    help="plain HTTP on 127.0.0.1, no TLS (the managed identity endpoints); --cert and --key are ignored")
     ap.add_argument("--scenario", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--port", type=int, default=0)
@@ -378,6 +507,10 @@ def main():
                          "another first is asked to retry: HelloRetryRequest)")
     ap.add_argument("--ciphers", default=None, help="OpenSSL cipher list for TLS 1.2 and older")
     args = ap.parse_args()
+    if args.plain:
+        return serve(PlainServer(("127.0.0.1", args.port), Handler), "http", args)
+    if not (args.cert and args.key):
+        ap.error("--cert and --key are required (or --plain)")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
     if args.tls_only:
@@ -395,7 +528,14 @@ def main():
     ctx.sni_callback = remember_sni
     server = TlsServer(("127.0.0.1", args.port), Handler)
     server.tls = ctx
+    serve(server, "https", args)
+
+
+def serve(server, scheme, args):
+    server.scheme = scheme
     server.scenario_path, server.log_path, server.log_lock = args.scenario, args.log, threading.Lock()
+    # Refresh tokens, codes, device codes, request tokens, Arc key secrets; OAuth 1.0a nonces.
+    server.grants, server.nonces = tokens.Grants(), {}
     print("listening", server.server_address[1], flush=True)
     server.serve_forever()
 

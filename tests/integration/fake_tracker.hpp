@@ -31,7 +31,7 @@ inline std::string test_ca_pem() { return read_text(pki_dir() + "/ca.pem"); }
 class FakeTracker {
  public:
   FakeTracker(const std::string& dir, const nlohmann::json& scenario, const std::string& cert = "good",
-              const std::vector<std::string>& tls = {})  // e.g. {"--tls-only", "1.3"}: see fake_tracker.py
+              const std::vector<std::string>& tls = {})  // e.g. {"--tls-only", "1.3"}, {"--plain"}: see fake_tracker.py
       : scenario_path_(dir + "/scenario-" + cert + ".json"), log_path_(dir + "/requests-" + cert + ".jsonl") {
     set(scenario);
     std::ofstream(log_path_, std::ios::trunc).close();
@@ -45,13 +45,15 @@ class FakeTracker {
       std::string c = pki_dir() + "/" + cert + ".pem", k = pki_dir() + "/" + cert + ".key";
       std::string err = dir + "/fake-" + cert + ".err";
       freopen(err.c_str(), "a", stderr);
-      std::vector<std::string> args = {"python3", script, "--cert", c, "--key", k, "--scenario", scenario_path_,
-                                        "--log", log_path_};
+      // Debian's interpreter, whose python3-cryptography tools/bootstrap installs (the sign-in
+      // fakes sign and verify with it); a python3 earlier on PATH may lack it.
+      std::vector<std::string> args = {"/usr/bin/python3", script, "--cert", c, "--key", k,
+                                        "--scenario", scenario_path_, "--log", log_path_};
       args.insert(args.end(), tls.begin(), tls.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
-      execvp("python3", argv.data());
+      execv("/usr/bin/python3", argv.data());
       _exit(127);
     }
     close(out[1]);
