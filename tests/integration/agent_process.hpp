@@ -70,6 +70,7 @@ class AgentProcess {
  public:
   explicit AgentProcess(std::string state_dir) : state_dir_(std::move(state_dir)) {}
   ~AgentProcess() { kill9(); }
+  std::vector<std::pair<std::string, std::string>> env;  // set in the agent's environment
 
   // Starts the agent and waits (at most 15 s) until it logs the port it listens on.
   bool start(const std::vector<std::string>& extra = {}) {
@@ -79,6 +80,7 @@ class AgentProcess {
     if (pid_ == 0) {
       int fd = ::open(log_path_.c_str(), O_WRONLY | O_APPEND);
       dup2(fd, 2);
+      for (const auto& kv : env) setenv(kv.first.c_str(), kv.second.c_str(), 1);
       std::vector<std::string> args = {TRACKLIGHT_BINARY, "--listen", "127.0.0.1:0", "--state-dir", state_dir_,
                                        "--log-level", "debug"};
       args.insert(args.end(), extra.begin(), extra.end());

@@ -1,0 +1,238 @@
+// Azure DevOps through Microsoft Entra ID, end to end through the real binary: the agent's page
+// API asks the fake Entra ID (tests/fakes/signin_entra.py) or the fake managed-identity endpoint
+// (signin_managed.py, plain HTTP on loopback) for a token, and the fake Azure DevOps accepts it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/integration/fake_tracker.hpp"
+
+namespace tracklight::test {
+namespace {
+
+using nlohmann::json;
+
+const char* kTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const char* kClient = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+const char* kSecret = "CANARY-CLIENT-SECRET-5e1a";
+const char* kPassword = "correct horse battery";
+
+struct EntraTest : ::testing::Test {
+  TempDir tmp;
+  std::string state = tmp.path() + "/state";
+
+  void SetUp() override { ASSERT_FALSE(pki_dir().empty()); }
+
+  // One fake plays Entra ID and Azure DevOps Server (collection /tfs/DefaultCollection).
+  static json scenario() {
+    return {{"personality", "ado"},
+            {"collection_path", "/tfs/DefaultCollection"},
+            {"expected_authorization", "no PAT is accepted here"},
+            {"projects", {"Fiber"}},
+            {"entra", {{"tenant", kTenant}, {"clients", {{kClient, {{"secret", kSecret}}}}}}}};
+  }
+  static json service_principal(int port) {
+    return {{"name", "Fabrikam"}, {"provider", "azure-devops"},
+            {"server_url", "https://localhost:" + std::to_string(port) + "/tfs"},
+            {"auth", "service-principal"}, {"tenant_id", kTenant}, {"client_id", kClient},
+            {"client_secret", kSecret}, {"authority_host", "https://localhost:" + std::to_string(port)},
+            {"project", "Fiber"}, {"ca_cert", test_ca_pem()}};
+  }
+  static json report_of(const httplib::Result& r) {
+    return r && r->status == 200 ? json::parse(r->body) : json{{"status", "no answer"}};
+  }
+  static json check_of(const json& report, const std::string& id) {
+    for (const auto& c : report["checks"])
+      if (c["id"] == id) return c;
+    return json();
+  }
+  static int token_requests(const FakeTracker& fake, const std::string& grant) {
+    int n = 0;
+    for (const auto& r : fake.requests()) n += r.value("grant_type", "") == grant;
+    return n;
+  }
+  static int tracker_requests(const FakeTracker& fake) {
+    int n = 0;
+    for (const auto& r : fake.requests()) n += r["path"].get<std::string>().rfind("/tfs/", 0) == 0;
+    return n;
+  }
+};
+
+TEST_F(EntraTest, ServicePrincipalTestAndConnectThroughTheAgent) {
+  FakeTracker fake(tmp.path(), scenario());
+  AgentProcess agent(state);
+  ASSERT_TRUE(agent.start()) << agent.log();
+  ApiClient c(agent.port());
+  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+
+  json report = report_of(c.send("POST", "/api/v1/connections/test", service_principal(fake.port()).dump()));
+  EXPECT_EQ(report["status"], "authorized") << report.dump(1);
+  EXPECT_EQ(check_of(report, "signin")["result"], "pass");
+  EXPECT_EQ(token_requests(fake, "client_credentials"), 1);
+
+  // Connect: verified with the token the Test got (kept in memory), then saved sealed.
+  auto put = c.send("PUT", "/api/v1/connections/fabrikam", service_principal(fake.port()).dump());
+  ASSERT_EQ(put->status, 200) << put->body;
+  EXPECT_EQ(json::parse(put->body)["connection"]["status"], "authorized");
+  EXPECT_EQ(token_requests(fake, "client_credentials"), 1) << "the kept token was not used";
+  EXPECT_EQ(json::parse(put->body)["connection"]["secrets"]["client_secret"], true);
+  EXPECT_EQ(put->body.find(kSecret), std::string::npos);
+  EXPECT_EQ(read_text(state + "/tracklight.conf").find(kSecret), std::string::npos);
+  EXPECT_NE(read_text(state + "/tracklight.conf").find("auth = service-principal"), std::string::npos);
+
+  // A changed authority host does not carry the stored secret there.
+  json moved = service_principal(fake.port());
+  moved.erase("client_secret");
+  moved["id"] = "fabrikam";  // a Test of the stored connection, edited
+  moved["authority_host"] = "https://login.microsoftonline.us";
+  auto refused = c.send("POST", "/api/v1/connections/test", moved.dump());
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_NE(refused->body.find("secret_not_carried"), std::string::npos) << refused->body;
+  agent.stop();
+  EXPECT_EQ(agent.log().find(kSecret), std::string::npos);
+  EXPECT_EQ(agent.log().find("eyJ"), std::string::npos) << "a token reached the log";
+
+  // Headless, from the sealed file: a new process signs in by itself.
+  const std::string cmd = std::string(TRACKLIGHT_BINARY) + " test fabrikam --state-dir " + state + " > " +
+                          tmp.path() + "/out.txt 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << read_text(tmp.path() + "/out.txt");
+  EXPECT_NE(read_text(tmp.path() + "/out.txt").find("Got a token from Microsoft Entra ID"), std::string::npos);
+  EXPECT_EQ(token_requests(fake, "client_credentials"), 2);
+}
+
+TEST_F(EntraTest, EntraAndAzureDevOpsRefusalsSayWhatToDo) {
+  json s = scenario();
+  FakeTracker fake(tmp.path(), s);
+  AgentProcess agent(state);
+  ASSERT_TRUE(agent.start()) << agent.log();
+  ApiClient c(agent.port());
+  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  auto test_with = [&](json conn) { return report_of(c.send("POST", "/api/v1/connections/test", conn.dump())); };
+
+  json wrong = service_principal(fake.port());
+  wrong["client_secret"] = "not-the-secret";
+  json r = test_with(wrong);
+  EXPECT_EQ(r["status"], "not-authorized");
+  EXPECT_NE(check_of(r, "signin")["message"].get<std::string>().find("refused the client secret (AADSTS7000215)"),
+            std::string::npos) << r.dump(1);
+  json unknown_tenant = service_principal(fake.port());
+  unknown_tenant["tenant_id"] = "00000000-0000-0000-0000-00000000dead";
+  r = test_with(unknown_tenant);
+  EXPECT_NE(check_of(r, "signin")["message"].get<std::string>().find("AADSTS90002"), std::string::npos) << r.dump(1);
+  json unknown_app = service_principal(fake.port());
+  unknown_app["client_id"] = "11111111-2222-3333-4444-555555555555";
+  r = test_with(unknown_app);
+  EXPECT_NE(check_of(r, "signin")["message"].get<std::string>().find("AADSTS700016"), std::string::npos) << r.dump(1);
+  EXPECT_EQ(tracker_requests(fake), 0) << "Azure DevOps was asked without a token";
+
+  // The token is good, but the organisation does not know the app.
+  s["entra_in_org"] = json::array();
+  fake.set(s);
+  r = test_with(service_principal(fake.port()));
+  EXPECT_EQ(r["status"], "not-authorized");
+  EXPECT_NE(check_of(r, "sign-in")["message"].get<std::string>().find("TF400813"), std::string::npos) << r.dump(1);
+  EXPECT_NE(check_of(r, "sign-in")["hint"].get<std::string>().find("Organization settings > Users"), std::string::npos);
+  s.erase("entra_in_org");
+  s["entra_first_signin"] = {kClient};
+  fake.set(s);
+  r = test_with(service_principal(fake.port()));
+  EXPECT_NE(check_of(r, "sign-in")["message"].get<std::string>().find("TF401444"), std::string::npos) << r.dump(1);
+}
+
+// The monitor keeps a service principal authorized with tokens from memory, and when Azure
+// DevOps starts refusing them it asks for one new token, then stops (not-authorized).
+TEST_F(EntraTest, TheMonitorUsesTheKeptTokenAndStopsWhenRefused) {
+  json s = scenario();
+  FakeTracker fake(tmp.path(), s);
+  AgentProcess agent(state);
+  ASSERT_TRUE(agent.start()) << agent.log();
+  ApiClient c(agent.port());
+  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  json conn = service_principal(fake.port());
+  conn["check_interval_s"] = 10;
+  ASSERT_EQ(c.send("PUT", "/api/v1/connections/fabrikam", conn.dump())->status, 200);
+  ASSERT_EQ(token_requests(fake, "client_credentials"), 1);
+  s["entra_in_org"] = json::array();  // the app was removed from the organisation
+  fake.set(s);
+  json status;
+  for (int i = 0; i < 250; ++i) {  // the next check is due after about 10 s
+    status = json::parse(c.send("GET", "/api/v1/status")->body);
+    if (status["connections"][0]["status"] == "not-authorized") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status["connections"][0]["status"], "not-authorized") << status.dump(1);
+  EXPECT_EQ(token_requests(fake, "client_credentials"), 2) << "one new token after the refusal, not a loop";
+}
+
+struct ManagedIdentityTest : EntraTest {
+  std::string key_dir = tmp.path() + "/azcmagent-tokens";
+  // Azure DevOps over TLS, and the identity endpoint over plain HTTP on loopback.
+  json ado() {
+    json s = scenario();
+    s.erase("entra");
+    return s;
+  }
+  json mi_connection(int port, const std::string& client_id = "") {
+    return {{"name", "Fabrikam"}, {"provider", "azure-devops"},
+            {"server_url", "https://localhost:" + std::to_string(port) + "/tfs"},
+            {"auth", "managed-identity"}, {"client_id", client_id}, {"project", "Fiber"}, {"ca_cert", test_ca_pem()}};
+  }
+};
+
+TEST_F(ManagedIdentityTest, AzureVmInstanceMetadataService) {
+  FakeTracker tracker(tmp.path(), ado());
+  FakeTracker imds(tmp.path(), {{"personality", "ado"}, {"managed_identity", "imds"},
+                                {"imds", {{"user_assigned", {kClient}}}}},
+                   "plain", {"--plain"});
+  ASSERT_GT(imds.port(), 0);
+  AgentProcess agent(state);
+  agent.env = {{"AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:" + std::to_string(imds.port())}};
+  ASSERT_TRUE(agent.start()) << agent.log();
+  ApiClient c(agent.port());
+  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  json r = report_of(c.send("POST", "/api/v1/connections/test", mi_connection(tracker.port()).dump()));
+  EXPECT_EQ(r["status"], "authorized") << r.dump(1);
+  r = report_of(c.send("POST", "/api/v1/connections/test", mi_connection(tracker.port(), kClient).dump()));
+  EXPECT_EQ(r["status"], "authorized") << r.dump(1);
+  r = report_of(c.send("POST", "/api/v1/connections/test",
+                       mi_connection(tracker.port(), "99999999-8888-7777-6666-555555555555").dump()));
+  EXPECT_EQ(r["status"], "not-authorized") << r.dump(1);
+  EXPECT_NE(check_of(r, "signin")["hint"].get<std::string>().find("user-assigned"), std::string::npos) << r.dump(1);
+  bool metadata = false;
+  for (const auto& q : imds.requests()) metadata = metadata || q["path"].get<std::string>().find("api-version=2018-02-01") != std::string::npos;
+  EXPECT_TRUE(metadata);
+}
+
+TEST_F(ManagedIdentityTest, AzureArcKeyFileChallenge) {
+  std::filesystem::create_directories(key_dir);
+  FakeTracker tracker(tmp.path(), ado());
+  json arc = {{"personality", "ado"}, {"managed_identity", "arc"}, {"arc", {{"key_dir", key_dir}}}};
+  FakeTracker himds(tmp.path(), arc, "plain", {"--plain"});
+  ASSERT_GT(himds.port(), 0);
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(himds.port());
+  AgentProcess agent(state);
+  agent.env = {{"IDENTITY_ENDPOINT", endpoint + "/metadata/identity/oauth2/token"}, {"IMDS_ENDPOINT", endpoint}};
+  ASSERT_TRUE(agent.start({"--arc-token-dir", key_dir})) << agent.log();
+  ApiClient c(agent.port());
+  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  json r = report_of(c.send("POST", "/api/v1/connections/test", mi_connection(tracker.port()).dump()));
+  EXPECT_EQ(r["status"], "authorized") << r.dump(1);
+
+  // A challenge naming a file outside the token folder is not followed.
+  const std::string outside = tmp.path() + "/elsewhere.key";
+  std::ofstream(outside) << "not-to-be-read";
+  arc["arc"]["realm_override"] = outside;
+  himds.set(arc);
+  // (The token from before is kept for those settings: other ones make the agent ask again.)
+  json other = mi_connection(tracker.port());
+  other["name"] = "Other";
+  other["server_url"] = "https://127.0.0.1:" + std::to_string(tracker.port()) + "/tfs";
+  r = report_of(c.send("POST", "/api/v1/connections/test", other.dump()));
+  EXPECT_EQ(r["status"], "interrupted") << r.dump(1);
+  EXPECT_NE(check_of(r, "signin")["message"].get<std::string>().find("does not name a key file"), std::string::npos)
+      << r.dump(1);
+  EXPECT_EQ(agent.log().find("not-to-be-read"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tracklight::test
