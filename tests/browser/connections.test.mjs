@@ -18,9 +18,14 @@ const JIRA_SCENARIO = {
   expected_authorization: 'Basic ' + Buffer.from('mia@example.com:' + CANARY).toString('base64'),
   user: { email: 'mia@example.com', display: 'Mia Krystof' },
 };
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const CLIENT = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+const CLIENT_SECRET = 'CANARY-BROWSER-CLIENT-SECRET-3c9d';
+// Azure DevOps Server, and Microsoft Entra ID (the same fake) for the service principal.
 const ADO_SCENARIO = {
   personality: 'ado', collection_path: '/tfs/DefaultCollection', projects: ['Fiber'],
   expected_authorization: 'Basic ' + Buffer.from(':' + ADO_PAT).toString('base64'),
+  entra: { tenant: TENANT, clients: { [CLIENT]: { secret: CLIENT_SECRET } } },
 };
 
 async function fillCa() {
@@ -88,13 +93,22 @@ test('switching provider and auth method changes the fields', async () => {
 
   await page.selectOption('#f-provider', 'azure-devops');
   const adoAuths = await page.locator('#f-auth option').evaluateAll(os => os.map(o => o.value));
-  assert.deepEqual(adoAuths, ['pat']);
+  assert.deepEqual(adoAuths, ['pat', 'service-principal', 'managed-identity']);
+  assert.ok(!(await visible('#f-tenant_id')));
+  assert.ok(!(await visible('#f-client_secret')));
   assert.ok(await visible('#f-collection'));
   assert.ok(await visible('#f-project'));
   assert.ok(await visible('#f-use_for_tfvc'));
   assert.ok(await visible('#f-token'));
   assert.ok(!(await visible('#f-username')));
   assert.ok(!(await visible('#f-api_key')));
+  await page.selectOption('#f-auth', 'service-principal');
+  for (const f of ['#f-tenant_id', '#f-client_id', '#f-client_secret', '#f-authority_host']) assert.ok(await visible(f), f);
+  assert.ok(!(await visible('#f-token')));
+  await page.selectOption('#f-auth', 'managed-identity');
+  assert.ok(await visible('#f-client_id'));
+  assert.ok(await visible('#h-client_id'), 'says to leave it empty for the system-assigned identity');
+  for (const f of ['#f-tenant_id', '#f-client_secret', '#f-authority_host', '#f-token']) assert.ok(!(await visible(f)), f);
   await page.click('#cancel');
 });
 
@@ -195,10 +209,34 @@ test('adding an Azure DevOps connection with a PAT', async () => {
   assert.equal(stored.project, 'Fiber');
 });
 
+test('adding an Azure DevOps connection with a service principal signs in through Entra ID', async () => {
+  await page.click('#add');
+  await page.selectOption('#f-provider', 'azure-devops');
+  await page.selectOption('#f-auth', 'service-principal');
+  await page.fill('#f-name', 'Fabrikam SP');
+  await page.fill('#f-server_url', 'https://localhost:' + fakes.ado.port + '/tfs');
+  await page.fill('#f-tenant_id', TENANT);
+  await page.fill('#f-client_id', CLIENT);
+  await page.fill('#f-client_secret', CLIENT_SECRET);
+  await page.fill('#f-authority_host', 'https://localhost:' + fakes.ado.port);
+  await fillCa();
+  await page.click('#test');
+  await page.locator('#report li', { hasText: 'Got a token from Microsoft Entra ID' }).waitFor({ timeout: 20000 });
+  await page.locator('#dlg').screenshot({ path: path.join(shots, 'dialog-azure-devops-service-principal.png') });
+  await page.click('#connect');
+  const row = page.locator('#list tbody tr', { hasText: 'Fabrikam SP' });
+  await row.waitFor({ timeout: 20000 });
+  assert.match(await row.textContent(), /authorized/);
+  const stored = await page.evaluate(async () => (await (await fetch('/api/v1/connections/fabrikam-sp')).json()));
+  assert.equal(stored.secrets.client_secret, true);
+  assert.equal(stored.authority_host, 'https://localhost:' + fakes.ado.port);
+  assert.equal(JSON.stringify(stored).includes(CLIENT_SECRET), false);
+});
+
 test('after a reload the connections are there and secrets show as stored only', async () => {
   await page.reload();
   await page.locator('#list tbody tr', { hasText: 'Team Jira' }).waitFor();
-  assert.equal(await page.locator('#list tbody tr').count(), 2);
+  assert.equal(await page.locator('#list tbody tr').count(), 3);  // Jira, Azure DevOps with a PAT and with a service principal
   await page.locator('#list tbody tr', { hasText: 'Team Jira' }).getByRole('button', { name: /Edit/ }).click();
   assert.equal(await page.inputValue('#f-api_key'), '');
   assert.match(await page.getAttribute('#f-api_key', 'placeholder'), /stored/);
@@ -351,7 +389,7 @@ test('axe-core: the list, the login and the dialog for each provider and auth me
   if (await visible('#dlg')) await page.click('#cancel');
   await page.locator('#list tbody tr').first().waitFor();
   await assertAccessible(page, 'connection list');
-  const methods = { jira: ['api-key', 'password', 'pat'], 'azure-devops': ['pat'] };
+  const methods = { jira: ['api-key', 'password', 'pat'], 'azure-devops': ['pat', 'service-principal', 'managed-identity'] };
   for (const [provider, auths] of Object.entries(methods)) {
     for (const auth of auths) {
       await page.click('#add');

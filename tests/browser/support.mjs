@@ -33,7 +33,7 @@ export function startFake(prefix, name, cert, scenario) {
   const scenarioPath = prefix + '-' + name + '.json';
   writeFileSync(scenarioPath, JSON.stringify(scenario));
   return new Promise((resolve, reject) => {
-    const proc = spawn('python3', [path.join(top, 'tests/fakes/fake_tracker.py'), '--cert', path.join(pki, cert + '.pem'),
+    const proc = spawn('/usr/bin/python3', [path.join(top, 'tests/fakes/fake_tracker.py'), '--cert', path.join(pki, cert + '.pem'),
       '--key', path.join(pki, cert + '.key'), '--scenario', scenarioPath, '--log', prefix + '-' + name + '.log'],
     { stdio: ['ignore', 'pipe', 'ignore'] });
     const timer = setTimeout(() => reject(new Error('fake tracker did not start')), 15000);

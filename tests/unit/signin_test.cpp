@@ -446,7 +446,8 @@ TEST(ManagedIdentity, ArcKeyPathAcceptsOnlyAKeyFileDirectlyInTheFolder) {
   EXPECT_EQ(arc_key_path("Basic realm=\"/var/opt/azcmagent/tokens/a1.key\"", dir), "/var/opt/azcmagent/tokens/a1.key");
   for (const std::string bad : {"Bearer realm=/var/opt/azcmagent/tokens/a.key", "Basic realm=/var/opt/azcmagent/tokens/.key",
                                 "Basic realm=/var/opt/azcmagent/tokens/..key", "Basic realm=/var/opt/azcmagent/tokensX/a.key",
-                                "Basic realm=/var/opt/azcmagent/tokens/a b.key", "Basic realm=relative/a.key", "Basic realm="})
+                                "Basic realm=/var/opt/azcmagent/tokens/a b.key", "Basic realm=relative/a.key", "Basic realm=",
+                                "Basic realm=/var/opt/azcmagent/tokenz/ab.key", "Basic realm=/home/mia/.ssh/id_rsa/x.key"})
     EXPECT_EQ(arc_key_path(bad, dir), "") << bad;
 }
 
