@@ -46,6 +46,8 @@ const char* kUsage =
     "                       machine's name (and NAME.local) are always allowed\n"
     "  --log-level LEVEL    debug, info, warn or error (default info)\n"
     "  --arc-token-dir DIR  where Azure Arc's key files may be read (default /var/opt/azcmagent/tokens)\n"
+    "  --managed-identity-server URL  also send this machine's managed-identity token to this server\n"
+    "                       (https://host:port; repeatable); by default only to Azure DevOps Services\n"
     "  --version            print the version\n"
     "  --help               print this help\n";
 
@@ -65,6 +67,7 @@ struct Args {
   std::string command_arg;
   std::vector<std::string> command_args;  // the provisioning commands' own arguments
   std::string arc_token_dir;
+  std::vector<std::string> managed_identity_servers;
 };
 
 int usage_error(const std::string& why) {
@@ -115,6 +118,11 @@ int parse_args(int argc, char** argv, Args& a) {
     } else if (arg == "--allow-host") {
       if (!value(v) || !valid_host_name(v)) return usage_error("--allow-host needs a host name, e.g. kiosk.lan");
       a.allowed_hosts.push_back(v);
+    } else if (arg == "--managed-identity-server") {
+      Url u;
+      if (!value(v) || !parse_url(v, u).empty() || u.scheme != "https")
+        return usage_error("--managed-identity-server needs an https:// URL, e.g. https://tfs.example:443");
+      a.managed_identity_servers.push_back(v);
     } else if (arg == "--arc-token-dir") {
       if (!value(a.arc_token_dir) || a.arc_token_dir.empty() || a.arc_token_dir[0] != '/')
         return usage_error("--arc-token-dir needs an absolute directory");
@@ -155,6 +163,7 @@ ManagedIdentitySettings managed_identity_settings(const Args& a, platform::Fs& f
   m.imds_host = env("AZURE_POD_IDENTITY_AUTHORITY_HOST");
   m.arc_installed = fs.exists("/opt/azcmagent/bin/himds");
   if (!a.arc_token_dir.empty()) m.arc_token_dir = a.arc_token_dir;
+  m.allowed_servers = a.managed_identity_servers;
   while (m.arc_token_dir.size() > 1 && m.arc_token_dir.back() == '/') m.arc_token_dir.pop_back();
   return m;
 }

@@ -88,8 +88,10 @@ bool BoardClient::decoded(const std::string& path, const JsonDoc& doc) {
 
 namespace {
 
-// `fresh`: a new token even when one is kept (the tracker refused the kept one).
-BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_flavour, bool fresh, bool& from_cache) {
+// `refused`: in: the Authorization value the tracker refused in a first try; out: the one this
+// try sent, when it was a kept token the tracker refused with 401.
+BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_flavour, int64_t deadline,
+                      std::string& refused) {
   BoardFetch out;
   std::vector<FieldError> bad = validate_connection(c);
   if (!bad.empty()) {
@@ -97,11 +99,9 @@ BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_fl
     out.needs_settings = true;  // nothing to retry until they change
     return out;
   }
-  const int64_t deadline = env.clock.monotonic_ms() + env.timeout_ms;
   SigninResult signin;
   if (needs_signin(c)) {
-    signin = authorize(c, env, deadline, fresh);
-    from_cache = signin.from_cache;
+    signin = authorize(c, env, deadline, refused);
     if (!signin.ok) {
       out.error = "sign-in failed: " + signin.message;
       out.needs_settings = signin.status != "interrupted";
@@ -125,6 +125,7 @@ BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_fl
   platform::return_idle_memory();  // the CA chain and the answers are gone; give the pages back
   out.ok = out.error.empty();
   if (!out.ok) out.data = nullptr;
+  refused = out.http_status == 401 && signin.from_cache ? signin.authorization : "";
   return out;
 }
 
@@ -134,9 +135,10 @@ BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_fl
 BoardFetch fetch_board(const Connection& c, TrackerEnv& env, std::string& jira_flavour) {
   std::string why;
   try {
-    bool from_cache = false;
-    BoardFetch out = fetch_once(c, env, jira_flavour, false, from_cache);
-    if (out.http_status == 401 && from_cache) out = fetch_once(c, env, jira_flavour, true, from_cache);
+    const int64_t deadline = env.clock.monotonic_ms() + env.timeout_ms;
+    std::string refused;
+    BoardFetch out = fetch_once(c, env, jira_flavour, deadline, refused);
+    if (!refused.empty()) out = fetch_once(c, env, jira_flavour, deadline, refused);
     return out;
   } catch (const std::exception& e) {
     why = e.what();

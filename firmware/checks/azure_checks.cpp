@@ -93,6 +93,11 @@ bool sign_in(const Connection& c, Probe& p, const std::string& col) {
   const std::string provider_name = user.string("providerDisplayName"), custom_name = user.string("customDisplayName");
   if (!p.decoded("sign-in", path, doc)) return false;
   if (anonymous(id, descriptor, provider_name)) {
+    if (c.auth != "pat") {  // an Entra identity the organisation does not know, with public projects
+      p.refused = true;
+      entra_refused(c, p, "it answered as the anonymous user");
+      return false;
+    }
     p.add("sign-in", "fail", "Azure DevOps answered as the anonymous user: the personal access token was not accepted",
           "Organisations with public projects do this for a wrong or expired token: create a new one.");
     p.report.status = "not-authorized";
@@ -104,10 +109,17 @@ bool sign_in(const Connection& c, Probe& p, const std::string& col) {
   return true;
 }
 
-bool projects_refused(Probe& p, const HttpsResponse& r) {
+// What to give an identity that may not read something: a PAT has scopes; an Entra identity
+// (service principal, managed identity) has an access level and project membership instead.
+std::string grant_hint(const Connection& c, const std::string& scope) {
+  if (c.auth == "pat") return "Give the token the " + scope + " scope.";
+  return "Give the identity Basic access (Organization settings > Users) and add it to the project's Readers or Contributors group.";
+}
+
+bool projects_refused(const Connection& c, Probe& p, const HttpsResponse& r) {
   if (r.status != 401 && r.status != 403 && r.status != 203) return false;
   p.add("project", "fail", "The token may not read projects (HTTP " + std::to_string(r.status) + ")",
-        "Give the token the Project and Team (Read) scope.");
+        grant_hint(c, "Project and Team (Read)"));
   p.report.status = "not-authorized";
   return true;
 }
@@ -115,14 +127,14 @@ bool projects_refused(Probe& p, const HttpsResponse& r) {
 // Project names the token sees, a page at a time (the x-ms-continuationtoken response header
 // names the next page), until `enough` are known or the list ends. False when a failure was
 // reported.
-bool project_names(Probe& p, const std::string& col, size_t enough, std::vector<std::string>& names) {
+bool project_names(const Connection& c, Probe& p, const std::string& col, size_t enough, std::vector<std::string>& names) {
   std::string next;
   for (int page = 0; page < kMaxProjectPages && names.size() < enough; ++page) {
     const std::string path = col + "/_apis/projects?api-version=7.1&$top=" + std::to_string(kProjectPageSize) +
                              (next.empty() ? "" : "&continuationToken=" + path_segment(next));
     HttpsResponse r;
     if (!p.get("project", path, r)) return false;
-    if (projects_refused(p, r) || !common_http_outcome(p, "project", r)) return false;
+    if (projects_refused(c, p, r) || !common_http_outcome(p, "project", r)) return false;
     JsonDoc doc(r);
     const JsonNode list = r.status == 200 ? doc.root().array("value") : JsonNode();
     for (size_t i = 0; i < list.size(); ++i) {
@@ -153,10 +165,10 @@ std::string named_project(const Connection& c, Probe& p, const std::string& col)
   const std::string path = col + "/_apis/projects/" + path_segment(c.project) + "?api-version=7.1";
   HttpsResponse r;
   if (!p.get("project", path, r)) return "";
-  if (projects_refused(p, r)) return "";
+  if (projects_refused(c, p, r)) return "";
   if (r.status == 404) {
     std::vector<std::string> seen;
-    if (!project_names(p, col, 11, seen)) return "";
+    if (!project_names(c, p, col, 11, seen)) return "";
     p.add("project", "fail", "Project " + c.project + " was not found" + (seen.empty() ? "" : "; the token sees: " + some_of(seen)),
           "Correct the Project Name (or leave it empty to pick the only one).");
     p.report.status = "invalid";
@@ -178,7 +190,7 @@ std::string named_project(const Connection& c, Probe& p, const std::string& col)
 std::string project(const Connection& c, Probe& p, const std::string& col) {
   if (!c.project.empty()) return named_project(c, p, col);
   std::vector<std::string> names;
-  if (!project_names(p, col, 11, names)) return "";  // enough to list ten in the message
+  if (!project_names(c, p, col, 11, names)) return "";  // enough to list ten in the message
   if (names.size() == 1) {
     p.add("project", "pass", "Using the only project the token sees: " + names[0]);
     p.report.detected_project = names[0];
@@ -190,7 +202,7 @@ std::string project(const Connection& c, Probe& p, const std::string& col) {
   return "";
 }
 
-void readable(Probe& p, const std::string& id, const std::string& path, const std::string& what, const std::string& scope) {
+void readable(const Connection& c, Probe& p, const std::string& id, const std::string& path, const std::string& what, const std::string& scope) {
   HttpsResponse r;
   if (!p.get(id, path, r)) return;
   if (r.status == 200 && is_json(r)) {
@@ -201,7 +213,7 @@ void readable(Probe& p, const std::string& id, const std::string& path, const st
     else p.unexpected(id, path, doc, r.status, "value");
   } else if (r.status == 401 || r.status == 403 || r.status == 203) {
     p.add(id, "fail", what + " are not readable with this token (HTTP " + std::to_string(r.status) + ")",
-          "Give the token the " + scope + " scope.");
+          grant_hint(c, scope));
     p.report.status = "not-authorized";
   } else if (common_http_outcome(p, id, r)) {
     const std::string why = server_message(r);
@@ -221,9 +233,9 @@ void run_azure_checks(const Connection& c, Probe& p, const std::string&) {
   const std::string proj = project(c, p, col);
   if (proj.empty()) return;
   const std::string base = col + "/" + path_segment(proj) + "/_apis/";
-  readable(p, "builds", base + "build/builds?$top=1&api-version=7.1", "Builds", "Build (Read)");
+  readable(c, p, "builds", base + "build/builds?$top=1&api-version=7.1", "Builds", "Build (Read)");
   if (c.use_for_tfvc && !p.failed())
-    readable(p, "tfvc", base + "tfvc/changesets?$top=1&api-version=7.1", "TFVC changesets", "Code (Read)");
+    readable(c, p, "tfvc", base + "tfvc/changesets?$top=1&api-version=7.1", "TFVC changesets", "Code (Read)");
 }
 
 }  // namespace tracklight::firmware

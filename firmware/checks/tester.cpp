@@ -159,9 +159,10 @@ bool common_http_outcome(Probe& p, const std::string& id, const platform::HttpsR
 
 namespace {
 
-// `retry`: set when a kept token was refused by the tracker; the caller runs the checks once
-// more with a new one (fresh).
-Report run_checks(const Connection& c, TrackerEnv& env, bool network, bool fresh, bool& retry) {
+// `refused`: in: the Authorization value the tracker refused in a first run ("" the first time);
+// out: the one this run sent, when the tracker refused a kept token (the caller then runs the
+// checks once more, and a new token replaces it). Both runs end by `deadline_ms`.
+Report run_checks(const Connection& c, TrackerEnv& env, bool network, int64_t deadline_ms, std::string& refused) {
   const int64_t start = env.clock.monotonic_ms();
   Report r;
   r.checks.push_back(field_check(validate_connection(c)));
@@ -192,7 +193,7 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network, bool fresh
   r.checks.push_back(Check{"clock", "pass", "The system clock is plausible", "", 0, {}});
   SigninResult signin;
   if (needs_signin(c)) {
-    signin = authorize(c, env, start + env.timeout_ms, fresh);
+    signin = authorize(c, env, deadline_ms, refused);
     r.checks.push_back(Check{"signin", signin.ok ? "pass" : "fail",
                              signin.ok ? std::string(signin.from_cache ? "Using the token from " : "Got a token from ") +
                                              (c.auth == "managed-identity" ? "the managed identity" : "Microsoft Entra ID")
@@ -206,7 +207,7 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network, bool fresh
   TrackerEndpoint ep = tracker_endpoint(c, signin.authorization);
   HttpsTarget& target = ep.target;
   const std::string& base_path = ep.base_path;
-  target.deadline_ms = start + env.timeout_ms;
+  target.deadline_ms = deadline_ms;
   target.cancel = env.cancel;
   int64_t t0 = env.clock.monotonic_ms();
   auto conn = env.https.open(target);
@@ -226,7 +227,7 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network, bool fresh
   Probe p{r, env.clock, **conn, ep.headers, target.host};
   if (c.provider == "jira") run_jira_checks(c, p, base_path);
   else run_azure_checks(c, p, base_path);
-  retry = p.refused && signin.from_cache;
+  refused = p.refused && signin.from_cache ? signin.authorization : "";
   if (!p.failed()) {
     r.ok = true;
     r.status = "authorized";
@@ -252,9 +253,13 @@ Report stopped_by(const std::string& why) {
 
 Report run_test(const Connection& c, TrackerEnv& env, bool network) {
   try {
-    bool retry = false;
-    Report r = run_checks(c, env, network, false, retry);
-    if (retry) r = run_checks(c, env, network, true, retry);
+    const int64_t start = env.clock.monotonic_ms();
+    std::string refused;
+    Report r = run_checks(c, env, network, start + env.timeout_ms, refused);
+    if (!refused.empty()) {
+      r = run_checks(c, env, network, start + env.timeout_ms, refused);
+      r.elapsed_ms = env.clock.monotonic_ms() - start;
+    }
     return r;
   } catch (const std::exception& e) {
     return stopped_by(e.what());

@@ -265,8 +265,11 @@ bool auth_available(const std::string& provider, const std::string& auth) {
 
 bool server_secrets_may_follow(const Connection& edited, const Connection& stored) {
   if (!same_origin(edited.server_url, stored.server_url)) return false;
+  // The client secret (and, later, refresh tokens) goes to the Entra authority of the methods
+  // that sign in there.
   auto authority = [](const Connection& c) { return c.authority_host.empty() ? std::string(kDefaultAuthorityHost) : c.authority_host; };
-  if (!same_origin(authority(edited), authority(stored))) return false;
+  const bool entra = edited.provider == "azure-devops" && (edited.auth == "service-principal" || edited.auth == "device-code");
+  if (entra && !same_origin(authority(edited), authority(stored))) return false;
   // The page sends the PEM trimmed; a file may end it with a line break.
   auto core = [](const std::string& pem) {
     const size_t b = pem.find_first_not_of(" \t\r\n"), e = pem.find_last_not_of(" \t\r\n");

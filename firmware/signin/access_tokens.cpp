@@ -1,53 +1,56 @@
 #include "firmware/signin/access_tokens.hpp"
 
+#include <chrono>
+
 namespace tracklight::firmware {
 
 std::shared_ptr<AccessTokens::Slot> AccessTokens::slot(const std::string& key, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = slots_.find(key);
   if (it != slots_.end()) return it->second;
-  if (slots_.size() >= kMaxKept) {
-    // Settings that changed leave their old key behind: drop the expired ones first, then any.
-    for (auto i = slots_.begin(); i != slots_.end();)
-      i = i->second->good_until_ms <= now_ms && i->second.use_count() == 1 ? slots_.erase(i) : std::next(i);
-    if (slots_.size() >= kMaxKept) slots_.erase(slots_.begin());
-  }
+  // Settings that changed leave their old key behind: drop expired ones nobody is using, then
+  // any unused one. A slot in use stays (its fetch must remain the only one), even over the cap.
+  for (auto i = slots_.begin(); i != slots_.end() && slots_.size() >= kMaxKept;)
+    i = i->second.use_count() == 1 && i->second->good_until_ms <= now_ms ? slots_.erase(i) : std::next(i);
+  for (auto i = slots_.begin(); i != slots_.end() && slots_.size() >= kMaxKept;)
+    i = i->second.use_count() == 1 ? slots_.erase(i) : std::next(i);
   return slots_[key] = std::make_shared<Slot>();
 }
 
-AccessTokens::Fetched AccessTokens::get(const std::string& key, int64_t now_ms, bool fresh, bool& from_cache,
+AccessTokens::Fetched AccessTokens::get(const std::string& key, int64_t now_ms, int64_t wait_ms,
+                                        const std::string& refused, bool& from_cache,
                                         const std::function<Fetched()>& fetch) {
   std::shared_ptr<Slot> s = slot(key, now_ms);
   int64_t seen;
+  from_cache = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     seen = s->generation;
-    if (!fresh && s->good_until_ms > now_ms) {
+    if (s->good_until_ms > now_ms && s->token != refused) {
       from_cache = true;
-      return {true, s->token, (s->good_until_ms - now_ms) / 1000};
+      return {true, s->token, (s->good_until_ms - now_ms) / 1000, "", "", ""};
     }
   }
-  std::lock_guard<std::mutex> one_at_a_time(s->fetching);
+  waiting_++;
+  std::unique_lock<std::timed_mutex> one_at_a_time(s->fetching, std::defer_lock);
+  const bool got = one_at_a_time.try_lock_for(std::chrono::milliseconds(wait_ms > 0 ? wait_ms : 0));
+  waiting_--;
+  if (!got)
+    return {false, "", 0, "interrupted", "another sign-in for the same settings is still running",
+            "Try again in a moment."};
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // Another caller fetched while this one waited: its token is as new as ours would be.
-    if (s->generation != seen && s->good_until_ms > now_ms) {
-      from_cache = false;
-      return {true, s->token, (s->good_until_ms - now_ms) / 1000};
-    }
+    // Another caller fetched while this one waited: its outcome is as new as ours would be (a
+    // second request would spend a rotating refresh token twice, or repeat a refusal).
+    if (s->generation != seen) return s->last;
   }
   Fetched f = fetch();
-  from_cache = false;
   std::lock_guard<std::mutex> lock(mu_);
   s->generation++;
-  if (f.ok) {
-    s->token = f.token;
-    // A token that lives less than the margin is still used once, for this caller.
-    s->good_until_ms = f.expires_in_s > 0 ? now_ms + f.expires_in_s * 1000 - kMarginMs : 0;
-  } else {
-    s->token.clear();
-    s->good_until_ms = 0;
-  }
+  // A token that lives less than the margin is still used once, by this caller.
+  s->token = f.ok ? f.token : "";
+  s->good_until_ms = f.ok && f.expires_in_s > 0 ? now_ms + f.expires_in_s * 1000 - kMarginMs : 0;
+  s->last = f;
   return f;
 }
 

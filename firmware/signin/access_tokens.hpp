@@ -1,8 +1,10 @@
 // Access tokens kept in memory (never written): one per connection's settings, used until 5
 // minutes before it expires. A token is fetched by one caller at a time per connection; the
-// others wait for it and use it, so two Tests, the monitor and the board never make two
-// refreshes (a rotating refresh token would be spent twice). Thread-safe.
+// others wait for that fetch and share its outcome, token or failure, so two Tests, the monitor
+// and the board never make two requests for one token (a rotating refresh token would be spent
+// twice). Thread-safe.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -21,26 +23,32 @@ class AccessTokens {
     bool ok = false;
     std::string token;
     int64_t expires_in_s = 0;
+    std::string status, message, hint;  // why not, when !ok (never a secret)
   };
-  // The token kept under `key` while it has more than kMarginMs left (and `fresh` is false),
-  // else the result of `fetch`, kept on success. `fetch` runs with no other fetch for `key`
-  // running; a caller that waited for one uses its token. `from_cache` says which happened.
-  Fetched get(const std::string& key, int64_t now_ms, bool fresh, bool& from_cache,
+  // The token kept under `key` while it has more than kMarginMs left, else the outcome of
+  // `fetch`, kept on success. `refused`: a token the tracker refused; it is replaced unless
+  // another caller already did. `fetch` runs with no other fetch for `key` running; a caller
+  // that waited for one (at most `wait_ms`) shares its outcome. `from_cache` says whether the
+  // token came from before this call.
+  Fetched get(const std::string& key, int64_t now_ms, int64_t wait_ms, const std::string& refused, bool& from_cache,
               const std::function<Fetched()>& fetch);
   void forget(const std::string& key);
   size_t size() const;
+  int waiting() const { return waiting_; }  // callers waiting for another's fetch (tests)
 
  private:
   struct Slot {
-    std::mutex fetching;  // held while this key's token is fetched
+    std::timed_mutex fetching;  // held while this key's token is fetched
     std::string token;
     int64_t good_until_ms = 0;  // monotonic; 0 = none
     int64_t generation = 0;     // counts fetches, so a waiter sees that one happened
+    Fetched last;               // the last fetch's outcome, for those who waited for it
   };
   std::shared_ptr<Slot> slot(const std::string& key, int64_t now_ms);
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Slot>> slots_;
+  std::atomic<int> waiting_{0};
 };
 
 }  // namespace tracklight::firmware

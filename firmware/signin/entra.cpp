@@ -78,7 +78,7 @@ SigninResult post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms
 SigninResult entra_failure(const Connection& c, const TokenAnswer& a, int http_status) {
   SigninResult r;
   r.status = "not-authorized";
-  if (!a.unreadable.empty() || http_status >= 500 || http_status == 429) {
+  if (!a.unreadable.empty() || http_status >= 500 || http_status == 429 || a.error == "temporarily_unavailable") {
     r.status = "interrupted";
     r.message = "Microsoft Entra ID answered HTTP " + std::to_string(http_status) +
                 (a.unreadable.empty() ? "" : " (" + a.unreadable + ")");

@@ -6,6 +6,7 @@
 #include "firmware/signin/entra.hpp"
 #include "firmware/signin/signin.hpp"
 #include "firmware/tracker/endpoint.hpp"
+#include "firmware/tracker/json_read.hpp"
 #include "platform/crypto.hpp"
 
 namespace tracklight::firmware {
@@ -26,11 +27,15 @@ Endpoint pick(const ManagedIdentitySettings& s) {
   return {false, host + "/metadata/identity/oauth2/token"};
 }
 
-// Loopback, or IMDS's link-local network: the only places plain HTTP may carry a token.
+// A loopback address, or IMDS's: the only places plain HTTP may carry a token. Addresses only: a
+// name could resolve anywhere.
 bool on_this_machine(const Url& u) {
-  if (u.host == "localhost" || u.host == "::1") return true;
-  return is_ipv4_literal(u.host) && (u.host.rfind("127.", 0) == 0 || u.host.rfind("169.254.", 0) == 0);
+  return u.host == "::1" || u.host == "169.254.169.254" || (is_ipv4_literal(u.host) && u.host.rfind("127.", 0) == 0);
 }
+
+// IMDS answers these while an identity is being assigned or the service is busy (MSAL retries
+// them): not a refusal of the settings.
+bool temporary(int status) { return status == 404 || status == 408 || status == 410 || status == 429 || status >= 500; }
 
 SigninResult failed(const std::string& status, std::string message, std::string hint) {
   SigninResult r;
@@ -46,6 +51,19 @@ std::string himds_hint() {
 }
 
 }  // namespace
+
+std::string managed_identity_refusal(const Connection& c, const ManagedIdentitySettings& s) {
+  for (const auto& origin : s.allowed_servers)
+    if (same_origin(origin, c.server_url)) return "";
+  Url u;
+  if (!parse_url(c.server_url, u).empty()) return "the Server URL does not parse";
+  const bool services = u.host == "dev.azure.com" ||
+                        (u.host.size() > 17 && u.host.compare(u.host.size() - 17, 17, ".visualstudio.com") == 0);
+  if (!services || u.port != 443)
+    return "The machine's managed identity is used only with Azure DevOps Services (dev.azure.com, *.visualstudio.com)";
+  if (!c.ca_cert.empty()) return "The machine's managed identity is not sent through a custom CA certificate";
+  return "";
+}
 
 std::string arc_key_path(const std::string& www_authenticate, const std::string& token_dir) {
   const std::string prefix = "Basic realm=";
@@ -67,11 +85,17 @@ SigninResult managed_identity_token(const Connection& c, TrackerEnv& env, int64_
                                     int64_t& expires_in_s) {
   const ManagedIdentitySettings none;
   const ManagedIdentitySettings& s = env.signin ? env.signin->managed_identity : none;
+  const std::string refusal = managed_identity_refusal(c, s);
+  if (!refusal.empty())
+    return failed("invalid", refusal,
+                  "The token is this machine's credential, so a connection's settings alone cannot send it elsewhere "
+                  "(a CA certificate could vouch for another server). To use it with another server, start tracklight "
+                  "with --managed-identity-server https://host:port; or sign in as a service principal.");
   const Endpoint ep = pick(s);
   Url u;
   if (!parse_url(ep.url, u).empty() || u.scheme != "http" || !on_this_machine(u))
     return failed("invalid", "The managed identity endpoint " + ep.url + " is not on this machine",
-                  "tracklight asks a managed identity endpoint over plain HTTP only on loopback or 169.254.169.254; "
+                  "tracklight asks a managed identity endpoint over plain HTTP only at a loopback address or 169.254.169.254; "
                   "check IDENTITY_ENDPOINT / AZURE_POD_IDENTITY_AUTHORITY_HOST in the service's environment.");
   if (ep.arc && !c.client_id.empty())
     return failed("invalid", "Azure Arc offers only the machine's system-assigned identity",
@@ -125,12 +149,12 @@ SigninResult managed_identity_token(const Connection& c, TrackerEnv& env, int64_
     ok.ok = true;
     return ok;
   }
-  if (!a.unreadable.empty() || res->status >= 500 || res->status == 429)
+  if (!a.unreadable.empty() || temporary(res->status) || a.error == "temporarily_unavailable")
     return failed("interrupted", "The managed identity endpoint answered HTTP " + std::to_string(res->status) +
                                      (a.unreadable.empty() ? "" : " (" + a.unreadable + ")"),
                   "This is retried.");
   return failed("not-authorized", "The managed identity endpoint refused: " + a.error +
-                                      (a.description.empty() ? "" : " - " + a.description),
+                                      (a.description.empty() ? "" : " - " + clip_utf8(a.description, 200)),
                 c.client_id.empty() ? "Assign a system-assigned managed identity to this machine in the Azure portal (Identity)."
                                     : "Check the Client Id of the user-assigned identity, and that it is assigned to this machine.");
 }

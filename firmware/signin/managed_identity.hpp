@@ -8,11 +8,17 @@
 //               key file in Arc's token folder; the file's content (at most 4096 bytes, readable
 //               by root and the himds group) is sent back as Basic credentials.
 //
-// Both speak plain HTTP, so the endpoint must be on this machine (loopback) or IMDS's
-// link-local address: a token is never sent in the clear across a network.
+// Both speak plain HTTP, so the endpoint must be a loopback address or IMDS's 169.254.169.254: a
+// token is never sent in the clear across a network.
+//
+// The token is the machine's own credential, not one the page's admin typed: it goes only to
+// Azure DevOps Services (dev.azure.com, *.visualstudio.com) verified by the system's CAs, or to a
+// server the operator named on the command line (--managed-identity-server). Otherwise whoever
+// can edit a connection could send it to a server of their own.
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 #include "firmware/model/connection.hpp"
 #include "platform/fs.hpp"
 
@@ -28,7 +34,11 @@ struct ManagedIdentitySettings {
   std::string imds_host;          // AZURE_POD_IDENTITY_AUTHORITY_HOST
   bool arc_installed = false;     // /opt/azcmagent/bin/himds exists
   std::string arc_token_dir = "/var/opt/azcmagent/tokens";
+  std::vector<std::string> allowed_servers;  // --managed-identity-server: origins besides Azure DevOps Services
 };
+
+// "" when a managed identity's token may go to `c`'s server, else why not.
+std::string managed_identity_refusal(const Connection& c, const ManagedIdentitySettings& s);
 
 // On success `token` and `expires_in_s` are set.
 SigninResult managed_identity_token(const Connection& c, TrackerEnv& env, int64_t deadline_ms,

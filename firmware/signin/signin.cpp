@@ -28,27 +28,27 @@ bool needs_signin(const Connection& c) {
   return c.provider == "azure-devops" && (c.auth == "service-principal" || c.auth == "managed-identity");
 }
 
-SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, bool fresh) {
+SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refused) {
   const int64_t t0 = env.clock.monotonic_ms();
-  SigninResult result;
   AccessTokens local;  // nothing is kept between calls without a context (unit tests, one-off runs)
   AccessTokens& tokens = env.signin ? env.signin->tokens : local;
-  bool from_cache = false;
-  AccessTokens::Fetched f = tokens.get(token_key(c), t0, fresh, from_cache, [&] {
+  const std::string prefix = "Bearer ";
+  const std::string refused_token = refused.compare(0, prefix.size(), prefix) == 0 ? refused.substr(prefix.size()) : "";
+  SigninResult result;
+  AccessTokens::Fetched f = tokens.get(token_key(c), t0, deadline_ms - t0, refused_token, result.from_cache, [&] {
     AccessTokens::Fetched out;
-    result = fetch(c, env, deadline_ms, out.token, out.expires_in_s);
-    out.ok = result.ok;
+    SigninResult r = fetch(c, env, deadline_ms, out.token, out.expires_in_s);
+    out.ok = r.ok;
+    out.status = r.status;
+    out.message = r.message;
+    out.hint = r.hint;
     return out;
   });
-  if (f.ok) {
-    result = SigninResult{};
-    result.ok = true;
-    result.authorization = "Bearer " + f.token;
-    result.from_cache = from_cache;
-  } else if (result.ok || result.status.empty()) {
-    // Another caller's fetch failed while this one waited; its reason is not ours to repeat.
-    result = unreachable("the sign-in service", "a sign-in for the same settings failed just now");
-  }
+  result.ok = f.ok;
+  if (f.ok) result.authorization = prefix + f.token;
+  result.status = f.status;
+  result.message = f.message;
+  result.hint = f.hint;
   result.ms = env.clock.monotonic_ms() - t0;
   return result;
 }

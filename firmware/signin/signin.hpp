@@ -36,8 +36,9 @@ struct SigninResult {
 // The connection signs in through an identity provider before the tracker is asked.
 bool needs_signin(const Connection& c);
 
-// A token for `c` from the cache, or a new one. `fresh`: ignore the cached token (the tracker
-// refused it). Ends by `deadline_ms` (the caller's monotonic deadline).
-SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, bool fresh = false);
+// A token for `c` from the cache, or a new one. `refused`: the Authorization value the tracker
+// refused (a kept token revoked meanwhile): it is replaced, unless another caller already did.
+// Ends by `deadline_ms` (the caller's monotonic deadline).
+SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refused = "");
 
 }  // namespace tracklight::firmware

@@ -1,23 +1,39 @@
 #include "firmware/signin/token_answer.hpp"
 
+#include <cctype>
+#include <cstring>
+
 #include "firmware/model/url.hpp"
 #include "firmware/tracker/json_read.hpp"
 
 namespace tracklight::firmware {
 namespace {
 
-constexpr int64_t kMaxLifetimeS = 366LL * 24 * 3600;
+// Access tokens live an hour (Entra, Atlassian) to a day (IMDS); a longer promise is capped, so
+// a token a hostile endpoint gave is not kept for months.
+constexpr int64_t kMaxLifetimeS = 24 * 3600;
 
-// A count of seconds as a JSON number or, from IMDS, a string of digits.
+// A count of seconds as a JSON number or, from IMDS, a string of digits; 0 when absent or absurd.
 int64_t seconds(const JsonNode& j, const char* key) {
   const JsonNode v = j.member(key);
+  int64_t n = 0;
   if (!v.is_string()) {
-    const auto n = v.as_int64();
-    return n && *n > 0 && *n <= kMaxLifetimeS ? *n : 0;
+    n = v.as_int64().value_or(0);
+  } else {
+    const std::string s = v.as_string();
+    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return 0;
+    n = std::stoll(s);
   }
-  const std::string s = v.as_string();
-  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return 0;
-  return std::stoll(s);
+  return n <= 0 ? 0 : n > kMaxLifetimeS ? kMaxLifetimeS : n;
+}
+
+// RFC 6750's b64token: what may follow "Bearer " in a header line.
+bool bearer_token(const std::string& t) {
+  size_t i = 0;
+  while (i < t.size() && (std::isalnum(static_cast<unsigned char>(t[i])) || std::strchr("-._~+/", t[i]))) ++i;
+  const size_t body = i;
+  while (i < t.size() && t[i] == '=') ++i;
+  return body > 0 && i == t.size();
 }
 
 int64_t aadsts_number(const std::string& text) {
@@ -59,6 +75,8 @@ TokenAnswer read_token_answer(const platform::HttpsResponse& r) {
   else if (a.error.empty() && a.access_token.empty())
     a.unreadable = r.status == 200 ? "the answer has no access_token" : "HTTP " + std::to_string(r.status) + " without an error code";
   if (a.access_token.size() > 16384 || a.refresh_token.size() > 16384) a.unreadable = "the token is longer than 16 KiB";
+  else if (!a.access_token.empty() && !bearer_token(a.access_token)) a.unreadable = "the access token holds characters a token cannot";
+  a.error = clip_utf8(a.error, 100);
   return a;
 }
 

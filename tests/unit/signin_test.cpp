@@ -103,6 +103,13 @@ TEST(TokenAnswer, HostileTypesAndShapesAreNamedNotTrusted) {
   // Lifetimes beyond a year or negative are "not said", not trusted.
   EXPECT_EQ(read_token_answer(json_answer(200, R"({"access_token":"t","expires_in":-5})")).expires_in_s, 0);
   EXPECT_EQ(read_token_answer(json_answer(200, R"({"access_token":"t","expires_in":"99999999999"})")).expires_in_s, 0);
+  EXPECT_EQ(read_token_answer(json_answer(200, R"({"access_token":"t","expires_in":"999999999"})")).expires_in_s, 86400);
+  EXPECT_EQ(read_token_answer(json_answer(200, R"({"access_token":"t","expires_in":31536000})")).expires_in_s, 86400);
+  // The token goes into a header line: anything but RFC 6750's characters is refused.
+  for (const char* bad : {R"("a b")", R"("a
+X-Evil: 1")", R"("=abc")", R"("ab=c")", R"("toké")"})
+    EXPECT_FALSE(read_token_answer(json_answer(200, std::string(R"({"access_token":)") + bad + "}")).ok()) << bad;
+  EXPECT_TRUE(read_token_answer(json_answer(200, R"({"access_token":"eyJ0.a-b_c~d+e/f=="})")).ok());
 }
 
 TEST(TokenAnswer, FormBodyEncodesEveryReservedCharacter) {
@@ -270,49 +277,111 @@ TEST(Signin, ARefusedKeptTokenIsReplacedOnce) {
 }
 
 // Two users of one connection's settings at once (a Test and the monitor) make one request to
-// the token endpoint; the second waits for it and uses its token.
-TEST(AccessTokens, ConcurrentUsersTriggerExactlyOneFetch) {
-  AccessTokens tokens;
+// the token endpoint; the second waits for it and shares its outcome, token or failure.
+struct Gate {
   std::mutex mu;
   std::condition_variable cv;
-  bool release = false;
-  std::atomic<int> fetches{0}, entered{0};
-  auto fetch = [&] {
-    fetches++;
+  bool open = false;
+  void wait() {
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return release; });
-    return AccessTokens::Fetched{true, "tok", 3600};
-  };
-  std::string got[2];
-  std::thread a([&] {
-    bool cached;
-    entered++;
-    got[0] = tokens.get("k", 1000, false, cached, fetch).token;
-  });
-  while (fetches.load() == 0) std::this_thread::yield();
-  std::thread b([&] {
-    bool cached;
-    entered++;
-    got[1] = tokens.get("k", 1000, false, cached, fetch).token;
-  });
-  while (entered.load() < 2) std::this_thread::yield();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    release = true;
+    cv.wait(lock, [&] { return open; });
   }
-  cv.notify_all();
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
+
+// Runs two get() calls for one key, the second one started while the first one's fetch is held
+// at `gate`, and released only once the second waits for it inside get().
+std::pair<AccessTokens::Fetched, AccessTokens::Fetched> two_at_once(AccessTokens& tokens, Gate& gate,
+                                                                    const std::function<AccessTokens::Fetched()>& fetch,
+                                                                    bool cached[2]) {
+  std::atomic<int> fetching{0};
+  auto counted = [&] {
+    fetching++;
+    gate.wait();
+    return fetch();
+  };
+  AccessTokens::Fetched got[2];
+  std::thread a([&] { got[0] = tokens.get("k", 1000, 5000, "", cached[0], counted); });
+  while (fetching.load() == 0) std::this_thread::yield();
+  std::thread b([&] { got[1] = tokens.get("k", 1000, 5000, "", cached[1], counted); });
+  while (tokens.waiting() == 0) std::this_thread::yield();
+  gate.release();
   a.join();
   b.join();
-  EXPECT_EQ(fetches.load(), 1);
-  EXPECT_EQ(got[0], "tok");
-  EXPECT_EQ(got[1], "tok");
-  bool cached = false;
-  EXPECT_EQ(tokens.get("k", 2000, false, cached, fetch).token, "tok");
-  EXPECT_TRUE(cached);
-  EXPECT_EQ(fetches.load(), 1);
+  EXPECT_EQ(fetching.load(), 1) << "the waiter fetched again";
+  return {got[0], got[1]};
 }
 
-TEST(AccessTokens, FailuresAreNotKeptAndTheCacheIsBounded) {
+TEST(AccessTokens, ConcurrentUsersTriggerExactlyOneFetchAndShareItsToken) {
+  AccessTokens tokens;
+  Gate gate;
+  bool cached[2] = {true, true};
+  auto [first, second] = two_at_once(tokens, gate, [] { return AccessTokens::Fetched{true, "tok", 3600, "", "", ""}; }, cached);
+  EXPECT_EQ(first.token, "tok");
+  EXPECT_EQ(second.token, "tok");
+  EXPECT_FALSE(cached[0]);
+  EXPECT_FALSE(cached[1]) << "a token fetched during this call is not a kept one";
+  bool from_cache = false;
+  int fetches = 0;
+  EXPECT_EQ(tokens.get("k", 2000, 0, "", from_cache, [&] { return ++fetches, AccessTokens::Fetched{}; }).token, "tok");
+  EXPECT_TRUE(from_cache);
+  EXPECT_EQ(fetches, 0);
+}
+
+TEST(AccessTokens, AWaiterSharesAFailureInsteadOfAskingAgain) {
+  AccessTokens tokens;
+  Gate gate;
+  bool cached[2];
+  auto [first, second] = two_at_once(
+      tokens, gate, [] { return AccessTokens::Fetched{false, "", 0, "not-authorized", "refused the client secret", "fix"}; },
+      cached);
+  EXPECT_FALSE(second.ok);
+  EXPECT_EQ(second.message, "refused the client secret");
+  EXPECT_EQ(second.status, "not-authorized");
+}
+
+// A refused token is replaced once, however many callers saw it refused.
+TEST(AccessTokens, ARefusedTokenIsReplacedOnlyByTheFirstWhoSawIt) {
+  AccessTokens tokens;
+  int fetches = 0;
+  auto fetch = [&] { return AccessTokens::Fetched{true, "tok-" + std::to_string(++fetches), 3600, "", "", ""}; };
+  bool cached;
+  EXPECT_EQ(tokens.get("k", 0, 0, "", cached, fetch).token, "tok-1");
+  EXPECT_EQ(tokens.get("k", 0, 0, "tok-1", cached, fetch).token, "tok-2");   // the monitor saw tok-1 refused
+  EXPECT_EQ(tokens.get("k", 0, 0, "tok-1", cached, fetch).token, "tok-2");   // so did the board: no third
+  EXPECT_TRUE(cached);
+  EXPECT_EQ(fetches, 2);
+}
+
+TEST(AccessTokens, AWaiterStopsAtItsDeadline) {
+  AccessTokens tokens;
+  Gate gate;
+  std::atomic<bool> started{false};
+  bool cached;
+  std::thread a([&] {
+    tokens.get("k", 0, 5000, "", cached, [&] {
+      started = true;
+      gate.wait();
+      return AccessTokens::Fetched{true, "t", 3600, "", "", ""};
+    });
+  });
+  while (!started) std::this_thread::yield();
+  int fetches = 0;
+  AccessTokens::Fetched f = tokens.get("k", 0, 50, "", cached, [&] { return ++fetches, AccessTokens::Fetched{}; });
+  gate.release();
+  a.join();
+  EXPECT_FALSE(f.ok);
+  EXPECT_EQ(f.status, "interrupted");
+  EXPECT_EQ(fetches, 0);
+}
+
+TEST(AccessTokens, FailuresAreNotKeptAndTheCacheIsBoundedWithoutDroppingSlotsInUse) {
   AccessTokens tokens;
   int fetches = 0;
   bool cached;
@@ -320,12 +389,32 @@ TEST(AccessTokens, FailuresAreNotKeptAndTheCacheIsBounded) {
     fetches++;
     return AccessTokens::Fetched{};
   };
-  EXPECT_FALSE(tokens.get("k", 0, false, cached, failing).ok);
-  EXPECT_FALSE(tokens.get("k", 0, false, cached, failing).ok);
+  EXPECT_FALSE(tokens.get("k", 0, 0, "", cached, failing).ok);
+  EXPECT_FALSE(tokens.get("k", 0, 0, "", cached, failing).ok);
   EXPECT_EQ(fetches, 2);
   for (int i = 0; i < 200; ++i)
-    tokens.get("key" + std::to_string(i), 0, false, cached, [] { return AccessTokens::Fetched{true, "t", 3600}; });
+    tokens.get("key" + std::to_string(i), 0, 0, "", cached, [] { return AccessTokens::Fetched{true, "t", 3600, "", "", ""}; });
   EXPECT_LE(tokens.size(), AccessTokens::kMaxKept);
+  // A slot whose fetch is running is not dropped to make room: a second fetch would start.
+  Gate gate;
+  std::atomic<bool> started{false};
+  std::thread busy([&] {
+    tokens.get("busy", 0, 5000, "", cached, [&] {
+      started = true;
+      gate.wait();
+      return AccessTokens::Fetched{true, "b", 3600, "", "", ""};
+    });
+  });
+  while (!started) std::this_thread::yield();
+  for (int i = 0; i < 200; ++i)
+    tokens.get("more" + std::to_string(i), 0, 0, "", cached, [] { return AccessTokens::Fetched{true, "t", 3600, "", "", ""}; });
+  int again = 0;
+  std::thread second([&] { tokens.get("busy", 0, 5000, "", cached, [&] { return ++again, AccessTokens::Fetched{}; }); });
+  while (tokens.waiting() == 0) std::this_thread::yield();
+  gate.release();
+  busy.join();
+  second.join();
+  EXPECT_EQ(again, 0);
 }
 
 // --- managed identity ------------------------------------------------------------------------
@@ -362,8 +451,68 @@ TEST(ManagedIdentity, ImdsIsAskedOverItsLinkLocalAddressWithTheMetadataHeader) {
   EXPECT_EQ(*header(https.requests.back().headers, "Authorization"), "Bearer mi.token");
 }
 
+// The machine's token goes to Azure DevOps Services under the system's CAs, or to a server the
+// operator named; editing a connection cannot send it anywhere else.
+TEST(ManagedIdentity, TheMachinesTokenGoesOnlyToAzureDevOpsServicesOrWhereTheOperatorSaid) {
+  struct Case {
+    std::string server, ca;
+    bool allowed;
+  };
+  const Case cases[] = {{"https://dev.azure.com/fabrikam", "", true},
+                        {"https://fabrikam.visualstudio.com", "", true},
+                        {"https://evil.example/fabrikam", "", false},
+                        {"https://dev.azure.com.evil.example/x", "", false},
+                        {"https://dev.azure.com:8443/fabrikam", "", false},
+                        {"https://dev.azure.com/fabrikam", "-----BEGIN CERTIFICATE-----", false},
+                        {"https://tfs.example/tfs", "", false}};
+  for (const Case& k : cases) {
+    Connection c = managed();
+    c.server_url = k.server;
+    c.ca_cert = k.ca;
+    EXPECT_EQ(managed_identity_refusal(c, ManagedIdentitySettings{}).empty(), k.allowed) << k.server;
+  }
+  ManagedIdentitySettings operator_said;
+  operator_said.allowed_servers = {"https://tfs.example:443"};
+  Connection c = managed();
+  c.server_url = "https://tfs.example/tfs";
+  c.ca_cert = "-----BEGIN CERTIFICATE-----";
+  EXPECT_TRUE(managed_identity_refusal(c, operator_said).empty());
+  // Refused before anything is asked.
+  test::FakeClock clock;
+  test::FakeHttps https;
+  c.server_url = "https://evil.example/fabrikam";
+  c.ca_cert.clear();
+  SigninContext signin;
+  TrackerEnv env{clock, https, 20000, nullptr, &signin};
+  Report r = run_test(c, env);
+  EXPECT_EQ(r.status, "invalid");
+  ASSERT_NE(check(r, "signin"), nullptr);
+  EXPECT_NE(check(r, "signin")->hint.find("--managed-identity-server"), std::string::npos);
+  EXPECT_TRUE(https.opened.empty());
+}
+
+TEST(ManagedIdentity, TemporaryImdsAnswersAreRetriedNotFinal) {
+  for (int status : {404, 410, 429, 500, 503}) {
+    test::FakeClock clock;
+    test::FakeHttps https;
+    https.respond = [&](const std::string&) {
+      return json_answer(status, R"({"error":"unknown","error_description":"Identity not found yet"})");
+    };
+    TrackerEnv env{clock, https, 20000};
+    EXPECT_EQ(run_test(managed(), env).status, "interrupted") << status;
+  }
+  test::FakeClock clock;
+  test::FakeHttps https;
+  https.respond = [&](const std::string&) {
+    return json_answer(400, R"({"error":"invalid_request","error_description":"Identity not found"})");
+  };
+  TrackerEnv env{clock, https, 20000};
+  EXPECT_EQ(run_test(managed(kClient), env).status, "not-authorized");
+}
+
 TEST(ManagedIdentity, APlainHttpEndpointOffThisMachineIsRefused) {
-  for (const std::string host : {"http://10.0.0.5", "http://imds.example.com", "https://127.0.0.1"}) {
+  for (const std::string host : {"http://10.0.0.5", "http://imds.example.com", "https://127.0.0.1", "http://localhost",
+                                 "http://169.254.1.1"}) {
     test::FakeClock clock;
     test::FakeHttps https;
     SigninContext signin;
@@ -394,8 +543,8 @@ TEST(ManagedIdentity, ArcChallengeIsAnsweredFromItsTokenFolderOnly) {
   };
   SigninContext signin;
   signin.fs = &fs;
-  signin.managed_identity.identity_endpoint = "http://localhost:40342/metadata/identity/oauth2/token";
-  signin.managed_identity.imds_endpoint = "http://localhost:40342";
+  signin.managed_identity.identity_endpoint = "http://127.0.0.1:40342/metadata/identity/oauth2/token";
+  signin.managed_identity.imds_endpoint = "http://127.0.0.1:40342";
   TrackerEnv env{clock, https, 20000, nullptr, &signin};
   Report r = run_test(managed(), env);
   ASSERT_TRUE(r.ok) << r.checks.back().message;
