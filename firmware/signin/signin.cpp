@@ -53,4 +53,6 @@ SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms
   return result;
 }
 
+void forget_token(SigninContext& signin, const Connection& c) { signin.tokens.forget(token_key(c)); }
+
 }  // namespace tracklight::firmware

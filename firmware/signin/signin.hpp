@@ -41,4 +41,7 @@ bool needs_signin(const Connection& c);
 // Ends by `deadline_ms` (the caller's monotonic deadline).
 SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refused = "");
 
+// Drops the token kept for `c`'s settings (the connection was removed).
+void forget_token(SigninContext& signin, const Connection& c);
+
 }  // namespace tracklight::firmware

@@ -128,13 +128,16 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
 }
 
 HttpResponse handle_delete_connection(AgentState& s, const HttpRequest&, const std::string& id) {
+  Connection removed;
   Status st = s.commit([&](Config& next) -> Status {
     auto it = std::find_if(next.connections.begin(), next.connections.end(), [&](const Connection& c) { return c.id == id; });
     if (it == next.connections.end()) return Error{ErrorCode::NotFound, "", 0, "no connection with id " + id};
+    removed = *it;
     next.connections.erase(it);
     return ok_status();
   });
   if (!st) return commit_failed(st);
+  forget_token(s.signin, removed);  // a removed connection's token is not kept in memory
   s.log.info("connections", "removed connection " + id);
   return json_response(200, {{"deleted", id}});
 }

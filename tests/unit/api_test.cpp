@@ -445,3 +445,33 @@ TEST_F(ApiTest, PlainHttpIsRedirectedToTheSameNameAndPathOverHttps) {
 }
 
 }  // namespace tracklight::firmware
+
+namespace tracklight::firmware {
+namespace {
+
+// Tokens from a sign-in live in memory with the agent; a removed connection's goes with it, so
+// adding the same settings again signs in afresh.
+TEST_F(ApiTest, ARemovedConnectionsTokenIsForgotten) {
+  set_up_admin();
+  https.respond = test::happy_azure;
+  int tokens = 0;
+  https.respond_post = [&](const std::string&, const std::string&) {
+    platform::HttpsResponse r;
+    r.status = 200;
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body = R"({"token_type":"Bearer","expires_in":3599,"access_token":"tok)" + std::to_string(++tokens) + "\"}";
+    return r;
+  };
+  json sp = {{"name", "SP"}, {"provider", "azure-devops"}, {"server_url", "https://dev.azure.com/fabrikam"},
+             {"auth", "service-principal"}, {"tenant_id", "72f988bf-86f1-41af-91ab-2d7cd011db47"},
+             {"client_id", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}, {"client_secret", "s3cr3t"}, {"project", "Fiber"}};
+  ASSERT_EQ(call("PUT", "/api/v1/connections/sp", sp.dump()).status, 200);
+  ASSERT_EQ(call("PUT", "/api/v1/connections/sp", sp.dump()).status, 200);
+  EXPECT_EQ(tokens, 1) << "the kept token was not used";
+  ASSERT_EQ(call("DELETE", "/api/v1/connections/sp").status, 200);
+  ASSERT_EQ(call("PUT", "/api/v1/connections/sp", sp.dump()).status, 200);
+  EXPECT_EQ(tokens, 2);
+}
+
+}  // namespace
+}  // namespace tracklight::firmware

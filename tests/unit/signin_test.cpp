@@ -510,6 +510,20 @@ TEST(ManagedIdentity, TemporaryImdsAnswersAreRetriedNotFinal) {
   EXPECT_EQ(run_test(managed(kClient), env).status, "not-authorized");
 }
 
+// Off Azure nothing answers at 169.254.169.254: the Test says so within seconds.
+TEST(ManagedIdentity, TheEndpointGetsSecondsNotTheWholeTest) {
+  test::FakeClock clock;
+  test::FakeHttps https;
+  https.fail_open = true;
+  https.open_error = Error{ErrorCode::Timeout, "connect", 0, "timed out connecting to 169.254.169.254:80"};
+  TrackerEnv env{clock, https, 20000};
+  Report r = run_test(managed(), env);
+  ASSERT_EQ(https.opened.size(), 1u);
+  EXPECT_EQ(https.opened[0].deadline_ms, clock.now_ms + 5000);
+  EXPECT_EQ(r.status, "interrupted");
+  EXPECT_NE(check(r, "signin")->hint.find("works only on an Azure VM"), std::string::npos);
+}
+
 TEST(ManagedIdentity, APlainHttpEndpointOffThisMachineIsRefused) {
   for (const std::string host : {"http://10.0.0.5", "http://imds.example.com", "https://127.0.0.1", "http://localhost",
                                  "http://169.254.1.1"}) {
