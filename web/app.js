@@ -280,7 +280,12 @@ function moved(id, was) {
 // Stored secrets the agent would refuse to carry over, with whether the form still uses them.
 function boundSecrets() {
   const ca = $('#f-ca_cert').value.trim();
-  const server = moved('#f-server_url', editing && editing.server_url) || !!editing && !!ca && ca !== (editing.ca_cert || '').trim();
+  // The Entra methods' secrets go to the authority host too (empty: Microsoft's public cloud).
+  const authority = a => origin(a || 'https://login.microsoftonline.com');
+  const entra = ['service-principal', 'device-code'].includes($('#f-auth').value) && !!editing &&
+    authority($('#f-authority_host').value.trim()) !== authority(editing.authority_host);
+  const server = moved('#f-server_url', editing && editing.server_url) || !!editing && !!ca && ca !== (editing.ca_cert || '').trim() ||
+    entra;
   const proxy = moved('#f-proxy_url', editing && editing.proxy_url);
   return $$('#cf .secret').filter(box => box.dataset.stored && !$('input', box).value &&
     (box.dataset.secret === 'proxy_password' ? proxy : server))
@@ -572,6 +577,7 @@ function init() {
   $('#f-server_url').addEventListener('input', updateCarryNotes);
   $('#f-proxy_url').addEventListener('input', updateCarryNotes);
   $('#f-ca_cert').addEventListener('input', updateCarryNotes);
+  $('#f-authority_host').addEventListener('input', updateCarryNotes);
   $('#f-name').addEventListener('input', () => {
     if (!editing) $('#f-id').value = slug($('#f-name').value);
   });

@@ -47,7 +47,7 @@ HttpResponse not_carried(const std::vector<std::string>& names) {
   std::string list;
   for (size_t i = 0; i < names.size(); ++i) list += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
   const bool one = names.size() == 1;
-  const std::string msg = "the server or proxy address (scheme, host or port) or the CA certificate changed, so the stored " + list +
+  const std::string msg = "the server, sign-in (authority host) or proxy address (scheme, host or port) or the CA certificate changed, so the stored " + list +
                           (one ? " is" : " are") + " not sent there: enter " + (one ? "it" : "them") + " again";
   return json_response(400, {{"error", {{"code", "secret_not_carried"}, {"message", msg}, {"field", names.front()}, {"fields", names}}}});
 }

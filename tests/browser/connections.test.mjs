@@ -231,6 +231,13 @@ test('adding an Azure DevOps connection with a service principal signs in throug
   assert.equal(stored.secrets.client_secret, true);
   assert.equal(stored.authority_host, 'https://localhost:' + fakes.ado.port);
   assert.equal(JSON.stringify(stored).includes(CLIENT_SECRET), false);
+  // The stored client secret stays with its authority host: moving it asks for the secret again.
+  await page.locator('#list tbody tr', { hasText: 'Fabrikam SP' }).getByRole('button', { name: /Edit/ }).click();
+  await page.fill('#f-authority_host', 'https://login.microsoftonline.us');
+  assert.match(await page.locator('#dlg').textContent(), /Enter the client secret again/);
+  await page.fill('#f-authority_host', 'https://localhost:' + fakes.ado.port);
+  assert.doesNotMatch(await page.locator('#dlg').textContent(), /Enter the client secret again/);
+  await page.click('#cancel');
 });
 
 test('after a reload the connections are there and secrets show as stored only', async () => {
