@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "firmware/signin/signin.hpp"
 #include "tests/support/fakes.hpp"
 
 namespace tracklight::firmware {
@@ -140,6 +141,71 @@ TEST(BoardFetchTest, AzureDevOpsRequestsSuppressTheSignInRedirect) {
   bool suppressed = false;
   for (const auto& h : https.requests[0].headers) suppressed = suppressed || (h.first == "X-TFS-FedAuthRedirect" && h.second == "Suppress");
   EXPECT_TRUE(suppressed);
+}
+
+// A service principal's board: the token from Entra ID is kept between polls; when Azure DevOps
+// refuses the kept one (401), one new token is asked for in the same poll; a refused sign-in
+// waits for new settings, an unreachable one is retried.
+TEST(BoardFetchTest, AServicePrincipalsBoardUsesTheKeptTokenAndReplacesARefusedOneOnce) {
+  test::FakeClock clock;
+  test::FakeHttps https;
+  int issued = 0;
+  std::string accepted = "Bearer tok-1";
+  https.respond_post = [&](const std::string&, const std::string&) {
+    return json_answer(R"({"token_type":"Bearer","expires_in":3599,"access_token":"tok-)" + std::to_string(++issued) + "\"}");
+  };
+  https.respond = [&](const std::string&) {
+    const auto& h = https.requests.back().headers;
+    if (h.empty() || h.front().second != accepted) {
+      platform::HttpsResponse r = json_answer(R"({"message":"TF400813: The user '' is not authorized to access this resource."})");
+      r.status = 401;
+      return r;
+    }
+    return json_answer(kTwoBuilds);
+  };
+  Connection c = azure_board();
+  c.auth = "service-principal";
+  c.token.clear();
+  c.tenant_id = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+  c.client_id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+  c.client_secret = "s3cr3t";
+  SigninContext signin;
+  TrackerEnv env{clock, https, 20000, nullptr, &signin};
+  std::string flavour;
+  ASSERT_TRUE(fetch_board(c, env, flavour).ok);
+  ASSERT_TRUE(fetch_board(c, env, flavour).ok);
+  EXPECT_EQ(issued, 1) << "the kept token was not used";
+  accepted = "Bearer tok-2";  // tok-1 was revoked
+  BoardFetch f = fetch_board(c, env, flavour);
+  EXPECT_TRUE(f.ok) << f.error;
+  EXPECT_EQ(issued, 2);
+  accepted = "never";
+  f = fetch_board(c, env, flavour);
+  EXPECT_FALSE(f.ok);
+  EXPECT_TRUE(f.needs_settings);
+  EXPECT_EQ(issued, 3) << "one new token per poll, not a loop";
+
+  https.respond_post = [&](const std::string&, const std::string&) {
+    platform::HttpsResponse r = json_answer(
+        R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]})");
+    r.status = 401;
+    return r;
+  };
+  c.client_secret = "wrong";  // other settings: no kept token
+  f = fetch_board(c, env, flavour);
+  EXPECT_FALSE(f.ok);
+  EXPECT_TRUE(f.needs_settings);
+  EXPECT_NE(f.error.find("AADSTS7000215"), std::string::npos) << f.error;
+  EXPECT_EQ(f.error.find("wrong"), std::string::npos);
+  https.respond_post = [&](const std::string&, const std::string&) {
+    platform::HttpsResponse r = json_answer(R"({"error":"temporarily_unavailable","error_description":"AADSTS90033: busy"})");
+    r.status = 503;
+    return r;
+  };
+  c.client_secret = "other";
+  f = fetch_board(c, env, flavour);
+  EXPECT_FALSE(f.ok);
+  EXPECT_FALSE(f.needs_settings) << "a busy sign-in service is retried";
 }
 
 }  // namespace
