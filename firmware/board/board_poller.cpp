@@ -123,7 +123,7 @@ int64_t BoardPoller::tick() {
       due->due_ms = INT64_MAX;  // not picked again while it runs
     }
     CountingConnector counted(https_, upstream_ ? upstream_->counts(conn.id) : nullptr, UpstreamSource::Board);
-    TrackerEnv env{clock_, counted, timeout_ms_, &stopping_, signin};
+    TrackerEnv env{clock_, counted, timeout_ms_, &stopping_, signin, &https_};
     BoardFetch f = fetch_board(conn, env, flavour);  // seconds, outside the lock
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -93,7 +93,7 @@ int64_t Monitor::tick() {
       due->second.due_ms = INT64_MAX;  // not picked again while it runs
     }
     CountingConnector counted(https_, upstream_ ? upstream_->counts(conn.id) : nullptr, UpstreamSource::Check);
-    TrackerEnv env{clock_, counted, timeout_ms_, &stopping_, signin};
+    TrackerEnv env{clock_, counted, timeout_ms_, &stopping_, signin, &https_};
     Report r = run_test(conn, env);  // seconds, outside the lock
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(conn.id);

@@ -64,7 +64,7 @@ SigninResult post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms
   t.cancel = env.cancel;
   t.max_response_bytes = 64 * 1024;  // a token answer is a few kilobytes
   const std::string what = "Microsoft Entra ID at " + t.host;
-  auto conn = env.https.open(t);
+  auto conn = env.signin_connector().open(t);
   if (!conn) return unreachable(what, conn.error().detail);
   auto res = (*conn)->post(path, {{"Accept", "application/json"}}, form, "application/x-www-form-urlencoded");
   if (!res) return unreachable(what, res.error().detail);

@@ -117,7 +117,7 @@ SigninResult managed_identity_token(const Connection& c, TrackerEnv& env, int64_
   if (!c.client_id.empty()) path += "&client_id=" + path_segment(c.client_id);
   const std::string what = ep.arc ? "the Azure Arc identity endpoint at " + u.host + ":" + std::to_string(u.port)
                                   : "the Azure instance metadata service at " + u.host;
-  auto conn = env.https.open(t);
+  auto conn = env.signin_connector().open(t);
   if (!conn)
     return failed("interrupted", "Could not reach " + what + ": " + conn.error().detail,
                   ep.arc ? "Check that the Azure Connected Machine agent (himds) runs: azcmagent show."

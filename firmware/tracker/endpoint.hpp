@@ -20,6 +20,10 @@ struct TrackerEnv {
   int64_t timeout_ms = 20000;
   const std::atomic<bool>* cancel = nullptr;  // set: the conversation ends early (shutdown)
   SigninContext* signin = nullptr;  // kept tokens and managed-identity settings; null: none kept
+  // Where sign-in services (Entra ID, IMDS) are asked, when not through `https`: the monitor and
+  // the board count their requests to the tracker (GET /metrics), and a sign-in is not one.
+  platform::HttpsConnector* signin_https = nullptr;
+  platform::HttpsConnector& signin_connector() { return signin_https ? *signin_https : https; }
 };
 
 // Where a connection's settings point and what every request to it carries: Authorization,

@@ -259,6 +259,34 @@ TEST_F(MetricsTest, UpstreamCountersMoveWithTheMonitorAndTheBoard) {
   EXPECT_TRUE(agent->state().upstream.find("jira") == nullptr);
 }
 
+// The upstream counters are about the trackers: a sign-in at Microsoft Entra ID is not one of
+// the connection's requests to Azure DevOps (nor, when refused, a refusal by it).
+TEST_F(MetricsTest, SignInRequestsAreNotCountedAsTrackerRequests) {
+  set_up_admin();
+  https.respond = test::happy_azure;
+  https.respond_post = [](const std::string&, const std::string&) {
+    platform::HttpsResponse r;
+    r.status = 200;
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body = R"({"token_type":"Bearer","expires_in":60,"access_token":"short-lived"})";  // renewed at every check
+    return r;
+  };
+  json sp = {{"name", "SP"}, {"provider", "azure-devops"}, {"server_url", "https://dev.azure.com/fabrikam"},
+             {"auth", "service-principal"}, {"tenant_id", "72f988bf-86f1-41af-91ab-2d7cd011db47"},
+             {"client_id", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}, {"client_secret", "s3cr3t"}, {"project", "Fiber"},
+             {"check_interval_s", 60}};
+  ASSERT_EQ(call("PUT", "/api/v1/connections/sp", sp.dump()).status, 200);
+  https.requests.clear();
+  clock.now_ms += 70000;
+  agent->monitor().tick();
+  int posts = 0, gets = 0;
+  for (const auto& q : https.requests) (q.method == "POST" ? posts : gets)++;
+  ASSERT_EQ(posts, 1) << "the check signed in";
+  const std::string text = scrape();
+  EXPECT_EQ(value_of(text, "tracklight_upstream_requests_total{id=\"sp\",provider=\"azure-devops\",source=\"check\"}"), gets)
+      << text;
+}
+
 TEST_F(MetricsTest, ServedRequestsAreCountedByRouteClassAndStatus) {
   const std::string before = scrape();
   auto count = [](const std::string& text, const char* route, const char* code) {
