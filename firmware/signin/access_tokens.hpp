@@ -24,6 +24,10 @@ class AccessTokens {
     std::string token;
     int64_t expires_in_s = 0;
     std::string status, message, hint;  // why not, when !ok (never a secret)
+    static Fetched token_of(std::string token, int64_t expires_in_s) { return {true, std::move(token), expires_in_s, "", "", ""}; }
+    static Fetched failed(std::string status, std::string message, std::string hint) {
+      return {false, "", 0, std::move(status), std::move(message), std::move(hint)};
+    }
   };
   // The token kept under `key` while it has more than kMarginMs left, else the outcome of
   // `fetch`, kept on success. `refused`: a token the tracker refused; it is replaced unless
@@ -50,5 +54,8 @@ class AccessTokens {
   std::map<std::string, std::shared_ptr<Slot>> slots_;
   std::atomic<int> waiting_{0};
 };
+
+// What asking a sign-in service for a token gave: the token, or why not and what to do.
+using TokenFetch = AccessTokens::Fetched;
 
 }  // namespace tracklight::firmware

@@ -48,16 +48,40 @@ std::string entra_endpoint_base(const Connection& c) {
   return host + "/" + path_segment(c.tenant_id) + "/oauth2/v2.0/";
 }
 
-SigninResult unreachable(const std::string& what, const std::string& detail) {
-  SigninResult r;
-  r.status = "interrupted";
-  r.message = "Could not reach " + what + ": " + detail;
-  r.hint = "Check the network route to it (firewall, proxy setting, DNS); the tracker was not asked. This is retried.";
-  return r;
+namespace {
+
+TokenFetch unreachable(const std::string& what, const std::string& detail) {
+  return TokenFetch::failed("interrupted", "Could not reach " + what + ": " + detail,
+                            "Check the network route to it (firewall, proxy setting, DNS); the tracker was not asked. This is retried.");
 }
 
-SigninResult post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
-                       const std::string& form, TokenAnswer& answer, int& http_status) {
+// What an error answer from Entra means and what to do.
+TokenFetch entra_failure(const Connection& c, const TokenAnswer& a, int http_status) {
+  if (!a.unreadable.empty() || http_status >= 500 || http_status == 429 || a.error == "temporarily_unavailable")
+    return TokenFetch::failed(
+        "interrupted",
+        "Microsoft Entra ID answered HTTP " + std::to_string(http_status) + (a.unreadable.empty() ? "" : " (" + a.unreadable + ")"),
+        "The sign-in service had a problem, or something else answered: check the Authority host. This is retried.");
+  const std::string code = a.error_code ? " (AADSTS" + std::to_string(a.error_code) + ")" : "";
+  for (const auto& k : kKnown) {
+    if (k.code != a.error_code) continue;
+    std::string hint = k.hint;
+    if (k.code == 50076 || k.code == 50079)
+      hint = c.auth == "service-principal"
+                 ? "A service principal cannot answer an MFA prompt: ask your Entra administrator to exclude this app from the Conditional Access policy that requires MFA, or use a managed identity."
+                 : "Sign in again with the device code and complete the MFA prompt.";
+    return TokenFetch::failed("not-authorized", k.message + code, hint);
+  }
+  return TokenFetch::failed(
+      "not-authorized",
+      "Microsoft Entra ID refused the sign-in: " + a.error + (a.description.empty() ? "" : " - " + first_line(a.description)),
+      "Check the Tenant Id, Client Id and the credential in the app registration.");
+}
+
+}  // namespace
+
+TokenFetch post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
+                     const std::string& form) {
   std::string path;
   platform::HttpsTarget t = service_target(c, url, &path);
   t.deadline_ms = deadline_ms;
@@ -68,53 +92,16 @@ SigninResult post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms
   if (!conn) return unreachable(what, conn.error().detail);
   auto res = (*conn)->post(path, {{"Accept", "application/json"}}, form, "application/x-www-form-urlencoded");
   if (!res) return unreachable(what, res.error().detail);
-  http_status = res->status;
-  answer = read_token_answer(*res);
-  SigninResult ok;
-  ok.ok = true;
-  return ok;
+  const TokenAnswer a = read_token_answer(*res);
+  return a.ok() ? TokenFetch::token_of(a.access_token, a.expires_in_s) : entra_failure(c, a, res->status);
 }
 
-SigninResult entra_failure(const Connection& c, const TokenAnswer& a, int http_status) {
-  SigninResult r;
-  r.status = "not-authorized";
-  if (!a.unreadable.empty() || http_status >= 500 || http_status == 429 || a.error == "temporarily_unavailable") {
-    r.status = "interrupted";
-    r.message = "Microsoft Entra ID answered HTTP " + std::to_string(http_status) +
-                (a.unreadable.empty() ? "" : " (" + a.unreadable + ")");
-    r.hint = "The sign-in service had a problem, or something else answered: check the Authority host. This is retried.";
-    return r;
-  }
-  const std::string code = a.error_code ? " (AADSTS" + std::to_string(a.error_code) + ")" : "";
-  for (const auto& k : kKnown) {
-    if (k.code != a.error_code) continue;
-    r.message = k.message + code;
-    r.hint = k.hint;
-    if (k.code == 50076 || k.code == 50079)
-      r.hint = c.auth == "service-principal"
-                   ? "A service principal cannot answer an MFA prompt: ask your Entra administrator to exclude this app from the Conditional Access policy that requires MFA, or use a managed identity."
-                   : "Sign in again with the device code and complete the MFA prompt.";
-    return r;
-  }
-  r.message = "Microsoft Entra ID refused the sign-in: " + a.error + (a.description.empty() ? "" : " - " + first_line(a.description));
-  r.hint = "Check the Tenant Id, Client Id and the credential in the app registration.";
-  return r;
-}
-
-SigninResult entra_client_credentials(const Connection& c, TrackerEnv& env, int64_t deadline_ms, std::string& token,
-                                      int64_t& expires_in_s) {
-  const std::string form = form_body({{"grant_type", "client_credentials"},
-                                      {"client_id", c.client_id},
-                                      {"scope", kAzureDevOpsScope},
-                                      {"client_secret", c.client_secret}});
-  TokenAnswer a;
-  int status = 0;
-  SigninResult r = post_form(c, env, deadline_ms, entra_endpoint_base(c) + "token", form, a, status);
-  if (!r.ok) return r;
-  if (!a.ok()) return entra_failure(c, a, status);
-  token = a.access_token;
-  expires_in_s = a.expires_in_s;
-  return r;
+TokenFetch entra_client_credentials(const Connection& c, TrackerEnv& env, int64_t deadline_ms) {
+  return post_form(c, env, deadline_ms, entra_endpoint_base(c) + "token",
+                   form_body({{"grant_type", "client_credentials"},
+                              {"client_id", c.client_id},
+                              {"scope", kAzureDevOpsScope},
+                              {"client_secret", c.client_secret}}));
 }
 
 }  // namespace tracklight::firmware

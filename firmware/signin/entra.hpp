@@ -5,12 +5,12 @@
 #include <cstdint>
 #include <string>
 #include "firmware/model/connection.hpp"
+#include "firmware/signin/access_tokens.hpp"
 #include "firmware/signin/token_answer.hpp"
 
 namespace tracklight::firmware {
 
 struct TrackerEnv;
-struct SigninResult;
 
 constexpr const char* kAzureDevOpsResource = "499b84ac-1321-427f-aa17-267ca6975798";
 constexpr const char* kAzureDevOpsScope = "499b84ac-1321-427f-aa17-267ca6975798/.default";
@@ -19,18 +19,11 @@ constexpr const char* kAzureDevOpsScope = "499b84ac-1321-427f-aa17-267ca6975798/
 std::string entra_endpoint_base(const Connection& c);
 
 // The client-credentials grant of a service principal (client secret).
-SigninResult entra_client_credentials(const Connection& c, TrackerEnv& env, int64_t deadline_ms, std::string& token,
-                                      int64_t& expires_in_s);
+TokenFetch entra_client_credentials(const Connection& c, TrackerEnv& env, int64_t deadline_ms);
 
-// POSTs a form to `url` (an Entra endpoint of `c`) and reads the answer; on a transport failure
-// the result says so (status interrupted) and `answer` is untouched.
-SigninResult post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
-                       const std::string& form, TokenAnswer& answer, int& http_status);
-
-// What an error answer from Entra means and what to do, as a failed result.
-SigninResult entra_failure(const Connection& c, const TokenAnswer& a, int http_status);
-
-// A failure to reach a sign-in service at all (`what` names it: "Microsoft Entra ID at HOST").
-SigninResult unreachable(const std::string& what, const std::string& detail);
+// POSTs a form to `url` (an Entra endpoint of `c`) and reads the answer: the token, or what the
+// refusal (or the failure to reach Entra at all) means and what to do.
+TokenFetch post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
+                     const std::string& form);
 
 }  // namespace tracklight::firmware

@@ -41,13 +41,7 @@ bool on_this_machine(const Url& u) {
 // them): not a refusal of the settings.
 bool temporary(int status) { return status == 404 || status == 408 || status == 410 || status == 429 || status >= 500; }
 
-SigninResult failed(const std::string& status, std::string message, std::string hint) {
-  SigninResult r;
-  r.status = status;
-  r.message = std::move(message);
-  r.hint = std::move(hint);
-  return r;
-}
+constexpr auto failed = &TokenFetch::failed;
 
 std::string himds_hint() {
   return "The service user must be in the himds group to read Azure Arc's token: add it (usermod -aG himds <user>, or "
@@ -85,8 +79,7 @@ std::string arc_key_path(const std::string& www_authenticate, const std::string&
   return path;
 }
 
-SigninResult managed_identity_token(const Connection& c, TrackerEnv& env, int64_t deadline_ms, std::string& token,
-                                    int64_t& expires_in_s) {
+TokenFetch managed_identity_token(const Connection& c, TrackerEnv& env, int64_t deadline_ms) {
   const ManagedIdentitySettings none;
   const ManagedIdentitySettings& s = env.signin ? env.signin->managed_identity : none;
   const std::string refusal = managed_identity_refusal(c, s);
@@ -145,14 +138,8 @@ SigninResult managed_identity_token(const Connection& c, TrackerEnv& env, int64_
     res = (*conn)->get(path, headers);
   }
   if (!res) return failed("interrupted", "Could not reach " + what + ": " + res.error().detail, "This is retried.");
-  TokenAnswer a = read_token_answer(*res);
-  if (a.ok()) {
-    token = a.access_token;
-    expires_in_s = a.expires_in_s;
-    SigninResult ok;
-    ok.ok = true;
-    return ok;
-  }
+  const TokenAnswer a = read_token_answer(*res);
+  if (a.ok()) return TokenFetch::token_of(a.access_token, a.expires_in_s);
   if (!a.unreadable.empty() || temporary(res->status) || a.error == "temporarily_unavailable")
     return failed("interrupted", "The managed identity endpoint answered HTTP " + std::to_string(res->status) +
                                      (a.unreadable.empty() ? "" : " (" + a.unreadable + ")"),

@@ -20,12 +20,12 @@
 #include <string>
 #include <vector>
 #include "firmware/model/connection.hpp"
+#include "firmware/signin/access_tokens.hpp"
 #include "platform/fs.hpp"
 
 namespace tracklight::firmware {
 
 struct TrackerEnv;
-struct SigninResult;
 
 // Read from the agent's environment by main (firmware never asks the OS itself).
 struct ManagedIdentitySettings {
@@ -40,9 +40,8 @@ struct ManagedIdentitySettings {
 // "" when a managed identity's token may go to `c`'s server, else why not.
 std::string managed_identity_refusal(const Connection& c, const ManagedIdentitySettings& s);
 
-// On success `token` and `expires_in_s` are set.
-SigninResult managed_identity_token(const Connection& c, TrackerEnv& env, int64_t deadline_ms,
-                                    std::string& token, int64_t& expires_in_s);
+// The token, or why there is none and what to do.
+TokenFetch managed_identity_token(const Connection& c, TrackerEnv& env, int64_t deadline_ms);
 
 // The key file named by Arc's challenge (`WWW-Authenticate: Basic realm=<path>`), when it is a
 // plain file name ending in ".key" directly inside `token_dir`; "" otherwise.

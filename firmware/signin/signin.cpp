@@ -17,9 +17,9 @@ std::string token_key(const Connection& c) {
   return platform::sha256(k);
 }
 
-SigninResult fetch(const Connection& c, TrackerEnv& env, int64_t deadline_ms, std::string& token, int64_t& expires_in_s) {
-  if (c.auth == "managed-identity") return managed_identity_token(c, env, deadline_ms, token, expires_in_s);
-  return entra_client_credentials(c, env, deadline_ms, token, expires_in_s);
+TokenFetch fetch(const Connection& c, TrackerEnv& env, int64_t deadline_ms) {
+  if (c.auth == "managed-identity") return managed_identity_token(c, env, deadline_ms);
+  return entra_client_credentials(c, env, deadline_ms);
 }
 
 }  // namespace
@@ -35,15 +35,8 @@ SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms
   const std::string prefix = "Bearer ";
   const std::string refused_token = refused.compare(0, prefix.size(), prefix) == 0 ? refused.substr(prefix.size()) : "";
   SigninResult result;
-  AccessTokens::Fetched f = tokens.get(token_key(c), t0, deadline_ms - t0, refused_token, result.from_cache, [&] {
-    AccessTokens::Fetched out;
-    SigninResult r = fetch(c, env, deadline_ms, out.token, out.expires_in_s);
-    out.ok = r.ok;
-    out.status = r.status;
-    out.message = r.message;
-    out.hint = r.hint;
-    return out;
-  });
+  const TokenFetch f = tokens.get(token_key(c), t0, deadline_ms - t0, refused_token, result.from_cache,
+                                  [&] { return fetch(c, env, deadline_ms); });
   result.ok = f.ok;
   if (f.ok) result.authorization = prefix + f.token;
   result.status = f.status;

@@ -237,19 +237,26 @@ class Handler(BaseHTTPRequestHandler):
         self.send(413, {"error": "request body too large"})
         return None
 
+    def answered_early(self, s, url):
+        """A scenario's "hang" (no answer at all) or its fixed answer for this path, for any method."""
+        if s.get("hang"):
+            time.sleep(s["hang"])
+            return True
+        override = s.get("overrides", {}).get(url.path)
+        if override:
+            self.send(override["status"], override.get("body"), override.get("headers"),
+                      override.get("content_type", "application/json;charset=UTF-8"))
+            return True
+        return False
+
     def do_GET(self):
         self.begin(b"")
         self.record()
         s = self.scenario()
-        if s.get("hang"):
-            time.sleep(s["hang"])
-            return
         url = urlsplit(self.path)
         query = parse_qs(url.query)
-        override = s.get("overrides", {}).get(url.path)
-        if override:
-            return self.send(override["status"], override.get("body"), override.get("headers"),
-                             override.get("content_type", "application/json;charset=UTF-8"))
+        if self.answered_early(s, url):
+            return
         if any(m.route(self, s, "GET", url.path, query) for m in SIGNIN):
             return
         if "personality" not in s:  # only a sign-in provider here
@@ -265,14 +272,9 @@ class Handler(BaseHTTPRequestHandler):
         self.begin(body)
         self.record()
         s = self.scenario()
-        if s.get("hang"):
-            time.sleep(s["hang"])
-            return
         url = urlsplit(self.path)
-        override = s.get("overrides", {}).get(url.path)
-        if override:
-            return self.send(override["status"], override.get("body"), override.get("headers"),
-                             override.get("content_type", "application/json;charset=UTF-8"))
+        if self.answered_early(s, url):
+            return
         if any(m.route(self, s, "POST", url.path, parse_qs(url.query)) for m in SIGNIN):
             return
         self.send_error(501, "Unsupported method ('POST')")  # what this fake answered before it took POSTs

@@ -23,6 +23,14 @@ struct EntraTest : ::testing::Test {
 
   void SetUp() override { ASSERT_FALSE(pki_dir().empty()); }
 
+  // Starts the agent and sets its admin password; the client is logged in.
+  ApiClient start(AgentProcess& agent, const std::vector<std::string>& extra = {}) {
+    EXPECT_TRUE(agent.start(extra)) << agent.log();
+    ApiClient c(agent.port());
+    EXPECT_TRUE(c.setup(setup_code_of(state), kPassword));
+    return c;
+  }
+
   // One fake plays Entra ID and Azure DevOps Server (collection /tfs/DefaultCollection).
   static json scenario() {
     return {{"personality", "ado"},
@@ -61,9 +69,7 @@ struct EntraTest : ::testing::Test {
 TEST_F(EntraTest, ServicePrincipalTestAndConnectThroughTheAgent) {
   FakeTracker fake(tmp.path(), scenario());
   AgentProcess agent(state);
-  ASSERT_TRUE(agent.start()) << agent.log();
-  ApiClient c(agent.port());
-  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  ApiClient c = start(agent);
 
   json report = report_of(c.send("POST", "/api/v1/connections/test", service_principal(fake.port()).dump()));
   EXPECT_EQ(report["status"], "authorized") << report.dump(1);
@@ -104,9 +110,7 @@ TEST_F(EntraTest, EntraAndAzureDevOpsRefusalsSayWhatToDo) {
   json s = scenario();
   FakeTracker fake(tmp.path(), s);
   AgentProcess agent(state);
-  ASSERT_TRUE(agent.start()) << agent.log();
-  ApiClient c(agent.port());
-  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  ApiClient c = start(agent);
   auto test_with = [&](json conn) { return report_of(c.send("POST", "/api/v1/connections/test", conn.dump())); };
 
   json wrong = service_principal(fake.port());
@@ -145,9 +149,7 @@ TEST_F(EntraTest, TheMonitorUsesTheKeptTokenAndStopsWhenRefused) {
   json s = scenario();
   FakeTracker fake(tmp.path(), s);
   AgentProcess agent(state);
-  ASSERT_TRUE(agent.start()) << agent.log();
-  ApiClient c(agent.port());
-  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  ApiClient c = start(agent);
   json conn = service_principal(fake.port());
   conn["check_interval_s"] = 10;
   ASSERT_EQ(c.send("PUT", "/api/v1/connections/fabrikam", conn.dump())->status, 200);
@@ -187,9 +189,7 @@ TEST_F(ManagedIdentityTest, AzureVmInstanceMetadataService) {
   ASSERT_GT(imds.port(), 0);
   AgentProcess agent(state);
   agent.env = {{"AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:" + std::to_string(imds.port())}};
-  ASSERT_TRUE(agent.start({"--managed-identity-server", "https://localhost:" + std::to_string(tracker.port())})) << agent.log();
-  ApiClient c(agent.port());
-  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  ApiClient c = start(agent, {"--managed-identity-server", "https://localhost:" + std::to_string(tracker.port())});
   json r = report_of(c.send("POST", "/api/v1/connections/test", mi_connection(tracker.port()).dump()));
   EXPECT_EQ(r["status"], "authorized") << r.dump(1);
   r = report_of(c.send("POST", "/api/v1/connections/test", mi_connection(tracker.port(), kClient).dump()));
@@ -219,12 +219,9 @@ TEST_F(ManagedIdentityTest, AzureArcKeyFileChallenge) {
   const std::string endpoint = "http://127.0.0.1:" + std::to_string(himds.port());
   AgentProcess agent(state);
   agent.env = {{"IDENTITY_ENDPOINT", endpoint + "/metadata/identity/oauth2/token"}, {"IMDS_ENDPOINT", endpoint}};
-  ASSERT_TRUE(agent.start({"--arc-token-dir", key_dir, "--managed-identity-server",
-                           "https://localhost:" + std::to_string(tracker.port()), "--managed-identity-server",
-                           "https://127.0.0.1:" + std::to_string(tracker.port())}))
-      << agent.log();
-  ApiClient c(agent.port());
-  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  ApiClient c = start(agent, {"--arc-token-dir", key_dir, "--managed-identity-server",
+                              "https://localhost:" + std::to_string(tracker.port()), "--managed-identity-server",
+                              "https://127.0.0.1:" + std::to_string(tracker.port())});
   json r = report_of(c.send("POST", "/api/v1/connections/test", mi_connection(tracker.port()).dump()));
   EXPECT_EQ(r["status"], "authorized") << r.dump(1);
 

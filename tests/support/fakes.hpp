@@ -127,6 +127,15 @@ class FakeHttps : public platform::HttpsConnector {
   };
 };
 
+// An answer with a JSON body.
+inline platform::HttpsResponse json_answer(int status, const std::string& body) {
+  platform::HttpsResponse r;
+  r.status = status;
+  r.headers = {{"Content-Type", "application/json; charset=utf-8"}};
+  r.body = body;
+  return r;
+}
+
 // A Jira Cloud that accepts any credentials and grants every permission.
 inline platform::HttpsResponse happy_jira_cloud(const std::string& path) {
   platform::HttpsResponse r;

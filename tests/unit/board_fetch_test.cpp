@@ -12,14 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-platform::HttpsResponse json_answer(const std::string& body) {
-  platform::HttpsResponse r;
-  r.status = 200;
-  r.headers = {{"Content-Type", "application/json"}};
-  r.body = body;
-  return r;
-}
-
 Connection azure_board() {
   Connection c;
   c.id = "ado";
@@ -55,7 +47,7 @@ const char* kTwoBuilds =
 TEST(BoardFetchTest, ANameListedTwiceGivesOneTileNeverANull) {
   test::FakeClock clock;
   test::FakeHttps https;
-  https.respond = [](const std::string&) { return json_answer(kTwoBuilds); };
+  https.respond = [](const std::string&) { return test::json_answer(200, kTwoBuilds); };
   Connection c = azure_board();
   c.board.pipelines = {"CI", "CI"};
   // Validation refuses the setting before anything is sent.
@@ -106,7 +98,7 @@ TEST(BoardFetchTest, AWrongTypeFailsTheFetchNamingEndpointAndField) {
   for (const Case& k : cases) {
     test::FakeClock clock;
     test::FakeHttps https;
-    https.respond = [&](const std::string&) { return json_answer(k.body); };
+    https.respond = [&](const std::string&) { return test::json_answer(200, k.body); };
     TrackerEnv env{clock, https};
     std::string flavour = k.jira ? "cloud" : "";
     BoardFetch f;
@@ -133,7 +125,7 @@ TEST(BoardFetchTest, AFaultInsideAFetchIsAnErrorNotAnException) {
 TEST(BoardFetchTest, AzureDevOpsRequestsSuppressTheSignInRedirect) {
   test::FakeClock clock;
   test::FakeHttps https;
-  https.respond = [](const std::string&) { return json_answer(kTwoBuilds); };
+  https.respond = [](const std::string&) { return test::json_answer(200, kTwoBuilds); };
   TrackerEnv env{clock, https};
   std::string flavour;
   ASSERT_TRUE(fetch_board(azure_board(), env, flavour).ok);
@@ -152,16 +144,16 @@ TEST(BoardFetchTest, AServicePrincipalsBoardUsesTheKeptTokenAndReplacesARefusedO
   int issued = 0;
   std::string accepted = "Bearer tok-1";
   https.respond_post = [&](const std::string&, const std::string&) {
-    return json_answer(R"({"token_type":"Bearer","expires_in":3599,"access_token":"tok-)" + std::to_string(++issued) + "\"}");
+    return test::json_answer(200, R"({"token_type":"Bearer","expires_in":3599,"access_token":"tok-)" + std::to_string(++issued) + "\"}");
   };
   https.respond = [&](const std::string&) {
     const auto& h = https.requests.back().headers;
     if (h.empty() || h.front().second != accepted) {
-      platform::HttpsResponse r = json_answer(R"({"message":"TF400813: The user '' is not authorized to access this resource."})");
+      platform::HttpsResponse r = test::json_answer(200, R"({"message":"TF400813: The user '' is not authorized to access this resource."})");
       r.status = 401;
       return r;
     }
-    return json_answer(kTwoBuilds);
+    return test::json_answer(200, kTwoBuilds);
   };
   Connection c = azure_board();
   c.auth = "service-principal";
@@ -186,7 +178,7 @@ TEST(BoardFetchTest, AServicePrincipalsBoardUsesTheKeptTokenAndReplacesARefusedO
   EXPECT_EQ(issued, 3) << "one new token per poll, not a loop";
 
   https.respond_post = [&](const std::string&, const std::string&) {
-    platform::HttpsResponse r = json_answer(
+    platform::HttpsResponse r = test::json_answer(200, 
         R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]})");
     r.status = 401;
     return r;
@@ -198,7 +190,7 @@ TEST(BoardFetchTest, AServicePrincipalsBoardUsesTheKeptTokenAndReplacesARefusedO
   EXPECT_NE(f.error.find("AADSTS7000215"), std::string::npos) << f.error;
   EXPECT_EQ(f.error.find("wrong"), std::string::npos);
   https.respond_post = [&](const std::string&, const std::string&) {
-    platform::HttpsResponse r = json_answer(R"({"error":"temporarily_unavailable","error_description":"AADSTS90033: busy"})");
+    platform::HttpsResponse r = test::json_answer(200, R"({"error":"temporarily_unavailable","error_description":"AADSTS90033: busy"})");
     r.status = 503;
     return r;
   };

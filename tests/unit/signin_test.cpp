@@ -18,13 +18,7 @@ namespace {
 const std::string kTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const std::string kClient = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 
-platform::HttpsResponse json_answer(int status, const std::string& body) {
-  platform::HttpsResponse r;
-  r.status = status;
-  r.headers = {{"Content-Type", "application/json; charset=utf-8"}};
-  r.body = body;
-  return r;
-}
+using test::json_answer;
 
 Connection service_principal() {
   Connection c;
@@ -295,6 +289,22 @@ struct Gate {
   }
 };
 
+// A fetch for `key` on its own thread, held inside the fetch until `gate` opens; returns once
+// it is held.
+std::thread held_fetch(AccessTokens& tokens, const std::string& key, Gate& gate) {
+  auto started = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([&tokens, key, &gate, started] {
+    bool cached;
+    tokens.get(key, 0, 5000, "", cached, [&] {
+      *started = true;
+      gate.wait();
+      return TokenFetch::token_of("held", 3600);
+    });
+  });
+  while (!*started) std::this_thread::yield();
+  return t;
+}
+
 // Runs two get() calls for one key, the second one started while the first one's fetch is held
 // at `gate`, and released only once the second waits for it inside get().
 std::pair<AccessTokens::Fetched, AccessTokens::Fetched> two_at_once(AccessTokens& tokens, Gate& gate,
@@ -322,7 +332,7 @@ TEST(AccessTokens, ConcurrentUsersTriggerExactlyOneFetchAndShareItsToken) {
   AccessTokens tokens;
   Gate gate;
   bool cached[2] = {true, true};
-  auto [first, second] = two_at_once(tokens, gate, [] { return AccessTokens::Fetched{true, "tok", 3600, "", "", ""}; }, cached);
+  auto [first, second] = two_at_once(tokens, gate, [] { return TokenFetch::token_of("tok", 3600); }, cached);
   EXPECT_EQ(first.token, "tok");
   EXPECT_EQ(second.token, "tok");
   EXPECT_FALSE(cached[0]);
@@ -339,7 +349,7 @@ TEST(AccessTokens, AWaiterSharesAFailureInsteadOfAskingAgain) {
   Gate gate;
   bool cached[2];
   auto [first, second] = two_at_once(
-      tokens, gate, [] { return AccessTokens::Fetched{false, "", 0, "not-authorized", "refused the client secret", "fix"}; },
+      tokens, gate, [] { return TokenFetch::failed("not-authorized", "refused the client secret", "fix"); },
       cached);
   EXPECT_FALSE(second.ok);
   EXPECT_EQ(second.message, "refused the client secret");
@@ -350,7 +360,7 @@ TEST(AccessTokens, AWaiterSharesAFailureInsteadOfAskingAgain) {
 TEST(AccessTokens, ARefusedTokenIsReplacedOnlyByTheFirstWhoSawIt) {
   AccessTokens tokens;
   int fetches = 0;
-  auto fetch = [&] { return AccessTokens::Fetched{true, "tok-" + std::to_string(++fetches), 3600, "", "", ""}; };
+  auto fetch = [&] { return TokenFetch::token_of("tok-" + std::to_string(++fetches), 3600); };
   bool cached;
   EXPECT_EQ(tokens.get("k", 0, 0, "", cached, fetch).token, "tok-1");
   EXPECT_EQ(tokens.get("k", 0, 0, "tok-1", cached, fetch).token, "tok-2");   // the monitor saw tok-1 refused
@@ -362,16 +372,8 @@ TEST(AccessTokens, ARefusedTokenIsReplacedOnlyByTheFirstWhoSawIt) {
 TEST(AccessTokens, AWaiterStopsAtItsDeadline) {
   AccessTokens tokens;
   Gate gate;
-  std::atomic<bool> started{false};
+  std::thread a = held_fetch(tokens, "k", gate);
   bool cached;
-  std::thread a([&] {
-    tokens.get("k", 0, 5000, "", cached, [&] {
-      started = true;
-      gate.wait();
-      return AccessTokens::Fetched{true, "t", 3600, "", "", ""};
-    });
-  });
-  while (!started) std::this_thread::yield();
   int fetches = 0;
   AccessTokens::Fetched f = tokens.get("k", 0, 50, "", cached, [&] { return ++fetches, AccessTokens::Fetched{}; });
   gate.release();
@@ -393,21 +395,13 @@ TEST(AccessTokens, FailuresAreNotKeptAndTheCacheIsBoundedWithoutDroppingSlotsInU
   EXPECT_FALSE(tokens.get("k", 0, 0, "", cached, failing).ok);
   EXPECT_EQ(fetches, 2);
   for (int i = 0; i < 200; ++i)
-    tokens.get("key" + std::to_string(i), 0, 0, "", cached, [] { return AccessTokens::Fetched{true, "t", 3600, "", "", ""}; });
+    tokens.get("key" + std::to_string(i), 0, 0, "", cached, [] { return TokenFetch::token_of("t", 3600); });
   EXPECT_LE(tokens.size(), AccessTokens::kMaxKept);
   // A slot whose fetch is running is not dropped to make room: a second fetch would start.
   Gate gate;
-  std::atomic<bool> started{false};
-  std::thread busy([&] {
-    tokens.get("busy", 0, 5000, "", cached, [&] {
-      started = true;
-      gate.wait();
-      return AccessTokens::Fetched{true, "b", 3600, "", "", ""};
-    });
-  });
-  while (!started) std::this_thread::yield();
+  std::thread busy = held_fetch(tokens, "busy", gate);
   for (int i = 0; i < 200; ++i)
-    tokens.get("more" + std::to_string(i), 0, 0, "", cached, [] { return AccessTokens::Fetched{true, "t", 3600, "", "", ""}; });
+    tokens.get("more" + std::to_string(i), 0, 0, "", cached, [] { return TokenFetch::token_of("t", 3600); });
   int again = 0;
   std::thread second([&] { tokens.get("busy", 0, 5000, "", cached, [&] { return ++again, AccessTokens::Fetched{}; }); });
   while (tokens.waiting() == 0) std::this_thread::yield();
