@@ -129,7 +129,7 @@ Result<std::string> make_certificate(Pk& key, const std::vector<std::string>& dn
   unsigned char serial[16];
   if (mbedtls_psa_get_random(MBEDTLS_PSA_RANDOM_STATE, serial, sizeof serial) != 0)
     return Error{ErrorCode::EntropyFailed, "TLS certificate", 0, "no random bytes for the serial number"};
-  serial[0] &= 0x7f;  // a positive INTEGER
+  make_serial_minimal_positive(serial);
   mbedtls_x509write_cert w;
   mbedtls_x509write_crt_init(&w);
   std::unique_ptr<mbedtls_x509write_cert, void (*)(mbedtls_x509write_cert*)> guard(&w, mbedtls_x509write_crt_free);
@@ -165,6 +165,12 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 }
 
 }  // namespace
+
+void make_serial_minimal_positive(unsigned char (&serial)[16]) {
+  // The top bit clear keeps it positive; the next bit set keeps the first byte from being zero,
+  // which DER calls padding: 1 certificate in 256 was refused by OpenSSL ("PEM lib") before.
+  serial[0] = static_cast<unsigned char>((serial[0] & 0x3f) | 0x40);
+}
 
 Result<TlsIdentity> device_tls_identity(Fs& fs, const std::string& dir, const std::vector<std::string>& dns_names,
                                         const std::vector<std::string>& ip_addresses, int64_t now) {

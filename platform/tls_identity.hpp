@@ -27,6 +27,10 @@ struct TlsIdentity {
 Result<TlsIdentity> device_tls_identity(Fs& fs, const std::string& dir, const std::vector<std::string>& dns_names,
                                         const std::vector<std::string>& ip_addresses, int64_t now_unix_s);
 
+// Turns 16 random bytes into a certificate serial number that is a positive INTEGER in minimal
+// DER (RFC 5280 4.1.2.2, X.690 8.3.2), as OpenSSL and BoringSSL require: 126 random bits.
+void make_serial_minimal_positive(unsigned char (&serial)[16]);
+
 // The person's own certificate (PEM, chain allowed) and private key (PEM, not encrypted), checked
 // to parse and to belong together.
 Result<TlsIdentity> tls_identity_from_files(Fs& fs, const std::string& cert_file, const std::string& key_file);

@@ -172,3 +172,18 @@ TEST_F(PageCertificateTest, OwnFilesAreReadAgainOnlyOnReload) {
   EXPECT_TRUE(logged(log, "keeping the current certificate"));
   EXPECT_EQ(served.size(), 2u);
 }
+
+// A serial number whose DER has a leading zero byte is padding that OpenSSL and browsers refuse:
+// whatever the random bytes, the first byte is neither zero nor negative, and the rest is kept.
+TEST(CertificateSerial, IsAPositiveIntegerInMinimalDerForAnyRandomBytes) {
+  for (int first = 0; first < 256; ++first) {
+    for (int second : {0x00, 0x7f, 0x80, 0xff}) {
+      unsigned char serial[16] = {static_cast<unsigned char>(first), static_cast<unsigned char>(second), 1, 2, 3};
+      platform::make_serial_minimal_positive(serial);
+      EXPECT_NE(serial[0], 0) << "first random byte " << first << ": DER padding";
+      EXPECT_LT(serial[0], 0x80) << "first random byte " << first << ": a negative serial";
+      EXPECT_EQ(serial[1], second);
+      EXPECT_EQ(serial[4], 3);
+    }
+  }
+}
