@@ -41,6 +41,20 @@ Status AgentState::commit(const std::function<Status(Config&)>& edit) {
   return ok_status();
 }
 
+Status AgentState::keep_refresh_token(const Connection& c, const std::string& used, const std::string& fresh) {
+  if (c.id.empty()) return ok_status();  // a Test of a connection not saved yet
+  Status st = commit([&](Config& next) -> Status {
+    Connection* stored = next.find(c.id);
+    // Signed in anew, signed out or removed meanwhile: the stored sign-in is not this one.
+    if (!stored || stored->signed_in_as != c.signed_in_as ||
+        (stored->refresh_token != used && stored->refresh_token != c.refresh_token))
+      return Error{ErrorCode::Conflict, "", 0, "not this sign-in"};
+    stored->refresh_token = fresh;
+    return ok_status();
+  });
+  return st || st.error().code == ErrorCode::Conflict ? ok_status() : st;
+}
+
 void AgentState::adopt(Config loaded) {
   // A changed admin password (tracklight passwd) ends the sessions opened with the old one.
   if (loaded.agent.admin_password_hash != config.agent.admin_password_hash) sessions.clear();

@@ -16,6 +16,7 @@
 #include "firmware/store/device_seal.hpp"
 #include "firmware/monitor/monitor.hpp"
 #include "firmware/access/sessions.hpp"
+#include "firmware/signin/pending_signins.hpp"
 #include "firmware/signin/signin.hpp"
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
@@ -39,6 +40,9 @@ struct AgentState {
              platform::HttpsConnector& h)
       : opts(std::move(o)), fs(f), clock(c), entropy(e), log(l), https(h), store(f, e, l, opts.state_dir) {
     signin.fs = &f;
+    signin.keep_refresh_token = [this](const Connection& conn, const std::string& used, const std::string& fresh) {
+      return keep_refresh_token(conn, used, fresh);
+    };
   }
 
   AgentOptions opts;
@@ -56,6 +60,7 @@ struct AgentState {
   Config config;
   std::string config_problem;  // shown on the page while the file on disk was not usable
   SessionTable sessions;
+  PendingSignins pending;      // sign-ins started in a dialog and not yet used by Connect
   LoginThrottle throttle;
   std::string setup_code;      // while no admin password is set
   int64_t started_ms = 0;
@@ -80,6 +85,8 @@ struct AgentState {
   // Makes a configuration read from the file current (start-up reload, SIGHUP, a change on
   // disk): a changed admin password ends the sessions opened with the old one. Caller holds `mu`.
   void adopt(Config loaded);
+  // Saves a rotated refresh token in the stored connection (SigninContext::keep_refresh_token).
+  Status keep_refresh_token(const Connection& c, const std::string& used, const std::string& fresh);
   // Concurrent password hashes (login, setup): PBKDF2 takes a worker for a while, so a few
   // clients cannot occupy every worker with guesses. Caller holds `mu`.
   int hashing = 0;

@@ -51,6 +51,7 @@ void BoardPoller::sync(const std::vector<Connection>& connections) {
     auto old = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.conn.id == c.id; });
     if (old != entries_.end() && old->fingerprint == fp) {
       next.push_back(std::move(*old));
+      next.back().conn = c;  // the same settings, but a rotated refresh token is the newest
       continue;
     }
     Entry e;

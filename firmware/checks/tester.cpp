@@ -196,7 +196,8 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network, int64_t de
     signin = authorize(c, env, deadline_ms, refused);
     r.checks.push_back(Check{"signin", signin.ok ? "pass" : "fail",
                              signin.ok ? std::string(signin.from_cache ? "Using the token from " : "Got a token from ") +
-                                             (c.auth == "managed-identity" ? "the managed identity" : "Microsoft Entra ID")
+                                             (c.auth == "managed-identity" ? "the managed identity" : "Microsoft Entra ID") +
+                                             (c.signed_in_as.empty() ? "" : " for " + c.signed_in_as)
                                        : signin.message,
                              signin.hint, signin.ms, {}});
     if (!signin.ok) {

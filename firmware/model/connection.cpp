@@ -19,6 +19,7 @@ const StringField kStringFields[] = {
     {"tenant_id", &Connection::tenant_id, 64},
     {"client_id", &Connection::client_id, 64},
     {"authority_host", &Connection::authority_host, 256},
+    {"signed_in_as", &Connection::signed_in_as, 256},
 };
 const size_t kStringFieldCount = sizeof kStringFields / sizeof kStringFields[0];
 
@@ -28,6 +29,7 @@ const SecretField kSecretFields[] = {
     {"token", &Connection::token},
     {"client_secret", &Connection::client_secret},
     {"proxy_password", &Connection::proxy_password},
+    {"refresh_token", &Connection::refresh_token},
 };
 const size_t kSecretFieldCount = sizeof kSecretFields / sizeof kSecretFields[0];
 
@@ -66,7 +68,9 @@ std::string settings_fingerprint(const Connection& c, bool with_board) {
   std::string f;
   auto add = [&](const std::string& v) { f += std::to_string(v.size()) + ":" + v; };
   for (size_t i = 0; i < kStringFieldCount; ++i) add(c.*kStringFields[i].member);
-  for (size_t i = 0; i < kSecretFieldCount; ++i) add(c.*kSecretFields[i].member);
+  // Not the refresh token: it rotates with every renewal, which changes nothing the checks see.
+  for (size_t i = 0; i < kSecretFieldCount; ++i)
+    if (kSecretFields[i].member != &Connection::refresh_token) add(c.*kSecretFields[i].member);
   for (const auto& h : c.headers) add(h.name), add(h.value);
   add(std::to_string(c.check_interval_s) + (c.active ? "A" : "-") + (c.use_for_tfvc ? "T" : "-") +
       (c.imported ? "I" : "-") + c.saved_status);

@@ -39,12 +39,17 @@ struct Connection {
   std::string tenant_id;
   std::string client_id;
   std::string authority_host;  // Entra ID; empty = https://login.microsoftonline.com
+  // The account an interactive sign-in (device code) was completed with, as the identity
+  // provider named it; set by the sign-in, never by a request.
+  std::string signed_in_as;
   bool use_for_tfvc = false;
   bool active = true;
   int check_interval_s = 300;
   BoardSettings board;
   // Secrets: empty means none stored.
   std::string password, api_key, token, client_secret, proxy_password;
+  // From an interactive sign-in only, never typed or returned; replaced when it rotates.
+  std::string refresh_token;
   // Outcome of the last Connect ("not-verified" when saved without verification).
   std::string saved_status = "not-verified";
   // Added or changed by an import and not Connected since: saved as not-verified (an import never

@@ -25,7 +25,7 @@ const AuthMethod kAuthMethods[] = {
     {"jira", "oauth1", "", false, "OAuth 1.0a"},
     {"azure-devops", "pat", "token", true, "Personal access token"},
     {"azure-devops", "service-principal", "client_secret", true, "Service principal"},
-    {"azure-devops", "device-code", "", false, "Device code"},
+    {"azure-devops", "device-code", "refresh_token", true, "Device code"},
     {"azure-devops", "managed-identity", "", true, "Managed identity"},
 };
 
@@ -123,11 +123,11 @@ void Checker::provider_and_auth() {
   const AuthMethod* m = find_auth(c_.provider, c_.auth);
   if (!m) {
     add("auth", c_.provider == "jira" ? "choose one of api-key, password, pat (oauth2 and oauth1 are not available yet)"
-                                      : "choose pat, service-principal or managed-identity (device-code is not available yet)");
+                                      : "choose pat, service-principal, device-code or managed-identity");
   } else if (!m->available) {
     add("auth", std::string(m->label) + " sign-in is not available in this version yet; use " +
                     (c_.provider == "jira" ? "an API key (Cloud), a password or a personal access token (Server/Data Center)"
-                                           : "a personal access token, a service principal or a managed identity"));
+                                           : "a personal access token, a service principal, a device code or a managed identity"));
   }
   bool needs_user = c_.provider == "jira" && (c_.auth == "api-key" || c_.auth == "password");
   if (needs_user && c_.username.empty())
@@ -168,6 +168,7 @@ void Checker::secrets() {
                   : std::string(need) == "token" ? "enter the personal access token"
                   : std::string(need) == "client_secret"
                       ? "enter the client secret's Value from the app registration > Certificates & secrets"
+                  : std::string(need) == "refresh_token" ? "press Sign in and finish signing in with the code shown"
                       : "enter the password");
     }
   }
@@ -209,10 +210,13 @@ void Checker::azure_fields() {
   if (!c_.client_id.empty() && !is_guid(c_.client_id))
     add("client_id", "must be a GUID like 00000000-0000-0000-0000-000000000000");
   // Entra also takes the tenant's domain name (contoso.onmicrosoft.com).
-  if (!c_.tenant_id.empty() && !is_guid(c_.tenant_id) && !(valid_host_name(c_.tenant_id) && c_.tenant_id.find('.') != std::string::npos))
+  // A person's sign-in may also go through "organizations" (any work account's own tenant).
+  const bool any_org = c_.tenant_id == "organizations" && c_.auth == "device-code";
+  if (!c_.tenant_id.empty() && !is_guid(c_.tenant_id) && !any_org &&
+      !(valid_host_name(c_.tenant_id) && c_.tenant_id.find('.') != std::string::npos))
     add("tenant_id", "must be a GUID like 00000000-0000-0000-0000-000000000000 or a domain such as contoso.onmicrosoft.com");
   if (c_.provider != "azure-devops") return;
-  if (c_.auth == "service-principal") {
+  if (c_.auth == "service-principal" || c_.auth == "device-code") {
     if (c_.tenant_id.empty()) add("tenant_id", "enter the Directory (tenant) ID from the app registration's Overview page");
     if (c_.client_id.empty()) add("client_id", "enter the Application (client) ID from the app registration's Overview page");
   }

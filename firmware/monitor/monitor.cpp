@@ -29,6 +29,7 @@ void Monitor::sync(const std::vector<Connection>& connections, bool at_startup) 
     const std::string fp = settings_fingerprint(c, /*with_board=*/false);
     if (old != entries_.end() && old->second.fingerprint == fp) {
       next[c.id] = std::move(old->second);
+      next[c.id].conn = c;  // the same settings, but a rotated refresh token is the newest
       continue;
     }
     Entry e;

@@ -19,7 +19,7 @@ std::shared_ptr<AccessTokens::Slot> AccessTokens::slot(const std::string& key, i
 
 AccessTokens::Fetched AccessTokens::get(const std::string& key, int64_t now_ms, int64_t wait_ms,
                                         const std::string& refused, bool& from_cache,
-                                        const std::function<Fetched()>& fetch) {
+                                        const Fetch& fetch) {
   std::shared_ptr<Slot> s = slot(key, now_ms);
   int64_t seen;
   from_cache = false;
@@ -28,25 +28,30 @@ AccessTokens::Fetched AccessTokens::get(const std::string& key, int64_t now_ms, 
     seen = s->generation;
     if (s->good_until_ms > now_ms && s->token != refused) {
       from_cache = true;
-      return {true, s->token, (s->good_until_ms - now_ms) / 1000, "", "", ""};
+      return Fetched::token_of(s->token, (s->good_until_ms - now_ms) / 1000);
     }
   }
   waiting_++;
   std::unique_lock<std::timed_mutex> one_at_a_time(s->fetching, std::defer_lock);
   const bool got = one_at_a_time.try_lock_for(std::chrono::milliseconds(wait_ms > 0 ? wait_ms : 0));
   waiting_--;
-  if (!got)
-    return {false, "", 0, "interrupted", "another sign-in for the same settings is still running",
-            "Try again in a moment."};
+  if (!got) return Fetched::failed("interrupted", "another sign-in for the same settings is still running", "Try again in a moment.");
   {
     std::lock_guard<std::mutex> lock(mu_);
     // Another caller fetched while this one waited: its outcome is as new as ours would be (a
     // second request would spend a rotating refresh token twice, or repeat a refusal).
     if (s->generation != seen) return s->last;
   }
-  Fetched f = fetch();
+  std::string newest;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    newest = s->refresh;
+  }
+  Fetched f = fetch(newest);
   std::lock_guard<std::mutex> lock(mu_);
   s->generation++;
+  if (!f.refresh_token.empty()) s->refresh = std::move(f.refresh_token);
+  f.refresh_token.clear();  // the slot keeps it; no copy goes to the callers
   // A token that lives less than the margin is still used once, by this caller.
   s->token = f.ok ? f.token : "";
   s->good_until_ms = f.ok && f.expires_in_s > 0 ? now_ms + f.expires_in_s * 1000 - kMarginMs : 0;
@@ -54,11 +59,23 @@ AccessTokens::Fetched AccessTokens::get(const std::string& key, int64_t now_ms, 
   return f;
 }
 
+void AccessTokens::put(const std::string& key, int64_t now_ms, const std::string& token, int64_t expires_in_s,
+                       const std::string& refresh_token) {
+  std::shared_ptr<Slot> s = slot(key, now_ms);
+  std::lock_guard<std::mutex> lock(mu_);
+  s->generation++;
+  s->token = token;
+  s->good_until_ms = expires_in_s > 0 ? now_ms + expires_in_s * 1000 - kMarginMs : 0;
+  s->refresh = refresh_token;
+  s->last = Fetched::token_of(token, expires_in_s);
+}
+
 void AccessTokens::forget(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = slots_.find(key);
   if (it == slots_.end()) return;
   it->second->token.clear();
+  it->second->refresh.clear();
   it->second->good_until_ms = 0;
 }
 

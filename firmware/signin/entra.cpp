@@ -55,7 +55,8 @@ TokenFetch unreachable(const std::string& what, const std::string& detail) {
                             "Check the network route to it (firewall, proxy setting, DNS); the tracker was not asked. This is retried.");
 }
 
-// What an error answer from Entra means and what to do.
+}  // namespace
+
 TokenFetch entra_failure(const Connection& c, const TokenAnswer& a, int http_status) {
   if (!a.unreadable.empty() || http_status >= 500 || http_status == 429 || a.error == "temporarily_unavailable")
     return TokenFetch::failed(
@@ -78,10 +79,9 @@ TokenFetch entra_failure(const Connection& c, const TokenAnswer& a, int http_sta
       "Check the Tenant Id, Client Id and the credential in the app registration.");
 }
 
-}  // namespace
-
-TokenFetch post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
+EntraReply ask_entra(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
                      const std::string& form) {
+  EntraReply r;
   std::string path;
   platform::HttpsTarget t = service_target(c, url, &path);
   t.deadline_ms = deadline_ms;
@@ -89,11 +89,29 @@ TokenFetch post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, 
   t.max_response_bytes = 64 * 1024;  // a token answer is a few kilobytes
   const std::string what = "Microsoft Entra ID at " + t.host;
   auto conn = env.signin_connector().open(t);
-  if (!conn) return unreachable(what, conn.error().detail);
+  if (!conn) {
+    r.failure = unreachable(what, conn.error().detail);
+    return r;
+  }
   auto res = (*conn)->post(path, {{"Accept", "application/json"}}, form, "application/x-www-form-urlencoded");
-  if (!res) return unreachable(what, res.error().detail);
-  const TokenAnswer a = read_token_answer(*res);
-  return a.ok() ? TokenFetch::token_of(a.access_token, a.expires_in_s) : entra_failure(c, a, res->status);
+  if (!res) {
+    r.failure = unreachable(what, res.error().detail);
+    return r;
+  }
+  r.reached = true;
+  r.response = std::move(*res);
+  r.answer = read_token_answer(r.response);
+  return r;
+}
+
+TokenFetch post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
+                     const std::string& form) {
+  EntraReply r = ask_entra(c, env, deadline_ms, url, form);
+  if (!r.reached) return r.failure;
+  if (!r.answer.ok()) return entra_failure(c, r.answer, r.response.status);
+  TokenFetch f = TokenFetch::token_of(r.answer.access_token, r.answer.expires_in_s);
+  f.refresh_token = r.answer.refresh_token;
+  return f;
 }
 
 TokenFetch entra_client_credentials(const Connection& c, TrackerEnv& env, int64_t deadline_ms) {

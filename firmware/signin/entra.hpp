@@ -21,6 +21,20 @@ std::string entra_endpoint_base(const Connection& c);
 // The client-credentials grant of a service principal (client secret).
 TokenFetch entra_client_credentials(const Connection& c, TrackerEnv& env, int64_t deadline_ms);
 
+// What one POST to an Entra endpoint gave: the answer read as a token answer, or (not
+// reached) why Entra could not be asked.
+struct EntraReply {
+  bool reached = false;
+  TokenFetch failure;  // when not reached: "interrupted", with the host and the fix
+  platform::HttpsResponse response;
+  TokenAnswer answer;
+};
+EntraReply ask_entra(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
+                     const std::string& form);
+
+// What an error answer from Entra means and what to do (AADSTS codes, 5xx and 429 retried).
+TokenFetch entra_failure(const Connection& c, const TokenAnswer& a, int http_status);
+
 // POSTs a form to `url` (an Entra endpoint of `c`) and reads the answer: the token, or what the
 // refusal (or the failure to reach Entra at all) means and what to do.
 TokenFetch post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,

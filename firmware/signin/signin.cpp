@@ -1,5 +1,6 @@
 #include "firmware/signin/signin.hpp"
 
+#include "firmware/signin/device_code.hpp"
 #include "firmware/signin/entra.hpp"
 #include "firmware/tracker/endpoint.hpp"
 #include "platform/crypto.hpp"
@@ -8,24 +9,44 @@ namespace tracklight::firmware {
 namespace {
 
 // What a token depends on: another identity, credential or route means another token. A digest,
-// so the cache holds no second copy of a secret.
+// so the cache holds no second copy of a secret. Not the refresh token, which rotates: a person's
+// sign-in is told apart by the connection and the account instead.
 std::string token_key(const Connection& c) {
   std::string k;
   for (const std::string* v : {&c.provider, &c.auth, &c.server_url, &c.tenant_id, &c.client_id, &c.authority_host,
                                &c.client_secret, &c.ca_cert, &c.proxy_url, &c.proxy_username, &c.proxy_password})
     k += std::to_string(v->size()) + ":" + *v;
+  if (c.auth == "device-code") k += c.id + ":" + c.signed_in_as;
   return platform::sha256(k);
 }
 
-TokenFetch fetch(const Connection& c, TrackerEnv& env, int64_t deadline_ms) {
+// A new access token from the newest refresh token; a rotated one is saved before it is used.
+TokenFetch refreshed(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& newest) {
+  const std::string& used = newest.empty() ? c.refresh_token : newest;
+  if (used.empty())
+    return TokenFetch::failed("not-authorized", "The connection is not signed in", "Press Sign in and complete the sign-in.");
+  TokenFetch f = entra_refresh(c, env, deadline_ms, used);
+  if (!f.ok || f.refresh_token.empty() || !env.signin || !env.signin->keep_refresh_token) return f;
+  const Status st = env.signin->keep_refresh_token(c, used, f.refresh_token);
+  if (st) return f;
+  // The new refresh token stays in memory (the next renewal starts from it and saves again).
+  TokenFetch failed = TokenFetch::failed("interrupted", "The renewed sign-in could not be saved: " + st.error().message(),
+                                         "Free space on the device's storage or make it writable; this is retried.");
+  failed.refresh_token = f.refresh_token;
+  return failed;
+}
+
+TokenFetch fetch(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& newest) {
   if (c.auth == "managed-identity") return managed_identity_token(c, env, deadline_ms);
+  if (c.auth == "device-code") return refreshed(c, env, deadline_ms, newest);
   return entra_client_credentials(c, env, deadline_ms);
 }
 
 }  // namespace
 
 bool needs_signin(const Connection& c) {
-  return c.provider == "azure-devops" && (c.auth == "service-principal" || c.auth == "managed-identity");
+  return c.provider == "azure-devops" &&
+         (c.auth == "service-principal" || c.auth == "managed-identity" || c.auth == "device-code");
 }
 
 SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refused) {
@@ -36,7 +57,7 @@ SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms
   const std::string refused_token = refused.compare(0, prefix.size(), prefix) == 0 ? refused.substr(prefix.size()) : "";
   SigninResult result;
   const TokenFetch f = tokens.get(token_key(c), t0, deadline_ms - t0, refused_token, result.from_cache,
-                                  [&] { return fetch(c, env, deadline_ms); });
+                                  [&](const std::string& newest) { return fetch(c, env, deadline_ms, newest); });
   result.ok = f.ok;
   if (f.ok) result.authorization = prefix + f.token;
   result.status = f.status;
@@ -44,6 +65,10 @@ SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms
   result.hint = f.hint;
   result.ms = env.clock.monotonic_ms() - t0;
   return result;
+}
+
+void keep_signin(SigninContext& signin, const Connection& c, int64_t now_ms, const TokenFetch& tokens) {
+  signin.tokens.put(token_key(c), now_ms, tokens.token, tokens.expires_in_s, tokens.refresh_token);
 }
 
 void forget_token(SigninContext& signin, const Connection& c) { signin.tokens.forget(token_key(c)); }

@@ -5,6 +5,7 @@
 // same way.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include "firmware/model/connection.hpp"
 #include "firmware/signin/access_tokens.hpp"
@@ -20,6 +21,10 @@ struct SigninContext {
   AccessTokens tokens;
   ManagedIdentitySettings managed_identity;
   platform::Fs* fs = nullptr;  // reads Azure Arc's key file; without it Arc is not offered
+  // Saves a rotated refresh token in the stored connection `c.id`, if that connection still
+  // holds `used` (or c.refresh_token): atomically, before the new access token is used. Without
+  // it (unit tests) nothing is saved.
+  std::function<Status(const Connection& c, const std::string& used, const std::string& fresh)> keep_refresh_token;
 };
 
 struct SigninResult {
@@ -40,6 +45,10 @@ bool needs_signin(const Connection& c);
 // refused (a kept token revoked meanwhile): it is replaced, unless another caller already did.
 // Ends by `deadline_ms` (the caller's monotonic deadline).
 SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refused = "");
+
+// Keeps the tokens an interactive sign-in for `c` just gave, so the Test and Connect that follow
+// use them without another request.
+void keep_signin(SigninContext& signin, const Connection& c, int64_t now_ms, const TokenFetch& tokens);
 
 // Drops the token kept for `c`'s settings (the connection was removed).
 void forget_token(SigninContext& signin, const Connection& c);

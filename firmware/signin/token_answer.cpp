@@ -36,6 +36,12 @@ bool bearer_token(const std::string& t) {
   return body > 0 && i == t.size();
 }
 
+bool has_control_characters(const std::string& s) {
+  for (unsigned char ch : s)
+    if (ch < 0x20 || ch == 0x7f) return true;
+  return false;
+}
+
 int64_t aadsts_number(const std::string& text) {
   const size_t at = text.find("AADSTS");
   if (at == std::string::npos) return 0;
@@ -69,12 +75,16 @@ TokenAnswer read_token_answer(const platform::HttpsResponse& r) {
   if (a.error.empty() && r.status == 200) {
     a.access_token = j.string("access_token");
     a.refresh_token = j.string("refresh_token");
+    a.id_token = j.string("id_token");
     a.expires_in_s = seconds(j, "expires_in");
   }
   if (doc.failed()) a.unreadable = doc.first_error();
   else if (a.error.empty() && a.access_token.empty())
     a.unreadable = r.status == 200 ? "the answer has no access_token" : "HTTP " + std::to_string(r.status) + " without an error code";
-  if (a.access_token.size() > 16384 || a.refresh_token.size() > 16384) a.unreadable = "the token is longer than 16 KiB";
+  if (a.access_token.size() > 16384 || a.id_token.size() > 16384) a.unreadable = "the token is longer than 16 KiB";
+  // It is kept in the flat file, sealed, as a secret of at most 4096 printable characters.
+  else if (a.refresh_token.size() > 4096 || has_control_characters(a.refresh_token))
+    a.unreadable = "the refresh token is longer than 4096 characters or holds control characters";
   else if (!a.access_token.empty() && !bearer_token(a.access_token)) a.unreadable = "the access token holds characters a token cannot";
   a.error = clip_utf8(a.error, 100);
   return a;

@@ -11,6 +11,7 @@ namespace tracklight::firmware {
 
 struct TokenAnswer {
   std::string access_token, refresh_token;
+  std::string id_token;           // OpenID Connect: who signed in (read, never verified or kept)
   int64_t expires_in_s = 0;       // 0: the answer did not say
   std::string error;              // "invalid_client", "authorization_pending" ...
   std::string description;        // Entra: "AADSTS7000215: Invalid client secret provided. ..."

@@ -7,8 +7,13 @@
 namespace tracklight::firmware {
 namespace {
 
+// A completed sign-in the dialog names next to the connection: {"signin": id, "dialog": nonce}.
+struct SigninRef {
+  std::string id, dialog;
+};
+
 // Decodes a connection body; on failure `refused` carries the 400 answer.
-bool read_connection(const HttpRequest& req, ConnectionInput& in, HttpResponse& refused) {
+bool read_connection(const HttpRequest& req, ConnectionInput& in, SigninRef& ref, HttpResponse& refused) {
   if (req.body.empty()) {
     refused = error_response(400, "body_required",
                              "the request has no body; send the connection as a JSON object (name, provider, server_url, auth and its secrets)");
@@ -19,6 +24,16 @@ bool read_connection(const HttpRequest& req, ConnectionInput& in, HttpResponse& 
   if (!why.empty()) {
     refused = error_response(400, "bad_json", why);
     return false;
+  }
+  for (auto [key, out] : {std::pair<const char*, std::string*>{"signin", &ref.id}, {"dialog", &ref.dialog}}) {
+    auto it = j.find(key);
+    if (it == j.end()) continue;
+    if (!it->is_string() || it->get<std::string>().size() > 64) {
+      refused = error_response(400, "bad_field", std::string(key) + " must be the id the sign-in was given", key);
+      return false;
+    }
+    *out = it->get<std::string>();
+    j.erase(it);
   }
   JsonFieldError e = decode_connection(j, in);
   if (!e.field.empty()) {
@@ -44,11 +59,16 @@ nlohmann::json with_health(const AgentState& s, const Connection& c) {
 
 // 400 naming every stored secret the request would carry to a different server.
 HttpResponse not_carried(const std::vector<std::string>& names) {
+  std::vector<std::string> typed;
+  for (const auto& n : names)
+    if (n != "refresh_token") typed.push_back(n);
+  const bool signin = typed.size() < names.size();  // a sign-in cannot be typed: it is made again
   std::string list;
-  for (size_t i = 0; i < names.size(); ++i) list += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
-  const bool one = names.size() == 1;
-  const std::string msg = "the server, sign-in (authority host) or proxy address (scheme, host or port) or the CA certificate changed, so the stored " + list +
-                          (one ? " is" : " are") + " not sent there: enter " + (one ? "it" : "them") + " again";
+  for (size_t i = 0; i < typed.size(); ++i) list += (i == 0 ? "" : i + 1 == typed.size() ? " and " : ", ") + typed[i];
+  const bool one = typed.size() == 1;
+  std::string msg = "the server, sign-in (authority host) or proxy address (scheme, host or port) or the CA certificate changed, so the stored ";
+  if (!typed.empty()) msg += list + (one ? " is" : " are") + " not sent there: enter " + (one ? "it" : "them") + " again";
+  if (signin) msg += std::string(typed.empty() ? "" : "; the stored ") + "sign-in is not used there: press Sign in again";
   return json_response(400, {{"error", {{"code", "secret_not_carried"}, {"message", msg}, {"field", names.front()}, {"fields", names}}}});
 }
 
@@ -82,8 +102,9 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
   if (verify && *verify != "true" && *verify != "false")
     return error_response(400, "bad_field", "verify must be true or false", "verify");
   ConnectionInput in;
+  SigninRef ref;
   HttpResponse refused;
-  if (!read_connection(req, in, refused)) return refused;
+  if (!read_connection(req, in, ref, refused)) return refused;
   if (!in.conn.id.empty() && in.conn.id != id)
     return error_response(400, "bad_field", "id in the body (" + in.conn.id + ") differs from the URL (" + id + ")", "id");
   in.conn.id = id;
@@ -92,10 +113,12 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
     std::lock_guard<std::mutex> lock(s.mu);
     const Connection* stored = s.config.find(id);
     existed = stored != nullptr;
+    if (!ref.id.empty() && (refused = apply_signin(s, req, ref.id, ref.dialog, in)).status) return refused;
     const std::vector<std::string> bound = secrets_not_carried(in, stored);
     if (!bound.empty()) return not_carried(bound);
     JsonFieldError missing = merge_stored_secrets(in, stored);
     if (!missing.field.empty()) return invalid_report(missing);
+    if (!ref.id.empty()) keep_applied_signin(s, req, ref.id, ref.dialog, in.conn);
     if (stored) in.conn.unknown = stored->unknown;
     if (!stored && s.config.connections.size() >= kMaxConnections)
       return error_response(409, "too_many_connections", "at most 32 connections; remove one first");
@@ -116,11 +139,18 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
       return Error{ErrorCode::Conflict, "", 0, "connection " + id + " was created by another request meanwhile; reload and try again"};
     if (!slot && next.connections.size() >= kMaxConnections)
       return Error{ErrorCode::Conflict, "", 0, "at most 32 connections; remove one first"};
+    // A renewal during the Test rotated the stored refresh token: keep the newer one.
+    if (slot && !in.secrets_given.count("refresh_token") && slot->signed_in_as == in.conn.signed_in_as)
+      in.conn.refresh_token = slot->refresh_token;
     if (slot) *slot = in.conn;
     else next.connections.push_back(in.conn);
     return ok_status();
   });
   if (!st) return commit_failed(st);
+  if (!ref.id.empty()) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.pending.remove(ref.id);  // used once
+  }
   if (s.monitor && report.status == "authorized") s.monitor->record_test(in.conn, report);
   s.log.info("connections", std::string(existed ? "updated " : "added ") + in.conn.provider + " connection " + id +
                                 " (" + effective_status(in.conn) + ")");
@@ -144,13 +174,16 @@ HttpResponse handle_delete_connection(AgentState& s, const HttpRequest&, const s
 
 HttpResponse handle_test_connection(AgentState& s, const HttpRequest& req, const std::string&) {
   ConnectionInput in;
+  SigninRef ref;
   HttpResponse refused;
-  if (!read_connection(req, in, refused)) return refused;
+  if (!read_connection(req, in, ref, refused)) return refused;
   std::unique_lock<std::mutex> lock(s.mu);
   const Connection* stored = in.conn.id.empty() ? nullptr : s.config.find(in.conn.id);
+  if (!ref.id.empty() && (refused = apply_signin(s, req, ref.id, ref.dialog, in)).status) return refused;
   const std::vector<std::string> bound = secrets_not_carried(in, stored);
   if (!bound.empty()) return not_carried(bound);
   JsonFieldError missing = merge_stored_secrets(in, stored);
+  if (!ref.id.empty()) keep_applied_signin(s, req, ref.id, ref.dialog, in.conn);
   lock.unlock();
   if (!missing.field.empty()) {
     Report r;

@@ -78,6 +78,10 @@ JsonFieldError decode_field(const std::string& key, const json& v, ConnectionInp
     c.id = v.get<std::string>();
     return {};
   }
+  // What a sign-in gave: read-only. "" signs the connection out.
+  if (key == "signed_in_as") return {};
+  if (key == "refresh_token" && !(v.is_string() && v.get<std::string>().empty()))
+    return {key, "comes from signing in (the Sign in button), not from a request; send \"\" to sign out"};
   for (size_t i = 0; i < kStringFieldCount; ++i) {
     if (key != kStringFields[i].name) continue;
     if (!v.is_string()) return type_error(key, "a string");
@@ -181,6 +185,8 @@ JsonFieldError merge_stored_secrets(ConnectionInput& in, const Connection* store
     const auto& f = kSecretFields[i];
     if (!in.secrets_given.count(f.name) && stored) in.conn.*f.member = stored->*f.member;
   }
+  // The account goes with the refresh token it was signed in with.
+  if (!in.secrets_given.count("refresh_token") && stored) in.conn.signed_in_as = stored->signed_in_as;
   if (!in.secrets_given.count("proxy_password") && in.conn.proxy_url.empty()) in.conn.proxy_password.clear();
   for (size_t i = 0; i < in.conn.headers.size(); ++i) {
     if (in.header_value_given[i]) continue;

@@ -21,6 +21,8 @@ const Route kRoutes[] = {
     {"PUT", "/api/v1/connections/{id}", Access::Admin, handle_put_connection},
     {"DELETE", "/api/v1/connections/{id}", Access::Admin, handle_delete_connection},
     {"GET", "/api/v1/status", Access::Admin, handle_status},
+    {"POST", "/api/v1/signin", Access::Admin, handle_start_signin},
+    {"GET", "/api/v1/signin/{id}", Access::Admin, handle_poll_signin},
     {"GET", "/board", Access::Board, handle_board_page},
     {"GET", "/api/v1/board", Access::Board, handle_board},
     {"GET", "/cc.xml", Access::Board, handle_cctray},

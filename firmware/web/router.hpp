@@ -5,6 +5,7 @@
 // headers on whatever comes back.
 #pragma once
 #include "firmware/agent_state.hpp"
+#include "firmware/web/connection_json.hpp"
 #include "firmware/web/http_util.hpp"
 
 namespace tracklight::firmware {
@@ -33,6 +34,15 @@ std::string board_key_hash(const std::string& key);  // as stored in the config
 HttpResponse handle_device_key(AgentState& s, const HttpRequest& req, const std::string& id);
 HttpResponse handle_export(AgentState& s, const HttpRequest& req, const std::string& id);
 HttpResponse handle_import(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_start_signin(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_poll_signin(AgentState& s, const HttpRequest& req, const std::string& id);
+// A Test or Connect that names a completed sign-in of this session and dialog takes its refresh
+// token and account into `in` (status 0), or is refused (409, naming refresh_token). Caller
+// holds s.mu. keep_applied_signin then keeps its access token for the final settings.
+HttpResponse apply_signin(AgentState& s, const HttpRequest& req, const std::string& id, const std::string& dialog,
+                          ConnectionInput& in);
+void keep_applied_signin(AgentState& s, const HttpRequest& req, const std::string& id, const std::string& dialog,
+                         const Connection& c);
 RouteClass route_class_of(const std::string& path);  // how /metrics counts a request to `path`
 
 // Access a route needs.

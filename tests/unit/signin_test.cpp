@@ -295,7 +295,7 @@ std::thread held_fetch(AccessTokens& tokens, const std::string& key, Gate& gate)
   auto started = std::make_shared<std::atomic<bool>>(false);
   std::thread t([&tokens, key, &gate, started] {
     bool cached;
-    tokens.get(key, 0, 5000, "", cached, [&] {
+    tokens.get(key, 0, 5000, "", cached, [&](const std::string&) {
       *started = true;
       gate.wait();
       return TokenFetch::token_of("held", 3600);
@@ -308,13 +308,13 @@ std::thread held_fetch(AccessTokens& tokens, const std::string& key, Gate& gate)
 // Runs two get() calls for one key, the second one started while the first one's fetch is held
 // at `gate`, and released only once the second waits for it inside get().
 std::pair<AccessTokens::Fetched, AccessTokens::Fetched> two_at_once(AccessTokens& tokens, Gate& gate,
-                                                                    const std::function<AccessTokens::Fetched()>& fetch,
+                                                                    const AccessTokens::Fetch& fetch,
                                                                     bool cached[2]) {
   std::atomic<int> fetching{0};
-  auto counted = [&] {
+  auto counted = [&](const std::string&) {
     fetching++;
     gate.wait();
-    return fetch();
+    return fetch("");
   };
   AccessTokens::Fetched got[2];
   std::thread a([&] { got[0] = tokens.get("k", 1000, 5000, "", cached[0], counted); });
@@ -332,14 +332,14 @@ TEST(AccessTokens, ConcurrentUsersTriggerExactlyOneFetchAndShareItsToken) {
   AccessTokens tokens;
   Gate gate;
   bool cached[2] = {true, true};
-  auto [first, second] = two_at_once(tokens, gate, [] { return TokenFetch::token_of("tok", 3600); }, cached);
+  auto [first, second] = two_at_once(tokens, gate, [](const std::string&) { return TokenFetch::token_of("tok", 3600); }, cached);
   EXPECT_EQ(first.token, "tok");
   EXPECT_EQ(second.token, "tok");
   EXPECT_FALSE(cached[0]);
   EXPECT_FALSE(cached[1]) << "a token fetched during this call is not a kept one";
   bool from_cache = false;
   int fetches = 0;
-  EXPECT_EQ(tokens.get("k", 2000, 0, "", from_cache, [&] { return ++fetches, AccessTokens::Fetched{}; }).token, "tok");
+  EXPECT_EQ(tokens.get("k", 2000, 0, "", from_cache, [&](const std::string&) { return ++fetches, AccessTokens::Fetched{}; }).token, "tok");
   EXPECT_TRUE(from_cache);
   EXPECT_EQ(fetches, 0);
 }
@@ -349,7 +349,7 @@ TEST(AccessTokens, AWaiterSharesAFailureInsteadOfAskingAgain) {
   Gate gate;
   bool cached[2];
   auto [first, second] = two_at_once(
-      tokens, gate, [] { return TokenFetch::failed("not-authorized", "refused the client secret", "fix"); },
+      tokens, gate, [](const std::string&) { return TokenFetch::failed("not-authorized", "refused the client secret", "fix"); },
       cached);
   EXPECT_FALSE(second.ok);
   EXPECT_EQ(second.message, "refused the client secret");
@@ -360,7 +360,7 @@ TEST(AccessTokens, AWaiterSharesAFailureInsteadOfAskingAgain) {
 TEST(AccessTokens, ARefusedTokenIsReplacedOnlyByTheFirstWhoSawIt) {
   AccessTokens tokens;
   int fetches = 0;
-  auto fetch = [&] { return TokenFetch::token_of("tok-" + std::to_string(++fetches), 3600); };
+  auto fetch = [&](const std::string&) { return TokenFetch::token_of("tok-" + std::to_string(++fetches), 3600); };
   bool cached;
   EXPECT_EQ(tokens.get("k", 0, 0, "", cached, fetch).token, "tok-1");
   EXPECT_EQ(tokens.get("k", 0, 0, "tok-1", cached, fetch).token, "tok-2");   // the monitor saw tok-1 refused
@@ -375,7 +375,7 @@ TEST(AccessTokens, AWaiterStopsAtItsDeadline) {
   std::thread a = held_fetch(tokens, "k", gate);
   bool cached;
   int fetches = 0;
-  AccessTokens::Fetched f = tokens.get("k", 0, 50, "", cached, [&] { return ++fetches, AccessTokens::Fetched{}; });
+  AccessTokens::Fetched f = tokens.get("k", 0, 50, "", cached, [&](const std::string&) { return ++fetches, AccessTokens::Fetched{}; });
   gate.release();
   a.join();
   EXPECT_FALSE(f.ok);
@@ -387,7 +387,7 @@ TEST(AccessTokens, FailuresAreNotKeptAndTheCacheIsBoundedWithoutDroppingSlotsInU
   AccessTokens tokens;
   int fetches = 0;
   bool cached;
-  auto failing = [&] {
+  auto failing = [&](const std::string&) {
     fetches++;
     return AccessTokens::Fetched{};
   };
@@ -395,15 +395,15 @@ TEST(AccessTokens, FailuresAreNotKeptAndTheCacheIsBoundedWithoutDroppingSlotsInU
   EXPECT_FALSE(tokens.get("k", 0, 0, "", cached, failing).ok);
   EXPECT_EQ(fetches, 2);
   for (int i = 0; i < 200; ++i)
-    tokens.get("key" + std::to_string(i), 0, 0, "", cached, [] { return TokenFetch::token_of("t", 3600); });
+    tokens.get("key" + std::to_string(i), 0, 0, "", cached, [](const std::string&) { return TokenFetch::token_of("t", 3600); });
   EXPECT_LE(tokens.size(), AccessTokens::kMaxKept);
   // A slot whose fetch is running is not dropped to make room: a second fetch would start.
   Gate gate;
   std::thread busy = held_fetch(tokens, "busy", gate);
   for (int i = 0; i < 200; ++i)
-    tokens.get("more" + std::to_string(i), 0, 0, "", cached, [] { return TokenFetch::token_of("t", 3600); });
+    tokens.get("more" + std::to_string(i), 0, 0, "", cached, [](const std::string&) { return TokenFetch::token_of("t", 3600); });
   int again = 0;
-  std::thread second([&] { tokens.get("busy", 0, 5000, "", cached, [&] { return ++again, AccessTokens::Fetched{}; }); });
+  std::thread second([&] { tokens.get("busy", 0, 5000, "", cached, [&](const std::string&) { return ++again, AccessTokens::Fetched{}; }); });
   while (tokens.waiting() == 0) std::this_thread::yield();
   gate.release();
   busy.join();

@@ -1,0 +1,48 @@
+#include "firmware/signin/pending_signins.hpp"
+
+#include "firmware/model/connection_rules.hpp"
+#include "platform/crypto.hpp"
+
+namespace tracklight::firmware {
+
+void PendingSignins::drop_expired(int64_t now_ms) {
+  for (auto it = entries_.begin(); it != entries_.end();)
+    it = it->second.expires_ms <= now_ms && !it->second.polling ? entries_.erase(it) : std::next(it);
+}
+
+Result<std::string> PendingSignins::add(PendingSignin p, platform::Entropy& entropy, int64_t now_ms) {
+  drop_expired(now_ms);
+  size_t mine = 0;
+  for (const auto& [id, e] : entries_) mine += e.session == p.session;
+  if (mine >= kMaxPerSession || entries_.size() >= kMax)
+    return Error{ErrorCode::Conflict, "sign-in", 0,
+                 "too many sign-ins are waiting; finish or close the other dialogs, or wait for their codes to expire"};
+  auto raw = entropy.bytes(16);
+  if (!raw) return raw.error();
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char ch : *raw) id += kHex[ch >> 4], id += kHex[ch & 15];
+  entries_[id] = std::move(p);
+  return id;
+}
+
+PendingSignin* PendingSignins::find(const std::string& id, const std::string& session, const std::string& dialog,
+                                    int64_t now_ms) {
+  drop_expired(now_ms);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return nullptr;
+  PendingSignin& p = it->second;
+  const bool mine = platform::constant_time_equal(p.session, session) && platform::constant_time_equal(p.dialog, dialog);
+  return mine && p.expires_ms > now_ms ? &p : nullptr;
+}
+
+bool same_signin_settings(const Connection& draft, const Connection& started) {
+  for (auto m : {&Connection::provider, &Connection::auth, &Connection::tenant_id, &Connection::client_id,
+                 &Connection::proxy_url, &Connection::proxy_username})
+    if (draft.*m != started.*m) return false;
+  auto authority = [](const Connection& c) { return c.authority_host.empty() ? std::string(kDefaultAuthorityHost) : c.authority_host; };
+  return same_origin(authority(draft), authority(started)) && server_secrets_may_follow(draft, started) &&
+         draft.ca_cert == started.ca_cert;
+}
+
+}  // namespace tracklight::firmware

@@ -1,0 +1,166 @@
+// Interactive sign-ins from the connection dialog (issue #10): POST /api/v1/signin starts one
+// and shows the person what to do; GET /api/v1/signin/{id}?dialog= polls it (the agent asks the
+// identity provider at most at the interval it gave); Test and Connect then name it ("signin",
+// "dialog") and use what it gave (apply_signin).
+#include "firmware/signin/device_code.hpp"
+#include "firmware/model/connection_rules.hpp"
+#include "firmware/model/report.hpp"
+#include "firmware/web/connection_json.hpp"
+#include "firmware/web/router.hpp"
+#include "platform/crypto.hpp"
+
+namespace tracklight::firmware {
+namespace {
+
+bool valid_nonce(const std::string& s) {
+  if (s.size() < 16 || s.size() > 64) return false;
+  for (char ch : s)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') return false;
+  return true;
+}
+
+std::string session_of(const HttpRequest& req) { return platform::sha256(cookie_value(req, kSessionCookie)); }
+
+nlohmann::json describe(const PendingSignin& p, const std::string& id, int64_t now_ms) {
+  nlohmann::json j = {{"id", id}, {"state", p.state}, {"user_code", p.user_code},
+                      {"verification_uri", p.verification_uri}, {"message", p.message},
+                      {"expires_in", p.expires_ms > now_ms ? (p.expires_ms - now_ms) / 1000 : 0},
+                      {"interval", p.interval_ms / 1000}};
+  if (p.state == "complete") j["account"] = p.account;
+  if (p.state == "failed")
+    j["error"] = {{"status", p.outcome.status}, {"message", p.outcome.message}, {"hint", p.outcome.hint}};
+  return j;
+}
+
+// One poll of the identity provider, outside the lock; `p` is looked up again afterwards.
+void poll_once(AgentState& s, std::unique_lock<std::mutex>& lock, PendingSignin& p) {
+  const Connection settings = p.settings;
+  const std::string device_code = p.device_code;
+  p.polling = true;
+  lock.unlock();
+  TrackerEnv env{s.clock, s.https, s.opts.test_timeout_ms, nullptr, &s.signin};
+  const DevicePoll got = entra_device_poll(settings, env, s.clock.monotonic_ms() + 10000, device_code);
+  lock.lock();
+  const int64_t now = s.clock.monotonic_ms();
+  p.polling = false;
+  switch (got.state) {
+    case DevicePoll::SlowDown:
+      p.interval_ms += 5000;  // RFC 8628 3.5
+      [[fallthrough]];
+    case DevicePoll::Pending:
+      p.next_poll_ms = now + p.interval_ms;
+      break;
+    case DevicePoll::Done:
+      p.state = "complete";
+      p.outcome = got.outcome;
+      p.account = got.account;
+      p.device_code.clear();
+      p.expires_ms = now + PendingSignins::kKeepDoneMs;
+      s.log.info("signin", "device code sign-in completed" + (p.account.empty() ? std::string() : " for " + p.account));
+      break;
+    case DevicePoll::Failed:
+      p.state = "failed";
+      p.outcome = got.outcome;
+      p.device_code.clear();
+      s.log.info("signin", "device code sign-in failed: " + got.outcome.message);
+      break;
+  }
+}
+
+}  // namespace
+
+HttpResponse handle_start_signin(AgentState& s, const HttpRequest& req, const std::string&) {
+  nlohmann::json body;
+  const std::string why = parse_json_body(req.body, body);
+  if (!why.empty()) return error_response(400, "bad_json", why);
+  const auto dialog = body.find("dialog");
+  if (dialog == body.end() || !dialog->is_string() || !valid_nonce(*dialog))
+    return error_response(400, "bad_field", "dialog must be the dialog's nonce: 16-64 letters, digits, - or _", "dialog");
+  const auto conn = body.find("connection");
+  if (conn == body.end() || !conn->is_object())
+    return error_response(400, "bad_field", "connection must be the dialog's connection object", "connection");
+  ConnectionInput in;
+  JsonFieldError e = decode_connection(*conn, in);
+  if (!e.field.empty()) return error_response(400, "bad_field", e.field + " " + e.message, e.field);
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    const Connection* stored = in.conn.id.empty() ? nullptr : s.config.find(in.conn.id);
+    // A stored proxy password, when the proxy is the same; the sign-in itself needs no secret.
+    if (secrets_not_carried(in, stored).empty()) (void)merge_stored_secrets(in, stored);
+  }
+  if (in.conn.provider != "azure-devops" || in.conn.auth != "device-code")
+    return error_response(400, "bad_field", "Sign in is for Azure DevOps with the device code (auth device-code)", "auth");
+  std::vector<FieldError> bad;
+  for (const auto& f : validate_connection(in.conn))
+    if (f.field != "refresh_token") bad.push_back(f);
+  if (!bad.empty()) {
+    Report r;
+    r.status = "invalid";
+    r.checks.push_back(field_check(bad));
+    return json_response(422, {{"report", report_to_json(r)}});
+  }
+  TrackerEnv env{s.clock, s.https, s.opts.test_timeout_ms, nullptr, &s.signin};
+  const DeviceCodeOffer offer = entra_device_code(in.conn, env, s.clock.monotonic_ms() + s.opts.test_timeout_ms);
+  if (!offer.ok)
+    return json_response(200, {{"state", "failed"},
+                               {"error", {{"status", offer.failure.status}, {"message", offer.failure.message}, {"hint", offer.failure.hint}}}});
+  PendingSignin p;
+  p.session = session_of(req);
+  p.dialog = dialog->get<std::string>();
+  p.settings = in.conn;
+  p.device_code = offer.device_code;
+  p.user_code = offer.user_code;
+  p.verification_uri = offer.verification_uri;
+  p.message = offer.message;
+  p.interval_ms = offer.interval_s * 1000;
+  const int64_t now = s.clock.monotonic_ms();
+  p.next_poll_ms = now + p.interval_ms;
+  p.expires_ms = now + offer.expires_in_s * 1000;
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto id = s.pending.add(std::move(p), s.entropy, now);
+  if (!id) return error_response(409, "too_many_signins", id.error().detail);
+  s.log.info("signin", "device code sign-in started for " + in.conn.provider + " " + (in.conn.id.empty() ? "(new)" : in.conn.id));
+  return json_response(200, describe(*s.pending.find(*id, session_of(req), *dialog, now), *id, now));
+}
+
+HttpResponse handle_poll_signin(AgentState& s, const HttpRequest& req, const std::string& id) {
+  const std::string* dialog = req.query_param("dialog");
+  std::unique_lock<std::mutex> lock(s.mu);
+  int64_t now = s.clock.monotonic_ms();
+  PendingSignin* p = s.pending.find(id, session_of(req), dialog ? *dialog : "", now);
+  if (!p) return error_response(404, "signin_not_found", "this sign-in has expired or was started elsewhere; press Sign in again");
+  if (p->state == "waiting" && !p->polling && now >= p->next_poll_ms) {
+    poll_once(s, lock, *p);
+    now = s.clock.monotonic_ms();
+    p = s.pending.find(id, session_of(req), *dialog, now);
+    if (!p) return error_response(404, "signin_not_found", "this sign-in has expired or was started elsewhere; press Sign in again");
+  }
+  return json_response(200, describe(*p, id, now));
+}
+
+HttpResponse apply_signin(AgentState& s, const HttpRequest& req, const std::string& id, const std::string& dialog,
+                          ConnectionInput& in) {
+  PendingSignin* p = s.pending.find(id, session_of(req), dialog, s.clock.monotonic_ms());
+  if (!p)
+    return error_response(409, "signin_not_found", "the sign-in has expired or was started in another dialog; press Sign in again",
+                          "refresh_token");
+  if (p->state != "complete")
+    return error_response(409, "signin_not_complete", "the sign-in is not complete yet: enter the code on the verification page first",
+                          "refresh_token");
+  if (!same_signin_settings(in.conn, p->settings))
+    return error_response(409, "signin_settings_changed",
+                          "the sign-in was made for other settings (server, tenant, client, authority host, proxy or CA certificate); press Sign in again",
+                          "refresh_token");
+  in.conn.refresh_token = p->outcome.refresh_token;
+  in.conn.signed_in_as = p->account;
+  in.secrets_given.insert("refresh_token");
+  return HttpResponse{0, "", "", {}, ""};
+}
+
+void keep_applied_signin(AgentState& s, const HttpRequest& req, const std::string& id, const std::string& dialog,
+                         const Connection& c) {
+  const int64_t now = s.clock.monotonic_ms();
+  if (PendingSignin* p = s.pending.find(id, session_of(req), dialog, now)) keep_signin(s.signin, c, now, p->outcome);
+}
+
+}  // namespace tracklight::firmware
