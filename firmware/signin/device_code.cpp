@@ -97,8 +97,7 @@ DevicePoll entra_device_poll(const Connection& c, TrackerEnv& env, int64_t deadl
   }
   p.state = DevicePoll::Failed;
   if (a.error == "expired_token" || a.error == "code_expired")
-    p.outcome = TokenFetch::failed("not-authorized", "The code expired before the sign-in was completed",
-                                   "Press Sign in again for a new code, and enter it within the time shown.");
+    p.outcome = device_code_expired();
   else if (a.error == "authorization_declined")
     p.outcome = TokenFetch::failed("not-authorized", "The sign-in was declined on the verification page",
                                    "Press Sign in again and accept the request for this device.");
@@ -134,6 +133,11 @@ TokenFetch entra_refresh(const Connection& c, TrackerEnv& env, int64_t deadline_
     f.hint = kSignInAgain;
   }
   return f;
+}
+
+TokenFetch device_code_expired() {
+  return TokenFetch::failed("not-authorized", "The code expired before the sign-in was completed",
+                            "Press Sign in again for a new code, and enter it within the time shown.");
 }
 
 std::string id_token_account(const std::string& id_token) {

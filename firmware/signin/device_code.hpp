@@ -31,6 +31,9 @@ struct DevicePoll {
 };
 DevicePoll entra_device_poll(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& device_code);
 
+// Why a sign-in ended when its code expired (Entra said so, or the time given ran out).
+TokenFetch device_code_expired();
+
 // A new access token from a refresh token; the outcome carries the rotated refresh token, if
 // Entra sent one. A refused refresh token means the person must sign in again.
 TokenFetch entra_refresh(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refresh_token);

@@ -17,7 +17,8 @@ struct PendingSignin {
   std::string session;  // SHA-256 of the session id that started it
   std::string dialog;   // the dialog's own nonce
   Connection settings;  // what it was started with: it is used only with the same ones
-  int64_t expires_ms = 0;
+  int64_t expires_ms = 0;       // then it is forgotten
+  int64_t code_expires_ms = 0;  // the person must have signed in by then (expires_in)
   // The device code flow: what the person is shown, and the agent's polling.
   std::string device_code;  // a secret
   std::string user_code, verification_uri, message;

@@ -24,7 +24,7 @@ std::string session_of(const HttpRequest& req) { return platform::sha256(cookie_
 nlohmann::json describe(const PendingSignin& p, const std::string& id, int64_t now_ms) {
   nlohmann::json j = {{"id", id}, {"state", p.state}, {"user_code", p.user_code},
                       {"verification_uri", p.verification_uri}, {"message", p.message},
-                      {"expires_in", p.expires_ms > now_ms ? (p.expires_ms - now_ms) / 1000 : 0},
+                      {"expires_in", p.code_expires_ms > now_ms ? (p.code_expires_ms - now_ms) / 1000 : 0},
                       {"interval", p.interval_ms / 1000}};
   if (p.state == "complete") j["account"] = p.account;
   if (p.state == "failed")
@@ -115,7 +115,8 @@ HttpResponse handle_start_signin(AgentState& s, const HttpRequest& req, const st
   p.interval_ms = offer.interval_s * 1000;
   const int64_t now = s.clock.monotonic_ms();
   p.next_poll_ms = now + p.interval_ms;
-  p.expires_ms = now + offer.expires_in_s * 1000;
+  p.code_expires_ms = now + offer.expires_in_s * 1000;
+  p.expires_ms = p.code_expires_ms + PendingSignins::kKeepDoneMs;  // to say why, after the code expired
   std::lock_guard<std::mutex> lock(s.mu);
   auto id = s.pending.add(std::move(p), s.entropy, now);
   if (!id) return error_response(409, "too_many_signins", id.error().detail);
@@ -129,7 +130,11 @@ HttpResponse handle_poll_signin(AgentState& s, const HttpRequest& req, const std
   int64_t now = s.clock.monotonic_ms();
   PendingSignin* p = s.pending.find(id, session_of(req), dialog ? *dialog : "", now);
   if (!p) return error_response(404, "signin_not_found", "this sign-in has expired or was started elsewhere; press Sign in again");
-  if (p->state == "waiting" && !p->polling && now >= p->next_poll_ms) {
+  if (p->state == "waiting" && !p->polling && now >= p->code_expires_ms) {
+    p->state = "failed";  // RFC 8628: polling stops when the code expires
+    p->device_code.clear();
+    p->outcome = device_code_expired();
+  } else if (p->state == "waiting" && !p->polling && now >= p->next_poll_ms) {
     poll_once(s, lock, *p);
     now = s.clock.monotonic_ms();
     p = s.pending.find(id, session_of(req), *dialog, now);
