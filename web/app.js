@@ -7,16 +7,20 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 let csrf = '';
 let editing = null; // the stored connection being edited, or null for a new one
+// The dialog's own nonce, and its sign-in ({ id, done }) once Sign in was pressed: the agent
+// lets only this session and dialog use it.
+let dialogNonce = '';
+let signin = null;
 
 const AUTH = {
   jira: [['api-key', 'API key (Jira Cloud)'], ['password', 'Password (Server/Data Center)'],
     ['pat', 'Personal access token (Data Center 8.14+)']],
-  'azure-devops': [['pat', 'Personal access token'], ['service-principal', 'Service principal (client secret)'],
-    ['managed-identity', 'Managed identity (Azure VM or Arc)']],
+  'azure-devops': [['pat', 'Personal access token'], ['device-code', 'Device code (sign in as yourself)'],
+    ['service-principal', 'Service principal (client secret)'], ['managed-identity', 'Managed identity (Azure VM or Arc)']],
 };
 const AUTH_NOTE = {
   jira: 'OAuth 2.0 and OAuth 1.0a sign-in are not available in this version yet.',
-  'azure-devops': 'Device code sign-in is not available in this version yet.',
+  'azure-devops': '',
 };
 const SECRETS = ['password', 'api_key', 'token', 'client_secret', 'proxy_password'];
 const SECRET_NAME = { password: 'password', api_key: 'API key', token: 'token', client_secret: 'client secret',
@@ -332,6 +336,10 @@ function slug(text) {
 
 function openDialog(c) {
   editing = c || null;
+  dialogNonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('');
+  signin = null;
+  $('#si-code').hidden = true;
+  $('#si-who').textContent = c && c.signed_in_as ? 'Signed in as ' + c.signed_in_as : '';
   const f = $('#cf');
   f.reset();
   clearErrors();
@@ -462,9 +470,49 @@ function renderReport(report) {
   (box.querySelector('.r-fail') || box).scrollIntoView({ block: 'center' });
 }
 
+// Test and Connect name a completed sign-in of this dialog.
+function withSignin(c) {
+  if (signin && signin.done) Object.assign(c, { signin: signin.id, dialog: dialogNonce });
+  return c;
+}
+
+function signinFailed(e) {
+  setErr($('#e-refresh_token'), e.message + (e.hint ? ' Fix: ' + e.hint : ''));
+  $('#si-code').hidden = true;
+}
+
+// Device code: the agent shows Entra's code and asks Entra at the interval it gave; the page
+// asks the agent every 2 seconds until the person has signed in on their phone or laptop.
+async function startSignin() {
+  clearErrors();
+  const mine = signin = { id: '', done: false };
+  const r = await api('POST', '/api/v1/signin', { connection: collect(), dialog: dialogNonce });
+  if (r.status !== 200) return handleAnswer(r);
+  if (r.json.state === 'failed') return signinFailed(r.json.error);
+  mine.id = r.json.id;
+  $('#si-uc').textContent = r.json.user_code;
+  $('#si-link').href = $('#si-link').textContent = r.json.verification_uri;
+  $('#si-msg').textContent = r.json.message;
+  $('#si-code').hidden = false;
+  $('#si-who').textContent = '';
+  while (signin === mine && $('#dlg').open) {
+    await new Promise(done => setTimeout(done, 2000));
+    if (signin !== mine || !$('#dlg').open) return;
+    const p = await api('GET', '/api/v1/signin/' + mine.id + '?dialog=' + dialogNonce);
+    if (p.status !== 200) return handleAnswer(p);
+    if (p.json.state === 'failed') return signinFailed(p.json.error);
+    if (p.json.state === 'complete') {
+      mine.done = true;
+      $('#si-code').hidden = true;
+      $('#si-who').textContent = 'Signed in' + (p.json.account ? ' as ' + p.json.account : '') + '. Test or Connect to use it.';
+      return;
+    }
+  }
+}
+
 async function runTest() {
   clearErrors();
-  const c = collect();
+  const c = withSignin(collect());
   if (!editing) delete c.id;
   const r = await api('POST', '/api/v1/connections/test', c);
   handleAnswer(r, rep => renderReport(rep));
@@ -473,7 +521,7 @@ async function runTest() {
 async function connect(ev) {
   ev.preventDefault();
   clearErrors();
-  const c = collect();
+  const c = withSignin(collect());
   const r = await api('PUT', '/api/v1/connections/' + encodeURIComponent(c.id), c);
   if (r.status === 200) {
     $('#dlg').close();
@@ -570,6 +618,7 @@ function init() {
   $('#x-key').addEventListener('click', showKey);
   $('#cancel').addEventListener('click', () => $('#dlg').close());
   $('#test').addEventListener('click', runTest);
+  $('#si').addEventListener('click', startSignin);
   $('#cf').addEventListener('submit', connect);
   $('#add-header').addEventListener('click', () => headerRow(null));
   $('#f-provider').addEventListener('change', () => { fillAuth($('#f-provider').value); applyVisibility(); updateCarryNotes(); });

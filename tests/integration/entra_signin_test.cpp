@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "tests/integration/fake_tracker.hpp"
 
@@ -164,6 +165,103 @@ TEST_F(EntraTest, TheMonitorUsesTheKeptTokenAndStopsWhenRefused) {
   }
   EXPECT_EQ(status["connections"][0]["status"], "not-authorized") << status.dump(1);
   EXPECT_EQ(token_requests(fake, "client_credentials"), 2) << "one new token after the refusal, not a loop";
+}
+
+// The device code: the person signs in on the fake's verification page (here approved by the
+// scenario after one pending poll); Connect keeps the refresh token sealed; after a restart the
+// headless `tracklight test` renews it, and the rotated token is saved (the fake's refresh tokens
+// are single-use, as Atlassian's are, so a lost rotation fails the next renewal); two Tests at
+// once after a restart make one renewal between them.
+TEST_F(EntraTest, DeviceCodeSignInSurvivesRestartsAndRotates) {
+  json s = scenario();
+  s["entra"]["clients"][kClient] = {{"public_client", true}};
+  s["entra"]["device"] = {{"interval", 1}, {"pending_polls", 1}, {"outcome", "approve"}};
+  FakeTracker fake(tmp.path(), s);
+  AgentProcess agent(state);
+  ApiClient c = start(agent);
+  json conn = service_principal(fake.port());
+  conn.erase("client_secret");
+  conn["auth"] = "device-code";
+  const std::string dialog = "itest-dialog-0123456789";
+
+  auto started = c.send("POST", "/api/v1/signin", json{{"connection", conn}, {"dialog", dialog}}.dump());
+  ASSERT_TRUE(started && started->status == 200) << (started ? started->body : "no answer");
+  json offer = json::parse(started->body);
+  ASSERT_EQ(offer["state"], "waiting") << offer.dump(1);
+  EXPECT_NE(offer["verification_uri"].get<std::string>().find("/devicelogin"), std::string::npos);
+  EXPECT_EQ(offer["user_code"].get<std::string>().size(), 9u);
+  json done = json::object();
+  for (int i = 0; i < 100 && done.value("state", "waiting") == "waiting"; ++i) {  // polls about every second
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    done = json::parse(c.send("GET", "/api/v1/signin/" + offer["id"].get<std::string>() + "?dialog=" + dialog)->body);
+  }
+  ASSERT_EQ(done["state"], "complete") << done.dump(1);
+  EXPECT_EQ(done["account"], "mia@fabrikam.example");
+  EXPECT_EQ(token_requests(fake, "urn:ietf:params:oauth:grant-type:device_code"), 2) << "pending once, then the tokens";
+
+  conn["signin"] = offer["id"];
+  conn["dialog"] = dialog;
+  auto put = c.send("PUT", "/api/v1/connections/dc", conn.dump());
+  ASSERT_EQ(put->status, 200) << put->body;
+  EXPECT_EQ(json::parse(put->body)["connection"]["status"], "authorized") << put->body;
+  EXPECT_EQ(json::parse(put->body)["connection"]["signed_in_as"], "mia@fabrikam.example");
+  EXPECT_EQ(token_requests(fake, "refresh_token"), 0) << "Connect renewed instead of using the sign-in's token";
+  const std::string file = read_text(state + "/tracklight.conf");
+  EXPECT_NE(file.find("refresh_token = sealed:"), std::string::npos) << file;
+  agent.stop();
+  EXPECT_EQ(agent.log().find("eyJ"), std::string::npos) << "a token reached the log";
+
+  // A new process renews from the sealed refresh token, twice: the second renewal needs the
+  // token the first one was given.
+  for (int run = 1; run <= 2; ++run) {
+    const std::string out = tmp.path() + "/out.txt";
+    const std::string cmd = std::string(TRACKLIGHT_BINARY) + " test dc --state-dir " + state + " > " + out + " 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << "run " << run << ": " << read_text(out);
+    EXPECT_NE(read_text(out).find("Got a token from Microsoft Entra ID for mia@fabrikam.example"), std::string::npos) << read_text(out);
+    EXPECT_EQ(token_requests(fake, "refresh_token"), run);
+  }
+  EXPECT_NE(read_text(state + "/tracklight.conf"), file) << "the rotated refresh token was not saved";
+
+  // Restarted: two Tests at once share one renewal.
+  AgentProcess again(state);
+  ASSERT_TRUE(again.start()) << again.log();
+  ApiClient a(again.port()), b(again.port());
+  ASSERT_TRUE(a.login(kPassword));
+  ASSERT_TRUE(b.login(kPassword));
+  json stored = conn;
+  stored.erase("signin");
+  stored.erase("dialog");
+  stored["id"] = "dc";
+  json ra, rb;
+  std::thread ta([&] { ra = report_of(a.send("POST", "/api/v1/connections/test", stored.dump())); });
+  std::thread tb([&] { rb = report_of(b.send("POST", "/api/v1/connections/test", stored.dump())); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(ra["status"], "authorized") << ra.dump(1);
+  EXPECT_EQ(rb["status"], "authorized") << rb.dump(1);
+  EXPECT_EQ(token_requests(fake, "refresh_token"), 3) << "two renewals for one token (a rotating token spent twice)";
+}
+
+TEST_F(EntraTest, DeviceCodeWithoutPublicClientFlowsNamesTheSwitch) {
+  json s = scenario();
+  s["entra"]["clients"][kClient] = json::object();  // "Allow public client flows" is off
+  s["entra"]["device"] = {{"interval", 1}, {"outcome", "approve"}};
+  FakeTracker fake(tmp.path(), s);
+  AgentProcess agent(state);
+  ApiClient c = start(agent);
+  json conn = service_principal(fake.port());
+  conn.erase("client_secret");
+  conn["auth"] = "device-code";
+  const std::string dialog = "itest-dialog-0123456789";
+  json offer = json::parse(c.send("POST", "/api/v1/signin", json{{"connection", conn}, {"dialog", dialog}}.dump())->body);
+  json done = json::object();
+  for (int i = 0; i < 100 && done.value("state", "waiting") == "waiting"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    done = json::parse(c.send("GET", "/api/v1/signin/" + offer.value("id", "") + "?dialog=" + dialog)->body);
+  }
+  EXPECT_EQ(done["state"], "failed") << done.dump(1);
+  EXPECT_NE(done["error"]["message"].get<std::string>().find("AADSTS7000218"), std::string::npos) << done.dump(1);
+  EXPECT_NE(done["error"]["hint"].get<std::string>().find("Allow public client flows"), std::string::npos) << done.dump(1);
 }
 
 struct ManagedIdentityTest : EntraTest {
