@@ -93,7 +93,7 @@ test('switching provider and auth method changes the fields', async () => {
 
   await page.selectOption('#f-provider', 'azure-devops');
   const adoAuths = await page.locator('#f-auth option').evaluateAll(os => os.map(o => o.value));
-  assert.deepEqual(adoAuths, ['pat', 'service-principal', 'managed-identity']);
+  assert.deepEqual(adoAuths, ['pat', 'device-code', 'service-principal', 'managed-identity']);
   assert.ok(!(await visible('#f-tenant_id')));
   assert.ok(!(await visible('#f-client_secret')));
   assert.ok(await visible('#f-collection'));
@@ -284,6 +284,61 @@ async function editProxied() {
 
 const buttonNames = async () => [...(await page.locator('#dlg').ariaSnapshot()).matchAll(/- button "([^"]*)"/g)].map(m => m[1]);
 
+// Device code: the code is shown in the dialog, the person enters it on the (fake) Microsoft
+// page in another tab, and the dialog notices, without losing what was typed.
+test('the device code is shown, completed on the verification page, and connected', async () => {
+  const dc = await startFake(stateDir, 'dc', 'good', {
+    ...ADO_SCENARIO, expected_authorization: 'no PAT here',
+    entra: { tenant: TENANT, clients: { [CLIENT]: { public_client: true } }, device: { interval: 1 } },
+  });
+  fakes.dc = dc;
+  await page.click('#add');
+  await page.selectOption('#f-provider', 'azure-devops');
+  await page.selectOption('#f-auth', 'device-code');
+  for (const f of ['#f-tenant_id', '#f-client_id', '#h-dc', '#f-authority_host', '#si']) assert.ok(await visible(f), f);
+  for (const f of ['#f-client_secret', '#f-token', '#si-code']) assert.ok(!(await visible(f)), f);
+  await page.fill('#f-name', 'Fabrikam DC');
+  await page.fill('#f-server_url', 'https://localhost:' + dc.port + '/tfs');
+  await page.fill('#f-project', 'Fiber');
+  await page.fill('#f-tenant_id', TENANT);
+  await page.fill('#f-client_id', CLIENT);
+  await page.fill('#f-authority_host', 'https://localhost:' + dc.port);
+  await fillCa();
+  await page.click('#si');
+  await page.locator('#si-code').waitFor();
+  const code = await page.textContent('#si-uc');
+  assert.match(code, /^[A-Z0-9]{9}$/);
+  assert.match(await page.textContent('#si-msg'), new RegExp(code));
+  const link = await page.getAttribute('#si-link', 'href');
+  assert.equal(link, 'https://localhost:' + dc.port + '/devicelogin');
+  await page.locator('#dlg').screenshot({ path: path.join(shots, 'dialog-azure-devops-device-code.png') });
+  // The person's phone: the fake's certificate comes from the test CA, which this browser lacks.
+  const phone = await browser.newContext({ ignoreHTTPSErrors: true });
+  const tab = await phone.newPage();
+  await tab.goto(link);
+  await tab.fill('#user_code', code);
+  await tab.click('#approve');
+  await tab.locator('#result[data-state="approved"]').waitFor();
+  await phone.close();
+  await page.locator('#si-who', { hasText: 'Signed in as mia@fabrikam.example' }).waitFor({ timeout: 20000 });
+  assert.ok(!(await visible('#si-code')));
+  assert.equal(await page.inputValue('#f-name'), 'Fabrikam DC', 'what was typed is kept');
+  await page.click('#test');
+  await page.locator('#report li.r-pass', { hasText: 'Microsoft Entra ID for mia@fabrikam.example' }).waitFor({ timeout: 20000 });
+  await page.locator('#dlg').screenshot({ path: path.join(shots, 'dialog-azure-devops-device-code-signed-in.png') });
+  await page.click('#connect');
+  const row = page.locator('#list tbody tr', { hasText: 'Fabrikam DC' });
+  await row.waitFor({ timeout: 20000 });
+  assert.match(await row.textContent(), /authorized/);
+  const stored = await page.evaluate(async () => (await (await fetch('/api/v1/connections/fabrikam-dc')).json()));
+  assert.equal(stored.secrets.refresh_token, true);
+  assert.equal(stored.signed_in_as, 'mia@fabrikam.example');
+  // Opened again, the dialog says who is signed in.
+  await row.getByRole('button', { name: /Edit/ }).click();
+  assert.match(await page.textContent('#si-who'), /Signed in as mia@fabrikam.example/);
+  await page.click('#cancel');
+});
+
 test('every button in the dialog names its own field; Show/Hide says what it does', async () => {
   await storeProxied();
   assert.ok(await page.locator('#more').evaluate(d => d.open));
@@ -396,7 +451,7 @@ test('axe-core: the list, the login and the dialog for each provider and auth me
   if (await visible('#dlg')) await page.click('#cancel');
   await page.locator('#list tbody tr').first().waitFor();
   await assertAccessible(page, 'connection list');
-  const methods = { jira: ['api-key', 'password', 'pat'], 'azure-devops': ['pat', 'service-principal', 'managed-identity'] };
+  const methods = { jira: ['api-key', 'password', 'pat'], 'azure-devops': ['pat', 'device-code', 'service-principal', 'managed-identity'] };
   for (const [provider, auths] of Object.entries(methods)) {
     for (const auth of auths) {
       await page.click('#add');
