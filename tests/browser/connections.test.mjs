@@ -263,8 +263,9 @@ test('after a reload the connections are there and secrets show as stored only',
 // A stored connection with every kind of stored secret: API key, proxy password, two headers.
 async function storeProxied() {
   const r = await page.evaluate(async port => {
+    const csrf = (await (await fetch('/api/v1/session')).json()).csrf_token; // the page's own session
     const res = await fetch('/api/v1/connections/proxied?verify=false', { method: 'PUT', credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, // the page's own token
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
       body: JSON.stringify({ name: 'Proxied Jira', provider: 'jira', auth: 'api-key', username: 'mia@example.com',
         server_url: 'https://localhost:' + port, api_key: 'CANARY-PROXIED-KEY', proxy_url: 'http://127.0.0.1:9',
         proxy_password: 'CANARY-PROXY-PW', headers: [{ name: 'X-One', value: 'CANARY-H1' }, { name: 'X-Two', value: 'CANARY-H2' }] }) });

@@ -1,4 +1,5 @@
-# cmake -P script: turns every file in WEB_DIR, shrunk by MINIFY (run with PYTHON), into a byte
+# cmake -P script: turns every file in WEB_DIR, shrunk by MINIFY (run with PYTHON; JavaScript by
+# TERSER, run with NODE, when given), into a byte
 # array of its gzip form in OUT (the agent serves only that: see firmware/web/static_assets.cpp).
 # Run by the build; the output lives in the build tree and is never committed.
 file(GLOB files RELATIVE ${WEB_DIR} ${WEB_DIR}/*)
@@ -23,7 +24,13 @@ foreach(name IN LISTS files)
     message(FATAL_ERROR "embed_assets: no content type known for web/${name}")
   endif()
   set(small ${WORK}/${name})
-  execute_process(COMMAND ${PYTHON} ${MINIFY} ${WEB_DIR}/${name} ${small} RESULT_VARIABLE rc)
+  if(ext STREQUAL ".js" AND TERSER)
+    # Top-level names too: the scripts are classic scripts that nothing outside them calls.
+    execute_process(COMMAND ${NODE} ${TERSER} ${WEB_DIR}/${name} --compress --mangle --toplevel --output ${small}
+                    RESULT_VARIABLE rc)
+  else()
+    execute_process(COMMAND ${PYTHON} ${MINIFY} ${WEB_DIR}/${name} ${small} RESULT_VARIABLE rc)
+  endif()
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "embed_assets: could not shrink web/${name}")
   endif()
