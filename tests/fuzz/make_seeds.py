@@ -102,6 +102,17 @@ TRACKER_SEEDS = {
     "ado-entra-refused": (16 + 14, [tracker_answer(ENTRA_ERROR, 401)]),
     "ado-imds": (32 + 14, [tracker_answer(IMDS_TOKEN), tracker_answer(ADO_ME), tracker_answer(PROJECT),
                            tracker_answer(BUILDS), tracker_answer(TFVC)]),
+    # Device code (16+32): the refresh grant's answer first; with 128, the device code offer, a
+    # poll's answer and an id_token's text come before the Test.
+    "ado-device-code": (16 + 32 + 14, [tracker_answer(dict(ENTRA_TOKEN, refresh_token="0.AX0A-rotated")),
+                                       tracker_answer(ADO_ME), tracker_answer(PROJECT), tracker_answer(BUILDS),
+                                       tracker_answer(TFVC)]),
+    "ado-device-code-offer": (128 + 16 + 32 + 14, [
+        tracker_answer({"user_code": "GQ7HR2KXP", "device_code": "DAQABAAEAAA", "verification_uri":
+                        "https://microsoft.com/devicelogin", "expires_in": 900, "interval": 5,
+                        "message": "To sign in, open https://microsoft.com/devicelogin and enter GQ7HR2KXP."}),
+        tracker_answer(dict(ENTRA_TOKEN, refresh_token="0.AX0A", id_token="e30.eyJwcmVmZXJyZWRfdXNlcm5hbWUiOiJtaWEifQ.s")),
+        body_bytes(b"e30.eyJwcmVmZXJyZWRfdXNlcm5hbWUiOiJtaWFAZmFicmlrYW0uZXhhbXBsZSJ9.sig")]),
     "ado-arc": (64 + 32 + 14, [tracker_answer({}, 401, headers=[("WWW-Authenticate", "Basic realm=/var/opt/azcmagent/tokens/a.key")]),
                                tracker_answer(IMDS_TOKEN), tracker_answer(ADO_ME), tracker_answer(PROJECT),
                                tracker_answer(BUILDS), tracker_answer(TFVC)]),

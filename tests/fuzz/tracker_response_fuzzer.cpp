@@ -3,7 +3,8 @@
 // (X-Seraph-LoginReason, CAPTCHA, Location, Retry-After, sign-in pages) sees arbitrary data.
 // With an Entra sign-in (service principal, managed identity with Azure Arc's challenge) the
 // token endpoint's answers come from the input too, so the token decoder and the challenge rules
-// see them. A report must always come back (no exception escapes), with a known status, and carry a secret
+// see them; with a device code sign-in, the refresh grant's answers, and (kind bit 128) the
+// device code offer and a poll are decoded directly too. A report must always come back (no exception escapes), with a known status, and carry a secret
 // only when the server itself sent it (the report quotes names the server gives, like "Signed in
 // as ..."). The seeds in corpus/tracker_response (tests/fuzz/make_seeds.py) are whole Tests of
 // valid 200 answers, so mutations start inside the decoders rather than at the status rules.
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "firmware/checks/tester.hpp"
+#include "firmware/signin/device_code.hpp"
 #include "firmware/signin/signin.hpp"
 #include "tests/fuzz/fuzz_reader.hpp"
 #include "tests/support/fakes.hpp"
@@ -66,8 +68,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     c.provider = "azure-devops";
     c.server_url = kind & 2 ? "https://dev.azure.com/org" : "https://tfs.example/tfs";
-    c.auth = kind & 16 ? "service-principal" : kind & 32 ? "managed-identity" : "pat";
-    c.token = c.client_secret = "CANARY-SECRET";
+    c.auth = (kind & 48) == 48 ? "device-code" : kind & 16 ? "service-principal" : kind & 32 ? "managed-identity" : "pat";
+    c.token = c.client_secret = c.refresh_token = "CANARY-SECRET";
+    c.signed_in_as = "mia@fabrikam.example";
     c.tenant_id = "contoso.onmicrosoft.com";
     c.client_id = kind & 16 ? "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" : "";
     c.project = kind & 4 ? "Fiber" : "";
@@ -81,7 +84,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   signin.managed_identity.arc_installed = kind & 64;
   firmware::TrackerEnv env{clock, https, 20000, nullptr, &signin};
   firmware::Report r;
+  std::string said;  // what the device code's decoders would show the person
   try {  // an invariant of its own: a hostile answer must never surface as an exception
+    if (kind & 128 && c.auth == "device-code") {
+      const firmware::DeviceCodeOffer o = firmware::entra_device_code(c, env, 20000);
+      said = o.user_code + o.verification_uri + o.message + o.failure.message + o.failure.hint;
+      if (o.ok && (o.device_code.empty() || o.verification_uri.compare(0, 8, "https://") != 0)) __builtin_trap();
+      const firmware::DevicePoll p = firmware::entra_device_poll(c, env, 20000, "CANARY-SECRET");
+      said += p.account + p.outcome.message + p.outcome.hint;
+      said += firmware::id_token_account(in.take(in.length()));
+    }
     r = firmware::run_test(c, env);
   } catch (const std::exception& e) {
     escaped(e.what());
@@ -89,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     escaped("not a std::exception");
   }
   const std::string out = firmware::report_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (out.find("CANARY-SECRET") != std::string::npos && served.find("CANARY-SECRET") == std::string::npos)
+  if ((out + said).find("CANARY-SECRET") != std::string::npos && served.find("CANARY-SECRET") == std::string::npos)
     __builtin_trap();
   if (r.status != "authorized" && r.status != "not-authorized" && r.status != "interrupted" && r.status != "invalid")
     __builtin_trap();
