@@ -41,8 +41,8 @@ Status AgentState::commit(const std::function<Status(Config&)>& edit) {
   return ok_status();
 }
 
-Status AgentState::keep_refresh_token(const Connection& c, const std::string& used, const std::string& fresh) {
-  if (c.id.empty()) return ok_status();  // a Test of a connection not saved yet
+Result<bool> AgentState::keep_refresh_token(const Connection& c, const std::string& used, const std::string& fresh) {
+  if (c.id.empty()) return false;  // a Test of a connection not saved yet
   Status st = commit([&](Config& next) -> Status {
     Connection* stored = next.find(c.id);
     // Signed in anew, signed out or removed meanwhile: the stored sign-in is not this one.
@@ -52,7 +52,24 @@ Status AgentState::keep_refresh_token(const Connection& c, const std::string& us
     stored->refresh_token = fresh;
     return ok_status();
   });
-  return st || st.error().code == ErrorCode::Conflict ? ok_status() : st;
+  if (!st && st.error().code == ErrorCode::Conflict) return false;
+  if (!st) return st.error();
+  return true;
+}
+
+std::string AgentState::stored_refresh_token(const Connection& c) {
+  std::lock_guard<std::mutex> writer(commit_mu);
+  if (store.changed_on_disk()) {
+    auto cfg = store.reload();
+    if (cfg) {
+      std::lock_guard<std::mutex> lock(mu);
+      log.info("config", store.path() + " was changed outside the agent; reloaded it");
+      adopt(std::move(*cfg));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  const Connection* stored = config.find(c.id);
+  return stored && stored->signed_in_as == c.signed_in_as ? stored->refresh_token : "";
 }
 
 void AgentState::adopt(Config loaded) {

@@ -43,6 +43,7 @@ struct AgentState {
     signin.keep_refresh_token = [this](const Connection& conn, const std::string& used, const std::string& fresh) {
       return keep_refresh_token(conn, used, fresh);
     };
+    signin.stored_refresh_token = [this](const Connection& conn) { return stored_refresh_token(conn); };
   }
 
   AgentOptions opts;
@@ -86,7 +87,10 @@ struct AgentState {
   // disk): a changed admin password ends the sessions opened with the old one. Caller holds `mu`.
   void adopt(Config loaded);
   // Saves a rotated refresh token in the stored connection (SigninContext::keep_refresh_token).
-  Status keep_refresh_token(const Connection& c, const std::string& used, const std::string& fresh);
+  Result<bool> keep_refresh_token(const Connection& c, const std::string& used, const std::string& fresh);
+  // The refresh token stored for `c` (SigninContext::stored_refresh_token), after adopting the
+  // file when it changed on disk.
+  std::string stored_refresh_token(const Connection& c);
   // Concurrent password hashes (login, setup): PBKDF2 takes a worker for a while, so a few
   // clients cannot occupy every worker with guesses. Caller holds `mu`.
   int hashing = 0;

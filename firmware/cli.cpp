@@ -343,21 +343,33 @@ int run_test(const Args& a) {
   Platform p(platform::LogLevel::Warn);
   ConfigStore store(p.fs, p.entropy, p.log, a.state_dir);
   LoadedConfig loaded;
-  // Edit: a renewed sign-in's rotated refresh token is saved, as the agent saves it.
-  if (!load_offline(store, loaded, StoreAccess::Edit)) return 1;
+  if (!load_offline(store, loaded, StoreAccess::ReadOnly)) return 1;
   if (!loaded.problem.empty()) std::fprintf(stderr, "tracklight: %s\n", loaded.problem.c_str());
   bool all_ok = true, any = false;
   SigninContext signin;
   signin.fs = &p.fs;
   signin.managed_identity = managed_identity_settings(a, p.fs);
-  signin.keep_refresh_token = [&](const Connection& c, const std::string& used, const std::string& fresh) -> Status {
-    LoadedConfig now = store.load();  // as it is on disk now: a running agent may have saved meanwhile
+  // A renewed sign-in's rotated refresh token is saved as the agent saves it, into the file as
+  // it is on disk now (a running agent may have saved meanwhile). The state directory is read
+  // only until then: its key exists, or there would be no refresh token to renew.
+  signin.keep_refresh_token = [&](const Connection& c, const std::string& used, const std::string& fresh) -> Result<bool> {
+    ConfigStore edit(p.fs, p.entropy, p.log, a.state_dir);
+    Status st = edit.open(StoreAccess::Edit);
+    if (!st) return st.error();
+    LoadedConfig now = edit.load();
     Connection* stored = now.problem.empty() ? now.config.find(c.id) : nullptr;
     if (!stored || stored->signed_in_as != c.signed_in_as ||
         (stored->refresh_token != used && stored->refresh_token != c.refresh_token))
-      return ok_status();  // signed in anew or removed meanwhile: not this sign-in's to replace
+      return false;  // signed in anew or removed meanwhile: not this sign-in's to replace
     stored->refresh_token = fresh;
-    return store.save(now.config);
+    st = edit.save(now.config);
+    if (!st) return st.error();
+    return true;
+  };
+  signin.stored_refresh_token = [&](const Connection& c) {
+    LoadedConfig now = store.load();
+    const Connection* stored = now.problem.empty() ? now.config.find(c.id) : nullptr;
+    return stored && stored->signed_in_as == c.signed_in_as ? stored->refresh_token : std::string();
   };
   for (const auto& c : loaded.config.connections) {
     if (!a.command_arg.empty() && c.id != a.command_arg) continue;

@@ -24,28 +24,34 @@ class AccessTokens {
     std::string token;
     int64_t expires_in_s = 0;
     std::string status, message, hint;  // why not, when !ok (never a secret)
-    // A refresh token the fetch was given in exchange (rotation): kept with the slot and handed
-    // to the next fetch, whether or not the fetch succeeded otherwise (e.g. saving it failed).
+    // A refresh token the fetch was given in exchange (rotation) and could not save with the
+    // connection: kept with the slot and handed to the next fetch while the stored one is still
+    // the one it replaced. `refresh_saved`: a rotated token was saved; the slot forgets its own.
     std::string refresh_token;
-    static Fetched token_of(std::string token, int64_t expires_in_s) { return {true, std::move(token), expires_in_s, "", "", "", ""}; }
+    bool refresh_saved = false;
+    static Fetched token_of(std::string token, int64_t expires_in_s) {
+      return {true, std::move(token), expires_in_s, "", "", "", "", false};
+    }
     static Fetched failed(std::string status, std::string message, std::string hint) {
-      return {false, "", 0, std::move(status), std::move(message), std::move(hint), ""};
+      return {false, "", 0, std::move(status), std::move(message), std::move(hint), "", false};
     }
   };
-  // Fetches a token; `newest_refresh` is the refresh token a previous fetch for this key
-  // received ("" when none: use the stored one).
+  // Fetches a token; `newest_refresh` is an unsaved refresh token a previous fetch for this key
+  // received in place of the stored one ("" when none: use the stored one).
   using Fetch = std::function<Fetched(const std::string& newest_refresh)>;
   // The token kept under `key` while it has more than kMarginMs left, else the outcome of
   // `fetch`, kept on success. `refused`: a token the tracker refused; it is replaced unless
   // another caller already did. `fetch` runs with no other fetch for `key` running; a caller
   // that waited for one (at most `wait_ms`) shares its outcome. `from_cache` says whether the
-  // token came from before this call.
+  // token came from before this call. `stored_refresh`: the refresh token the caller's
+  // connection holds (an unsaved newer one is used only in its place).
   Fetched get(const std::string& key, int64_t now_ms, int64_t wait_ms, const std::string& refused, bool& from_cache,
-              const Fetch& fetch);
-  // Keeps a token obtained outside get() (an interactive sign-in just completed), with the
-  // refresh token that came with it.
-  void put(const std::string& key, int64_t now_ms, const std::string& token, int64_t expires_in_s,
-           const std::string& refresh_token);
+              const Fetch& fetch, const std::string& stored_refresh = "");
+  // Keeps an access token obtained outside get() (an interactive sign-in just completed).
+  void put(const std::string& key, int64_t now_ms, const std::string& token, int64_t expires_in_s);
+  // The unsaved refresh token that replaced `stored_refresh` under `key` ("" when none), now
+  // handed over to be saved by the caller: the slot forgets it.
+  std::string take_unsaved_refresh(const std::string& key, const std::string& stored_refresh);
   void forget(const std::string& key);
   size_t size() const;
   int waiting() const { return waiting_; }  // callers waiting for another's fetch (tests)
@@ -54,7 +60,9 @@ class AccessTokens {
   struct Slot {
     std::timed_mutex fetching;  // held while this key's token is fetched
     std::string token;
-    std::string refresh;        // the newest refresh token for these settings ("" = the stored one)
+    // A rotated refresh token not saved with the connection, and the stored one it replaced.
+    // Never evicted while set: it may be the only valid one.
+    std::string unsaved_refresh, unsaved_over;
     int64_t good_until_ms = 0;  // monotonic; 0 = none
     int64_t generation = 0;     // counts fetches, so a waiter sees that one happened
     Fetched last;               // the last fetch's outcome, for those who waited for it

@@ -112,7 +112,9 @@ DevicePoll entra_device_poll(const Connection& c, TrackerEnv& env, int64_t deadl
   return p;
 }
 
-TokenFetch entra_refresh(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refresh_token) {
+TokenFetch entra_refresh(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refresh_token,
+                         bool* refused) {
+  if (refused) *refused = false;
   EntraReply r = ask_entra(c, env, deadline_ms, entra_endpoint_base(c) + "token",
                            form_body({{"grant_type", "refresh_token"},
                                       {"client_id", c.client_id},
@@ -129,6 +131,7 @@ TokenFetch entra_refresh(const Connection& c, TrackerEnv& env, int64_t deadline_
   // A revoked, expired or unknown refresh token (the password changed, the session was revoked,
   // 90 days unused): only a new sign-in helps.
   if (a.error == "invalid_grant" && a.error_code != 50076 && a.error_code != 50079) {
+    if (refused) *refused = true;
     f.message = "The sign-in has expired or was revoked" + (a.error_code ? " (AADSTS" + std::to_string(a.error_code) + ")" : std::string());
     f.hint = kSignInAgain;
   }

@@ -36,7 +36,9 @@ TokenFetch device_code_expired();
 
 // A new access token from a refresh token; the outcome carries the rotated refresh token, if
 // Entra sent one. A refused refresh token means the person must sign in again.
-TokenFetch entra_refresh(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refresh_token);
+// `refused`, when given, says whether Entra refused the refresh token itself (invalid_grant).
+TokenFetch entra_refresh(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refresh_token,
+                         bool* refused = nullptr);
 
 // The signed-in account named in an OpenID Connect id_token (preferred_username, else email or
 // name); "" when the token does not say. Only read for display: the token came over TLS from

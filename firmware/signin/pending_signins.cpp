@@ -10,11 +10,28 @@ void PendingSignins::drop_expired(int64_t now_ms) {
     it = it->second.expires_ms <= now_ms && !it->second.polling ? entries_.erase(it) : std::next(it);
 }
 
-Result<std::string> PendingSignins::add(PendingSignin p, platform::Entropy& entropy, int64_t now_ms) {
+void PendingSignins::drop_dialog(const std::string& session, const std::string& dialog) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    const PendingSignin& e = it->second;
+    it = e.session == session && e.dialog == dialog && !e.polling && !e.claimed ? entries_.erase(it) : std::next(it);
+  }
+}
+
+bool PendingSignins::has_room(const std::string& session, const std::string& dialog, int64_t now_ms) {
   drop_expired(now_ms);
+  drop_dialog(session, dialog);  // a new Sign in in the same dialog replaces the earlier one
   size_t mine = 0;
-  for (const auto& [id, e] : entries_) mine += e.session == p.session;
-  if (mine >= kMaxPerSession || entries_.size() >= kMax)
+  for (const auto& [id, e] : entries_) mine += e.session == session;
+  return mine < kMaxPerSession && entries_.size() < kMax;
+}
+
+PendingSignin* PendingSignins::get(const std::string& id) {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+Result<std::string> PendingSignins::add(PendingSignin p, platform::Entropy& entropy, int64_t now_ms) {
+  if (!has_room(p.session, p.dialog, now_ms))
     return Error{ErrorCode::Conflict, "sign-in", 0,
                  "too many sign-ins are waiting; finish or close the other dialogs, or wait for their codes to expire"};
   auto raw = entropy.bytes(16);

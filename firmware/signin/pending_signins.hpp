@@ -24,6 +24,7 @@ struct PendingSignin {
   std::string user_code, verification_uri, message;
   int64_t interval_ms = 5000, next_poll_ms = 0;
   bool polling = false;  // a poll is under way (outside the lock)
+  bool claimed = false;  // a Connect is using it: no second one may
   // The outcome: "waiting", "complete" (tokens and account set) or "failed" (outcome says why).
   std::string state = "waiting";
   TokenFetch outcome;
@@ -36,16 +37,21 @@ class PendingSignins {
   static constexpr size_t kMaxPerSession = 4;  // one client cannot crowd out the others
   static constexpr int64_t kKeepDoneMs = 15 * 60 * 1000;  // a completed sign-in waits this long for Connect
 
-  // Adds `p` under a new id; Conflict when the session or the table is full of live ones.
+  // Adds `p` under a new id, in place of the sign-ins its dialog started before; Conflict when
+  // the session or the table is full of live ones (has_room says so beforehand).
   Result<std::string> add(PendingSignin p, platform::Entropy& entropy, int64_t now_ms);
+  bool has_room(const std::string& session, const std::string& dialog, int64_t now_ms);
   // The live sign-in `id` of this session and dialog, or nullptr (unknown, expired, another
   // session's or another dialog's: the same answer, so ids cannot be probed).
   PendingSignin* find(const std::string& id, const std::string& session, const std::string& dialog, int64_t now_ms);
+  // By id alone, for the one who holds it (a poll, a Connect): nullptr once gone.
+  PendingSignin* get(const std::string& id);
   void remove(const std::string& id) { entries_.erase(id); }
   size_t size() const { return entries_.size(); }
 
  private:
   void drop_expired(int64_t now_ms);
+  void drop_dialog(const std::string& session, const std::string& dialog);
   std::map<std::string, PendingSignin> entries_;
 };
 

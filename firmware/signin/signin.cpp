@@ -22,15 +22,25 @@ std::string token_key(const Connection& c) {
 
 // A new access token from the newest refresh token; a rotated one is saved before it is used.
 TokenFetch refreshed(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& newest) {
-  const std::string& used = newest.empty() ? c.refresh_token : newest;
+  std::string used = newest.empty() ? c.refresh_token : newest;
   if (used.empty())
     return TokenFetch::failed("not-authorized", "The connection is not signed in", "Press Sign in and complete the sign-in.");
-  TokenFetch f = entra_refresh(c, env, deadline_ms, used);
+  bool refused = false;
+  TokenFetch f = entra_refresh(c, env, deadline_ms, used, &refused);
+  // Renewed by another process meanwhile (`tracklight test`): the stored token may be newer.
+  if (refused && env.signin && env.signin->stored_refresh_token) {
+    const std::string stored = env.signin->stored_refresh_token(c);
+    if (!stored.empty() && stored != used) f = entra_refresh(c, env, deadline_ms, used = stored);
+  }
   if (!f.ok || f.refresh_token.empty() || !env.signin || !env.signin->keep_refresh_token) return f;
-  const Status st = env.signin->keep_refresh_token(c, used, f.refresh_token);
-  if (st) return f;
+  const Result<bool> saved = env.signin->keep_refresh_token(c, used, f.refresh_token);
+  if (saved && *saved) {
+    f.refresh_token.clear();
+    f.refresh_saved = true;
+  }
+  if (saved) return f;  // saved, or nowhere to save it: the slot keeps it
   // The new refresh token stays in memory (the next renewal starts from it and saves again).
-  TokenFetch failed = TokenFetch::failed("interrupted", "The renewed sign-in could not be saved: " + st.error().message(),
+  TokenFetch failed = TokenFetch::failed("interrupted", "The renewed sign-in could not be saved: " + saved.error().message(),
                                          "Free space on the device's storage or make it writable; this is retried.");
   failed.refresh_token = f.refresh_token;
   return failed;
@@ -57,7 +67,8 @@ SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms
   const std::string refused_token = refused.compare(0, prefix.size(), prefix) == 0 ? refused.substr(prefix.size()) : "";
   SigninResult result;
   const TokenFetch f = tokens.get(token_key(c), t0, deadline_ms - t0, refused_token, result.from_cache,
-                                  [&](const std::string& newest) { return fetch(c, env, deadline_ms, newest); });
+                                  [&](const std::string& newest) { return fetch(c, env, deadline_ms, newest); },
+                                  c.refresh_token);
   result.ok = f.ok;
   if (f.ok) result.authorization = prefix + f.token;
   result.status = f.status;
@@ -68,7 +79,11 @@ SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms
 }
 
 void keep_signin(SigninContext& signin, const Connection& c, int64_t now_ms, const TokenFetch& tokens) {
-  signin.tokens.put(token_key(c), now_ms, tokens.token, tokens.expires_in_s, tokens.refresh_token);
+  signin.tokens.put(token_key(c), now_ms, tokens.token, tokens.expires_in_s);
+}
+
+std::string take_unsaved_refresh(SigninContext& signin, const Connection& c, const std::string& stored_refresh) {
+  return signin.tokens.take_unsaved_refresh(token_key(c), stored_refresh);
 }
 
 void forget_token(SigninContext& signin, const Connection& c) { signin.tokens.forget(token_key(c)); }

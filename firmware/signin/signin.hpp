@@ -22,9 +22,13 @@ struct SigninContext {
   ManagedIdentitySettings managed_identity;
   platform::Fs* fs = nullptr;  // reads Azure Arc's key file; without it Arc is not offered
   // Saves a rotated refresh token in the stored connection `c.id`, if that connection still
-  // holds `used` (or c.refresh_token): atomically, before the new access token is used. Without
-  // it (unit tests) nothing is saved.
-  std::function<Status(const Connection& c, const std::string& used, const std::string& fresh)> keep_refresh_token;
+  // holds `used` (or c.refresh_token): atomically, before the new access token is used. True
+  // when saved; false when no stored connection holds this sign-in (not saved yet, signed in
+  // anew): the token is then kept in memory. Without it (unit tests) nothing is saved.
+  std::function<Result<bool>(const Connection& c, const std::string& used, const std::string& fresh)> keep_refresh_token;
+  // The refresh token stored for `c` now, read again when the file changed on disk (`tracklight
+  // test` renews beside the agent); "" when none. Asked when Entra refused the one in hand.
+  std::function<std::string(const Connection& c)> stored_refresh_token;
 };
 
 struct SigninResult {
@@ -49,6 +53,10 @@ SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms
 // Keeps the tokens an interactive sign-in for `c` just gave, so the Test and Connect that follow
 // use them without another request.
 void keep_signin(SigninContext& signin, const Connection& c, int64_t now_ms, const TokenFetch& tokens);
+
+// An unsaved rotated refresh token that replaced `stored_refresh` for `c`'s settings ("" when
+// none), handed to the caller, who saves it (a Connect storing a sign-in renewed meanwhile).
+std::string take_unsaved_refresh(SigninContext& signin, const Connection& c, const std::string& stored_refresh);
 
 // Drops the token kept for `c`'s settings (the connection was removed).
 void forget_token(SigninContext& signin, const Connection& c);

@@ -290,6 +290,9 @@ bool Decoder::connection_setting(Connection& c, const std::string& key, const st
   }
   if (key.rfind("board.", 0) == 0) return board_setting(c, key.substr(6), value);
   if (!once(key)) return false;
+  if (transfer_ && (key == "refresh_token" || key == "signed_in_as"))
+    return fail("[connection " + c.id + "] " + key + " is not imported: a sign-in belongs to the device it was made on (sign in on "
+                "this device); remove the line");
   for (size_t i = 0; i < kStringFieldCount; ++i) {
     if (key != kStringFields[i].name) continue;
     if (value.size() > kStringFields[i].max_len)
@@ -439,14 +442,18 @@ Result<std::string> Encoder::run(const Config& config) {
 
 bool Encoder::connection(const Connection& c) {
   out_ += "\n[connection " + c.id + "]\n";
+  // A person's sign-in stays on this device: each device signs in for itself (and a rotating
+  // refresh token copied to many devices would be spent by the first of them).
+  const auto here_only = [&](const char* name) { return transfer_ && (std::string(name) == "refresh_token" || std::string(name) == "signed_in_as"); };
   for (size_t i = 0; i < kStringFieldCount; ++i)
-    if (!(c.*kStringFields[i].member).empty()) put(kStringFields[i].name, c.*kStringFields[i].member);
+    if (!(c.*kStringFields[i].member).empty() && !here_only(kStringFields[i].name)) put(kStringFields[i].name, c.*kStringFields[i].member);
   for (size_t i = 0; i < kBoolFieldCount; ++i) put(kBoolFields[i].name, c.*kBoolFields[i].member ? "true" : "false");
   for (size_t i = 0; i < kIntFieldCount; ++i) put(kIntFields[i].name, std::to_string(c.*kIntFields[i].member));
   if (!transfer_) put("status", c.saved_status);
   if (!transfer_ && c.imported) put("imported", "true");
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const std::string& v = c.*kSecretFields[i].member;
+    if (here_only(kSecretFields[i].name)) continue;
     if (!v.empty() && !put_sealed(kSecretFields[i].name, c.id + "/" + kSecretFields[i].name, v)) return false;
   }
   for (const auto& h : c.headers)

@@ -25,9 +25,12 @@ void merge_secrets(Connection& c, const std::set<std::string>& given, const Conn
     if (given.count(f.name) || !stored || (stored->*f.member).empty()) continue;
     const bool proxy = f.member == &Connection::proxy_password;
     if (proxy && c.proxy_url.empty()) continue;  // no proxy any more: its password goes
+    if (f.member == &Connection::refresh_token && c.auth != "device-code") continue;  // another method now
     if (proxy ? proxy_same : server_same) c.*f.member = stored->*f.member;
     else enter.push_back({f.name, true});
   }
+  // This device's own sign-in stays, with the account it was made with.
+  if (!c.refresh_token.empty() && stored) c.signed_in_as = stored->signed_in_as;
   for (auto it = c.headers.begin(); it != c.headers.end();) {
     if (given.count("header/" + lower(it->name))) {
       ++it;
@@ -138,10 +141,14 @@ std::vector<std::string> describe_plan(const ImportPlan& plan) {
     std::string line = c.kind + " " + c.id;
     for (size_t i = 0; i < c.fields.size(); ++i) line += (i == 0 ? ": " : ", ") + c.fields[i];
     lines.push_back(line);
-    for (const auto& e : c.enter)
-      lines.push_back("  " + c.id + ": enter the " + e.field + (e.server_changed ? " again" : "") + " on the page: " +
-                      (e.server_changed ? "the server (scheme, host or port) or its CA certificate changed, so the stored one is not carried over"
-                                        : "the file does not carry it"));
+    for (const auto& e : c.enter) {
+      if (e.field == "refresh_token")
+        lines.push_back("  " + c.id + ": sign in on this device's page (Sign in in the connection's dialog): a sign-in is never copied");
+      else
+        lines.push_back("  " + c.id + ": enter the " + e.field + (e.server_changed ? " again" : "") + " on the page: " +
+                        (e.server_changed ? "the server (scheme, host or port) or its CA certificate changed, so the stored one is not carried over"
+                                          : "the file does not carry it"));
+    }
   }
   if (!plan.agent_fields.empty()) {
     std::string line = "changed agent settings";

@@ -12,6 +12,20 @@ struct SigninRef {
   std::string id, dialog;
 };
 
+// The sign-in a Connect claimed (apply_signin): used once when the Connect saved, released for
+// another try otherwise, however the handler returns.
+struct SigninClaim {
+  AgentState& s;
+  std::string id;
+  bool used = false;
+  ~SigninClaim() {
+    if (id.empty()) return;
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (used) s.pending.remove(id);
+    else if (PendingSignin* p = s.pending.get(id)) p->claimed = false;
+  }
+};
+
 // Decodes a connection body; on failure `refused` carries the 400 answer.
 bool read_connection(const HttpRequest& req, ConnectionInput& in, SigninRef& ref, HttpResponse& refused) {
   if (req.body.empty()) {
@@ -105,6 +119,7 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
   SigninRef ref;
   HttpResponse refused;
   if (!read_connection(req, in, ref, refused)) return refused;
+  SigninClaim claim{s, ""};
   if (!in.conn.id.empty() && in.conn.id != id)
     return error_response(400, "bad_field", "id in the body (" + in.conn.id + ") differs from the URL (" + id + ")", "id");
   in.conn.id = id;
@@ -113,7 +128,8 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
     std::lock_guard<std::mutex> lock(s.mu);
     const Connection* stored = s.config.find(id);
     existed = stored != nullptr;
-    if (!ref.id.empty() && (refused = apply_signin(s, req, ref.id, ref.dialog, in)).status) return refused;
+    if (!ref.id.empty() && (refused = apply_signin(s, req, ref.id, ref.dialog, in, true)).status) return refused;
+    claim.id = ref.id;
     const std::vector<std::string> bound = secrets_not_carried(in, stored);
     if (!bound.empty()) return not_carried(bound);
     JsonFieldError missing = merge_stored_secrets(in, stored);
@@ -139,18 +155,19 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
       return Error{ErrorCode::Conflict, "", 0, "connection " + id + " was created by another request meanwhile; reload and try again"};
     if (!slot && next.connections.size() >= kMaxConnections)
       return Error{ErrorCode::Conflict, "", 0, "at most 32 connections; remove one first"};
-    // A renewal during the Test rotated the stored refresh token: keep the newer one.
+    // A renewal during the Test rotated the refresh token: keep the newer one.
     if (slot && !in.secrets_given.count("refresh_token") && slot->signed_in_as == in.conn.signed_in_as)
       in.conn.refresh_token = slot->refresh_token;
+    if (!ref.id.empty()) {
+      const std::string newer = take_unsaved_refresh(s.signin, in.conn, in.conn.refresh_token);
+      if (!newer.empty()) in.conn.refresh_token = newer;
+    }
     if (slot) *slot = in.conn;
     else next.connections.push_back(in.conn);
     return ok_status();
   });
   if (!st) return commit_failed(st);
-  if (!ref.id.empty()) {
-    std::lock_guard<std::mutex> lock(s.mu);
-    s.pending.remove(ref.id);  // used once
-  }
+  claim.used = true;
   if (s.monitor && report.status == "authorized") s.monitor->record_test(in.conn, report);
   s.log.info("connections", std::string(existed ? "updated " : "added ") + in.conn.provider + " connection " + id +
                                 " (" + effective_status(in.conn) + ")");
@@ -179,7 +196,7 @@ HttpResponse handle_test_connection(AgentState& s, const HttpRequest& req, const
   if (!read_connection(req, in, ref, refused)) return refused;
   std::unique_lock<std::mutex> lock(s.mu);
   const Connection* stored = in.conn.id.empty() ? nullptr : s.config.find(in.conn.id);
-  if (!ref.id.empty() && (refused = apply_signin(s, req, ref.id, ref.dialog, in)).status) return refused;
+  if (!ref.id.empty() && (refused = apply_signin(s, req, ref.id, ref.dialog, in, false)).status) return refused;
   const std::vector<std::string> bound = secrets_not_carried(in, stored);
   if (!bound.empty()) return not_carried(bound);
   JsonFieldError missing = merge_stored_secrets(in, stored);

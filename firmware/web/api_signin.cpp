@@ -32,16 +32,21 @@ nlohmann::json describe(const PendingSignin& p, const std::string& id, int64_t n
   return j;
 }
 
-// One poll of the identity provider, outside the lock; `p` is looked up again afterwards.
-void poll_once(AgentState& s, std::unique_lock<std::mutex>& lock, PendingSignin& p) {
-  const Connection settings = p.settings;
-  const std::string device_code = p.device_code;
-  p.polling = true;
+// One poll of the identity provider, outside the lock; the entry is looked up again afterwards
+// (a polled entry is never dropped meanwhile: see PendingSignins).
+void poll_once(AgentState& s, std::unique_lock<std::mutex>& lock, const std::string& id) {
+  PendingSignin* e = s.pending.get(id);
+  const Connection settings = e->settings;
+  const std::string device_code = e->device_code;
+  e->polling = true;
   lock.unlock();
   TrackerEnv env{s.clock, s.https, s.opts.test_timeout_ms, nullptr, &s.signin};
   const DevicePoll got = entra_device_poll(settings, env, s.clock.monotonic_ms() + 10000, device_code);
   lock.lock();
   const int64_t now = s.clock.monotonic_ms();
+  e = s.pending.get(id);
+  if (!e) return;
+  PendingSignin& p = *e;
   p.polling = false;
   switch (got.state) {
     case DevicePoll::SlowDown:
@@ -99,6 +104,11 @@ HttpResponse handle_start_signin(AgentState& s, const HttpRequest& req, const st
     r.checks.push_back(field_check(bad));
     return json_response(422, {{"report", report_to_json(r)}});
   }
+  {
+    std::lock_guard<std::mutex> lock(s.mu);  // before Entra is asked for a code nobody could use
+    if (!s.pending.has_room(session_of(req), *dialog, s.clock.monotonic_ms()))
+      return error_response(409, "too_many_signins", "too many sign-ins are waiting; finish or close the other dialogs, or wait for their codes to expire");
+  }
   TrackerEnv env{s.clock, s.https, s.opts.test_timeout_ms, nullptr, &s.signin};
   const DeviceCodeOffer offer = entra_device_code(in.conn, env, s.clock.monotonic_ms() + s.opts.test_timeout_ms);
   if (!offer.ok)
@@ -125,26 +135,27 @@ HttpResponse handle_start_signin(AgentState& s, const HttpRequest& req, const st
 }
 
 HttpResponse handle_poll_signin(AgentState& s, const HttpRequest& req, const std::string& id) {
-  const std::string* dialog = req.query_param("dialog");
+  const std::string* given = req.query_param("dialog");
+  const std::string dialog = given ? *given : "";
   std::unique_lock<std::mutex> lock(s.mu);
   int64_t now = s.clock.monotonic_ms();
-  PendingSignin* p = s.pending.find(id, session_of(req), dialog ? *dialog : "", now);
+  PendingSignin* p = s.pending.find(id, session_of(req), dialog, now);
   if (!p) return error_response(404, "signin_not_found", "this sign-in has expired or was started elsewhere; press Sign in again");
   if (p->state == "waiting" && !p->polling && now >= p->code_expires_ms) {
     p->state = "failed";  // RFC 8628: polling stops when the code expires
     p->device_code.clear();
     p->outcome = device_code_expired();
   } else if (p->state == "waiting" && !p->polling && now >= p->next_poll_ms) {
-    poll_once(s, lock, *p);
+    poll_once(s, lock, id);
     now = s.clock.monotonic_ms();
-    p = s.pending.find(id, session_of(req), *dialog, now);
+    p = s.pending.find(id, session_of(req), dialog, now);
     if (!p) return error_response(404, "signin_not_found", "this sign-in has expired or was started elsewhere; press Sign in again");
   }
   return json_response(200, describe(*p, id, now));
 }
 
 HttpResponse apply_signin(AgentState& s, const HttpRequest& req, const std::string& id, const std::string& dialog,
-                          ConnectionInput& in) {
+                          ConnectionInput& in, bool claim) {
   PendingSignin* p = s.pending.find(id, session_of(req), dialog, s.clock.monotonic_ms());
   if (!p)
     return error_response(409, "signin_not_found", "the sign-in has expired or was started in another dialog; press Sign in again",
@@ -152,6 +163,8 @@ HttpResponse apply_signin(AgentState& s, const HttpRequest& req, const std::stri
   if (p->state != "complete")
     return error_response(409, "signin_not_complete", "the sign-in is not complete yet: enter the code on the verification page first",
                           "refresh_token");
+  if (p->claimed)
+    return error_response(409, "signin_in_use", "another Connect is saving this sign-in; wait for it", "refresh_token");
   if (!same_signin_settings(in.conn, p->settings))
     return error_response(409, "signin_settings_changed",
                           "the sign-in was made for other settings (server, tenant, client, authority host, proxy or CA certificate); press Sign in again",
@@ -159,6 +172,7 @@ HttpResponse apply_signin(AgentState& s, const HttpRequest& req, const std::stri
   in.conn.refresh_token = p->outcome.refresh_token;
   in.conn.signed_in_as = p->account;
   in.secrets_given.insert("refresh_token");
+  p->claimed = claim;  // used once: a second Connect cannot take it meanwhile
   return HttpResponse{0, "", "", {}, ""};
 }
 

@@ -171,6 +171,7 @@ std::vector<std::string> secrets_not_carried(const ConnectionInput& in, const Co
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const auto& f = kSecretFields[i];
     const bool moved = f.member == &Connection::proxy_password ? proxy_moved : server_moved;
+    if (f.member == &Connection::refresh_token && in.conn.auth != "device-code") continue;  // dropped, not carried
     if (moved && !in.secrets_given.count(f.name) && !(stored->*f.member).empty()) names.push_back(f.name);
   }
   for (size_t i = 0; i < in.conn.headers.size() && server_moved; ++i) {
@@ -185,8 +186,9 @@ JsonFieldError merge_stored_secrets(ConnectionInput& in, const Connection* store
     const auto& f = kSecretFields[i];
     if (!in.secrets_given.count(f.name) && stored) in.conn.*f.member = stored->*f.member;
   }
-  // The account goes with the refresh token it was signed in with.
+  // The account goes with the refresh token it was signed in with, and both with their method.
   if (!in.secrets_given.count("refresh_token") && stored) in.conn.signed_in_as = stored->signed_in_as;
+  if (in.conn.auth != "device-code") in.conn.refresh_token.clear(), in.conn.signed_in_as.clear();
   if (!in.secrets_given.count("proxy_password") && in.conn.proxy_url.empty()) in.conn.proxy_password.clear();
   for (size_t i = 0; i < in.conn.headers.size(); ++i) {
     if (in.header_value_given[i]) continue;

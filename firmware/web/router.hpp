@@ -37,10 +37,11 @@ HttpResponse handle_import(AgentState& s, const HttpRequest& req, const std::str
 HttpResponse handle_start_signin(AgentState& s, const HttpRequest& req, const std::string& id);
 HttpResponse handle_poll_signin(AgentState& s, const HttpRequest& req, const std::string& id);
 // A Test or Connect that names a completed sign-in of this session and dialog takes its refresh
-// token and account into `in` (status 0), or is refused (409, naming refresh_token). Caller
-// holds s.mu. keep_applied_signin then keeps its access token for the final settings.
+// token and account into `in` (status 0), or is refused (409, naming refresh_token). A Connect
+// `claim`s it: no other Connect may use it until released (PendingSignins). Caller holds s.mu.
+// keep_applied_signin then keeps its access token for the final settings.
 HttpResponse apply_signin(AgentState& s, const HttpRequest& req, const std::string& id, const std::string& dialog,
-                          ConnectionInput& in);
+                          ConnectionInput& in, bool claim);
 void keep_applied_signin(AgentState& s, const HttpRequest& req, const std::string& id, const std::string& dialog,
                          const Connection& c);
 RouteClass route_class_of(const std::string& path);  // how /metrics counts a request to `path`

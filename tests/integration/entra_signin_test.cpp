@@ -242,6 +242,52 @@ TEST_F(EntraTest, DeviceCodeSignInSurvivesRestartsAndRotates) {
   EXPECT_EQ(token_requests(fake, "refresh_token"), 3) << "two renewals for one token (a rotating token spent twice)";
 }
 
+// `tracklight test` renews beside the running agent: with single-use refresh tokens the agent's
+// own one is then spent, and Entra's refusal makes it read the file again and go on with the
+// token the command saved, instead of asking the person to sign in again.
+TEST_F(EntraTest, DeviceCodeRenewedByTheCommandLineBesideTheAgent) {
+  json s = scenario();
+  s["entra"]["clients"][kClient] = {{"public_client", true}};
+  s["entra"]["device"] = {{"interval", 1}, {"outcome", "approve"}};
+  FakeTracker fake(tmp.path(), s);
+  AgentProcess agent(state);
+  ApiClient c = start(agent);
+  json conn = service_principal(fake.port());
+  conn.erase("client_secret");
+  conn["auth"] = "device-code";
+  const std::string dialog = "itest-dialog-0123456789";
+  json offer = json::parse(c.send("POST", "/api/v1/signin", json{{"connection", conn}, {"dialog", dialog}}.dump())->body);
+  json done = json::object();
+  for (int i = 0; i < 100 && done.value("state", "waiting") == "waiting"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    done = json::parse(c.send("GET", "/api/v1/signin/" + offer.value("id", "") + "?dialog=" + dialog)->body);
+  }
+  ASSERT_EQ(done["state"], "complete") << done.dump(1);
+  conn["signin"] = offer["id"];
+  conn["dialog"] = dialog;
+  ASSERT_EQ(c.send("PUT", "/api/v1/connections/dc", conn.dump())->status, 200);
+  agent.stop();
+
+  s["entra"]["token_lifetime_s"] = 302;  // kept for 2 s (renewed 5 minutes before expiry)
+  fake.set(s);
+  AgentProcess again(state);
+  ASSERT_TRUE(again.start()) << again.log();
+  ApiClient a(again.port());
+  ASSERT_TRUE(a.login(kPassword));
+  json stored = {{"id", "dc"}};
+  for (auto k : {"name", "provider", "server_url", "auth", "tenant_id", "client_id", "authority_host", "project", "ca_cert"})
+    stored[k] = conn[k];
+  EXPECT_EQ(report_of(a.send("POST", "/api/v1/connections/test", stored.dump()))["status"], "authorized");
+  const std::string out = tmp.path() + "/out.txt";
+  const std::string cmd = std::string(TRACKLIGHT_BINARY) + " test dc --state-dir " + state + " > " + out + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << read_text(out);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  json r = report_of(a.send("POST", "/api/v1/connections/test", stored.dump()));
+  EXPECT_EQ(r["status"], "authorized") << r.dump(1);
+  EXPECT_NE(again.log().find("was changed outside the agent; reloaded it"), std::string::npos) << again.log();
+  EXPECT_EQ(token_requests(fake, "refresh_token"), 4) << "agent, command, the agent's spent token, then the command's";
+}
+
 TEST_F(EntraTest, DeviceCodeWithoutPublicClientFlowsNamesTheSwitch) {
   json s = scenario();
   s["entra"]["clients"][kClient] = json::object();  // "Allow public client flows" is off

@@ -18,7 +18,7 @@ std::string base64url(const std::string& s) {
 
 struct ApiSigninTest : ApiTest {
   std::string answer = "authorization_pending";  // what the token endpoint says to the next poll
-  int polls = 0, refreshes = 0;
+  int polls = 0, refreshes = 0, signins = 0;
 
   void SetUp() override {
     ApiTest::SetUp();
@@ -36,8 +36,9 @@ struct ApiSigninTest : ApiTest {
       ++polls;
       if (answer == "done") {
         const std::string id = base64url("{}") + "." + base64url(R"({"preferred_username":"mia@fabrikam.example"})") + ".s";
+        const std::string rt = ++signins == 1 ? "RT-CANARY-SEALED" : "RT-CANARY-SEALED-" + std::to_string(signins);
         return test::json_answer(200, R"({"token_type":"Bearer","expires_in":3599,"access_token":"AT-FROM-SIGNIN",)"
-                                      R"("refresh_token":"RT-CANARY-SEALED","id_token":")" + id + "\"}");
+                                      R"("refresh_token":")" + rt + R"(","id_token":")" + id + "\"}");
       }
       return test::json_answer(400, R"({"error":")" + answer + R"(","error_codes":[70016]})");
     };
@@ -56,11 +57,11 @@ struct ApiSigninTest : ApiTest {
     return call("GET", "/api/v1/signin/" + id + "?dialog=" + dialog);
   }
   // Started and completed: the id.
-  std::string signed_in() {
-    const std::string id = start()["id"];
+  std::string signed_in(const std::string& dialog = kDialog) {
+    const std::string id = start(connection(), dialog)["id"];
     answer = "done";
     clock.now_ms += 5000;
-    auto r = poll(id);
+    auto r = poll(id, dialog);
     EXPECT_EQ(body_of(r)["state"], "complete") << r.body;
     return id;
   }
@@ -208,6 +209,69 @@ TEST_F(ApiSigninTest, ADeclinedSignInIsFailedWithItsReason) {
   EXPECT_NE(r["error"]["message"].get<std::string>().find("declined"), std::string::npos);
   auto use = call("POST", "/api/v1/connections/test", with_signin(connection(), id).dump());
   EXPECT_EQ(code_of(use), "signin_not_complete");
+}
+
+// Used once, also when two Connects race: the second one, arriving while the first is still
+// testing, is refused; a Connect that fails releases it for the next try.
+TEST_F(ApiSigninTest, TwoConnectsCannotBothTakeOneSignIn) {
+  const std::string id = signed_in();
+  HttpResponse second;
+  bool nested = false;
+  https.respond = [&](const std::string& path) {
+    if (!nested) {
+      nested = true;  // a double click: the second PUT arrives during the first one's Test
+      second = call("PUT", "/api/v1/connections/other", with_signin(connection(), id).dump());
+    }
+    return test::happy_azure(path);
+  };
+  ASSERT_EQ(call("PUT", "/api/v1/connections/fab", with_signin(connection(), id).dump()).status, 200);
+  EXPECT_EQ(second.status, 409) << second.body;
+  EXPECT_EQ(code_of(second), "signin_in_use");
+  EXPECT_EQ(call("GET", "/api/v1/connections/other").status, 404);
+}
+
+TEST_F(ApiSigninTest, AFailedConnectLeavesTheSignInForTheNextTry) {
+  const std::string id = signed_in();
+  https.respond = [](const std::string&) { return test::json_answer(503, "{}"); };
+  EXPECT_EQ(call("PUT", "/api/v1/connections/fab", with_signin(connection(), id).dump()).status, 422);
+  https.respond = test::happy_azure;
+  EXPECT_EQ(call("PUT", "/api/v1/connections/fab", with_signin(connection(), id).dump()).status, 200);
+}
+
+// Signing in again in the dialog and only testing it leaves the stored sign-in as it was: the
+// next renewal of the stored connection uses its own refresh token.
+TEST_F(ApiSigninTest, ATestedSignInDoesNotReplaceTheStoredOne) {
+  const std::string first = signed_in();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/fab", with_signin(connection(), first).dump()).status, 200);
+  answer = "authorization_pending";
+  const std::string again = signed_in("dialog-0123456789abcde2");
+  json tested = with_signin(connection(), again, "dialog-0123456789abcde2");
+  tested["id"] = "fab";
+  EXPECT_EQ(body_of(call("POST", "/api/v1/connections/test", tested.dump()))["status"], "authorized");
+  std::string renewed_with;
+  https.respond_post = [&](const std::string&, const std::string& body) {
+    renewed_with = body.substr(body.find("refresh_token=") + 14);
+    renewed_with = renewed_with.substr(0, renewed_with.find('&'));
+    return test::json_answer(200, R"({"access_token":"AT-2","expires_in":3599,"refresh_token":"RT-3"})");
+  };
+  clock.now_ms += 3600 * 1000;
+  json stored = connection();
+  stored["id"] = "fab";
+  EXPECT_EQ(body_of(call("POST", "/api/v1/connections/test", stored.dump()))["status"], "authorized");
+  EXPECT_EQ(renewed_with, "RT-CANARY-SEALED") << "the stored connection renewed from another sign-in's token";
+}
+
+TEST_F(ApiSigninTest, AnotherMethodDropsTheSignIn) {
+  const std::string id = signed_in();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/fab", with_signin(connection(), id).dump()).status, 200);
+  json pat = connection();
+  pat["auth"] = "pat";
+  pat["token"] = "a-pat";
+  pat["server_url"] = "https://tfs.example.com/tfs";  // and elsewhere: no "sign in again" for a method not used
+  auto r = call("PUT", "/api/v1/connections/fab?verify=false", pat.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(body_of(r)["connection"]["secrets"]["refresh_token"].get<bool>());
+  EXPECT_EQ(body_of(r)["connection"]["signed_in_as"], "");
 }
 
 TEST_F(ApiSigninTest, MovingAStoredSignInToAnotherServerAsksToSignInAgain) {

@@ -170,11 +170,12 @@ TEST_F(DeviceCodeTest, ARotatedRefreshTokenIsSavedBeforeTheTokenIsUsed) {
     events.push_back("tracker");
     return test::happy_azure(path);
   };
-  signin.keep_refresh_token = [&](const Connection& c, const std::string& used, const std::string& fresh) {
-    events.push_back("save " + fresh + " over " + used + " of " + c.id);
-    return ok_status();
+  Connection c = device_code_connection();  // as stored
+  signin.keep_refresh_token = [&](const Connection& conn, const std::string& used, const std::string& fresh) -> Result<bool> {
+    events.push_back("save " + fresh + " over " + used + " of " + conn.id);
+    c.refresh_token = fresh;
+    return true;
   };
-  const Connection c = device_code_connection();
   Report r = run_test(c, env);
   EXPECT_EQ(r.status, "authorized") << report_to_json(r).dump();
   ASSERT_GE(events.size(), 3u);
@@ -204,9 +205,9 @@ TEST_F(DeviceCodeTest, AFailedSaveIsInterruptedAndTheNewTokenIsKeptInMemory) {
   };
   https.respond = test::happy_azure;
   bool disk_full = true;
-  signin.keep_refresh_token = [&](const Connection&, const std::string&, const std::string&) -> Status {
+  signin.keep_refresh_token = [&](const Connection&, const std::string&, const std::string&) -> Result<bool> {
     if (disk_full) return Error{ErrorCode::NoSpace, "/state/tracklight.conf", 28, "no space left on device"};
-    return ok_status();
+    return true;
   };
   Report r = run_test(device_code_connection(), env);
   EXPECT_EQ(r.status, "interrupted");
@@ -215,6 +216,64 @@ TEST_F(DeviceCodeTest, AFailedSaveIsInterruptedAndTheNewTokenIsKeptInMemory) {
   disk_full = false;
   EXPECT_EQ(run_test(device_code_connection(), env).status, "authorized");
   EXPECT_EQ(used, (std::vector<std::string>{"rt-0", "rt-1"}));
+}
+
+// A sign-in made in a dialog and only Tested (not Connected) renews for itself: the stored
+// connection's own refresh token stays the one it renews from, in memory and on disk.
+TEST_F(DeviceCodeTest, ATestedButUnsavedSignInNeverReplacesTheStoredOne) {
+  std::vector<std::string> used;
+  https.respond_post = [&](const std::string&, const std::string& body) {
+    const std::string rt = form_value(body, "refresh_token");
+    used.push_back(rt);
+    return json_answer(200, tokens("at-of-" + rt, rt + "-next"));
+  };
+  https.respond = test::happy_azure;
+  int saved = 0;
+  signin.keep_refresh_token = [&](const Connection& conn, const std::string&, const std::string&) -> Result<bool> {
+    if (conn.refresh_token != "rt-stored") return false;  // the file holds the stored sign-in only
+    ++saved;
+    return true;
+  };
+  Connection stored = device_code_connection(), draft = stored;
+  stored.refresh_token = "rt-stored";
+  draft.refresh_token = "rt-dialog";  // the same person signed in again in the dialog
+  EXPECT_EQ(run_test(draft, env).status, "authorized");
+  EXPECT_EQ(saved, 0);
+  clock.now_ms += 3600 * 1000;
+  EXPECT_EQ(run_test(stored, env).status, "authorized");
+  EXPECT_EQ(used, (std::vector<std::string>{"rt-dialog", "rt-stored"})) << "the stored connection renewed from the dialog's token";
+  EXPECT_EQ(saved, 1);
+  // The dialog's own renewal is kept for it (not saved anywhere), and a Connect takes it.
+  EXPECT_EQ(take_unsaved_refresh(signin, draft, "rt-dialog"), "rt-dialog-next");
+  EXPECT_EQ(take_unsaved_refresh(signin, draft, "rt-dialog"), "") << "handed over once";
+}
+
+// With single-use refresh tokens, another process (`tracklight test`) may have renewed and saved
+// meanwhile: a refused token makes the agent read the stored one and try it once.
+TEST_F(DeviceCodeTest, ARefusedRefreshTokenIsRetriedWithTheOneStoredMeanwhile) {
+  std::vector<std::string> used;
+  https.respond_post = [&](const std::string&, const std::string& body) {
+    const std::string rt = form_value(body, "refresh_token");
+    used.push_back(rt);
+    if (rt != "rt-on-disk") return json_answer(400, entra_error("invalid_grant", 70000));
+    return json_answer(200, tokens("at-1", "rt-after"));
+  };
+  https.respond = test::happy_azure;
+  int asked = 0;
+  signin.stored_refresh_token = [&](const Connection&) { return ++asked, std::string("rt-on-disk"); };
+  signin.keep_refresh_token = [&](const Connection&, const std::string& u, const std::string&) -> Result<bool> {
+    EXPECT_EQ(u, "rt-on-disk") << "the save must replace the token that was used";
+    return true;
+  };
+  EXPECT_EQ(run_test(device_code_connection(), env).status, "authorized");
+  EXPECT_EQ(used, (std::vector<std::string>{"rt-0", "rt-on-disk"}));
+  // When the stored one is the same, there is nothing else to try: not-authorized, once.
+  signin.stored_refresh_token = [](const Connection&) { return std::string("rt-0"); };
+  used.clear();
+  Connection c = device_code_connection();
+  c.signed_in_as = "other@fabrikam.example";
+  EXPECT_EQ(run_test(c, env).status, "not-authorized");
+  EXPECT_EQ(used, (std::vector<std::string>{"rt-0"}));
 }
 
 TEST_F(DeviceCodeTest, ARevokedSignInIsNotAuthorizedWithSignInAgain) {
@@ -273,7 +332,12 @@ TEST(PendingSignins, OneSessionCannotCrowdOutTheOthers) {
   PendingSignin p;
   p.expires_ms = 60000;
   p.session = "a";
-  for (size_t i = 0; i < PendingSignins::kMaxPerSession; ++i) ASSERT_TRUE(table.add(p, entropy, 0));
+  for (size_t i = 0; i < PendingSignins::kMaxPerSession; ++i) {
+    p.dialog = "dialog-" + std::to_string(i);
+    ASSERT_TRUE(table.add(p, entropy, 0));
+  }
+  p.dialog = "dialog-x";
+  EXPECT_FALSE(table.has_room("a", "dialog-x", 0));
   EXPECT_FALSE(table.add(p, entropy, 0));
   p.session = "b";
   EXPECT_TRUE(table.add(p, entropy, 0));
@@ -281,6 +345,30 @@ TEST(PendingSignins, OneSessionCannotCrowdOutTheOthers) {
   p.session = "a";
   p.expires_ms = 120000;
   EXPECT_TRUE(table.add(p, entropy, 60000));
+}
+
+// Sign in pressed again in one dialog replaces that dialog's earlier sign-in (never blocks it),
+// unless a Connect is using it.
+TEST(PendingSignins, ANewSignInInTheSameDialogReplacesTheEarlierOne) {
+  test::CountingEntropy entropy;
+  PendingSignins table;
+  PendingSignin p;
+  p.session = "a";
+  p.dialog = "dialog-1";
+  p.expires_ms = 60000;
+  std::string last;
+  for (int i = 0; i < 10; ++i) {
+    auto id = table.add(p, entropy, 0);
+    ASSERT_TRUE(id) << "press " << i;
+    if (!last.empty()) {
+      EXPECT_EQ(table.find(last, "a", "dialog-1", 0), nullptr) << "the earlier one is gone";
+    }
+    last = *id;
+  }
+  EXPECT_EQ(table.size(), 1u);
+  table.get(last)->claimed = true;
+  ASSERT_TRUE(table.add(p, entropy, 0));
+  EXPECT_NE(table.get(last), nullptr) << "a sign-in a Connect is using was dropped";
 }
 
 TEST(PendingSignins, ASignInIsUsedOnlyWithTheSettingsItWasMadeFor) {

@@ -411,6 +411,30 @@ TEST(AccessTokens, FailuresAreNotKeptAndTheCacheIsBoundedWithoutDroppingSlotsInU
   EXPECT_EQ(again, 0);
 }
 
+// An unsaved rotated refresh token may be the only valid one: it is never dropped to make room,
+// and it is used only in place of the stored token it replaced.
+TEST(AccessTokens, AnUnsavedRefreshTokenIsNeverEvictedAndOnlyReplacesItsOwnPredecessor) {
+  AccessTokens tokens;
+  bool cached;
+  auto rotated = [](const std::string&) {
+    TokenFetch f = TokenFetch::failed("interrupted", "the save failed", "");
+    f.refresh_token = "rt-unsaved";
+    return f;
+  };
+  tokens.get("signed-in", 0, 0, "", cached, rotated, "rt-stored");
+  for (int i = 0; i < 300; ++i)
+    tokens.get("key" + std::to_string(i), 0, 0, "", cached, [](const std::string&) { return TokenFetch::token_of("t", 3600); });
+  std::string offered = "none";
+  auto seen = [&](const std::string& newest) { return offered = newest, TokenFetch::token_of("t", 3600); };
+  tokens.get("signed-in", 0, 0, "", cached, seen, "rt-other");
+  EXPECT_EQ(offered, "") << "handed over in place of another stored token";
+  tokens.forget("signed-in");
+  tokens.get("signed-in", 0, 0, "", cached, rotated, "rt-stored");
+  tokens.get("signed-in", 0, 0, "t", cached, seen, "rt-stored");
+  EXPECT_EQ(offered, "rt-unsaved");
+  EXPECT_EQ(tokens.take_unsaved_refresh("signed-in", "rt-stored"), "rt-unsaved");
+}
+
 // --- managed identity ------------------------------------------------------------------------
 
 Connection managed(const std::string& client_id = "") {

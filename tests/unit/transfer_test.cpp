@@ -341,3 +341,46 @@ TEST_F(TransferTest, SelectForExport) {
 
 }  // namespace
 }  // namespace tracklight::firmware
+
+namespace tracklight::firmware {
+namespace {
+
+// A person's device code sign-in never leaves its device: an export (even with secrets) leaves
+// it out, an import file carrying one is refused by line, and an import of the connection keeps
+// the receiving device's own sign-in (or says to sign in there).
+TEST_F(TransferTest, ASignInStaysOnItsDevice) {
+  Connection dc = ado();
+  dc.id = "dc";
+  dc.auth = "device-code";
+  dc.token.clear();
+  dc.tenant_id = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+  dc.client_id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+  dc.refresh_token = "CANARY-REFRESH";
+  dc.signed_in_as = "mia@fabrikam.example";
+  stored.connections.push_back(dc);
+  const std::string text = exported(stored, &receiver);
+  EXPECT_EQ(text.find("refresh_token"), std::string::npos) << text;
+  EXPECT_EQ(text.find("signed_in_as"), std::string::npos) << text;
+  DecodedTransfer d = decoded(text, &receiver);
+  // Imported back here: this device's own sign-in stays.
+  ImportPlan here = plan_import(stored, d, false);
+  EXPECT_EQ(here.next.find("dc")->refresh_token, "CANARY-REFRESH");
+  EXPECT_EQ(here.next.find("dc")->signed_in_as, "mia@fabrikam.example");
+  // On a new device: sign in there.
+  Config empty;
+  ImportPlan fresh = plan_import(empty, d, false);
+  ASSERT_NE(change(fresh, "dc"), nullptr);
+  ASSERT_EQ(change(fresh, "dc")->enter.size(), 1u);
+  EXPECT_EQ(change(fresh, "dc")->enter[0].field, "refresh_token");
+  bool says = false;
+  for (const auto& l : describe_plan(fresh)) says = says || l.find("sign in on this device's page") != std::string::npos;
+  EXPECT_TRUE(says);
+  // A hand-made file carrying one is refused, naming the line.
+  const std::string planted = text + "refresh_token = sealed-for:x:y\n";
+  DecodedTransfer bad = decode_transfer(planted, &receiver);
+  ASSERT_FALSE(bad.problems.empty());
+  EXPECT_NE(bad.problems[0].message.find("a sign-in belongs to the device"), std::string::npos) << bad.problems[0].message;
+}
+
+}  // namespace
+}  // namespace tracklight::firmware
