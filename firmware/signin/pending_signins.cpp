@@ -32,8 +32,7 @@ PendingSignin* PendingSignins::get(const std::string& id) {
 
 Result<std::string> PendingSignins::add(PendingSignin p, platform::Entropy& entropy, int64_t now_ms) {
   if (!has_room(p.session, p.dialog, now_ms))
-    return Error{ErrorCode::Conflict, "sign-in", 0,
-                 "too many sign-ins are waiting; finish or close the other dialogs, or wait for their codes to expire"};
+    return Error{ErrorCode::Conflict, "sign-in", 0, kFull};
   auto raw = entropy.bytes(16);
   if (!raw) return raw.error();
   static const char kHex[] = "0123456789abcdef";

@@ -36,6 +36,8 @@ class PendingSignins {
   static constexpr size_t kMax = 16;           // in all
   static constexpr size_t kMaxPerSession = 4;  // one client cannot crowd out the others
   static constexpr int64_t kKeepDoneMs = 15 * 60 * 1000;  // a completed sign-in waits this long for Connect
+  static constexpr const char* kFull =
+      "too many sign-ins are waiting; finish or close the other dialogs, or wait for their codes to expire";
 
   // Adds `p` under a new id, in place of the sign-ins its dialog started before; Conflict when
   // the session or the table is full of live ones (has_room says so beforehand).

@@ -21,14 +21,28 @@ bool valid_nonce(const std::string& s) {
 
 std::string session_of(const HttpRequest& req) { return platform::sha256(cookie_value(req, kSessionCookie)); }
 
+// {"state": "failed", "error": {status, message, hint}}: why a sign-in cannot go on.
+nlohmann::json failed(const TokenFetch& why) {
+  nlohmann::json e;
+  e["status"] = why.status;
+  e["message"] = why.message;
+  e["hint"] = why.hint;
+  nlohmann::json j;
+  j["state"] = "failed";
+  j["error"] = std::move(e);
+  return j;
+}
+
 nlohmann::json describe(const PendingSignin& p, const std::string& id, int64_t now_ms) {
-  nlohmann::json j = {{"id", id}, {"state", p.state}, {"user_code", p.user_code},
-                      {"verification_uri", p.verification_uri}, {"message", p.message},
-                      {"expires_in", p.code_expires_ms > now_ms ? (p.code_expires_ms - now_ms) / 1000 : 0},
-                      {"interval", p.interval_ms / 1000}};
+  nlohmann::json j = p.state == "failed" ? failed(p.outcome) : nlohmann::json::object();
+  j["id"] = id;
+  j["state"] = p.state;
+  j["user_code"] = p.user_code;
+  j["verification_uri"] = p.verification_uri;
+  j["message"] = p.message;
+  j["expires_in"] = p.code_expires_ms > now_ms ? (p.code_expires_ms - now_ms) / 1000 : 0;
+  j["interval"] = p.interval_ms / 1000;
   if (p.state == "complete") j["account"] = p.account;
-  if (p.state == "failed")
-    j["error"] = {{"status", p.outcome.status}, {"message", p.outcome.message}, {"hint", p.outcome.hint}};
   return j;
 }
 
@@ -107,13 +121,12 @@ HttpResponse handle_start_signin(AgentState& s, const HttpRequest& req, const st
   {
     std::lock_guard<std::mutex> lock(s.mu);  // before Entra is asked for a code nobody could use
     if (!s.pending.has_room(session_of(req), *dialog, s.clock.monotonic_ms()))
-      return error_response(409, "too_many_signins", "too many sign-ins are waiting; finish or close the other dialogs, or wait for their codes to expire");
+      return error_response(409, "too_many_signins", PendingSignins::kFull);
   }
   TrackerEnv env{s.clock, s.https, s.opts.test_timeout_ms, nullptr, &s.signin};
   const DeviceCodeOffer offer = entra_device_code(in.conn, env, s.clock.monotonic_ms() + s.opts.test_timeout_ms);
   if (!offer.ok)
-    return json_response(200, {{"state", "failed"},
-                               {"error", {{"status", offer.failure.status}, {"message", offer.failure.message}, {"hint", offer.failure.hint}}}});
+    return json_response(200, failed(offer.failure));
   PendingSignin p;
   p.session = session_of(req);
   p.dialog = dialog->get<std::string>();
