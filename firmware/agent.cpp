@@ -59,17 +59,23 @@ Result<bool> AgentState::keep_refresh_token(const Connection& c, const std::stri
 
 std::string AgentState::stored_refresh_token(const Connection& c) {
   std::lock_guard<std::mutex> writer(commit_mu);
+  const auto held = [&]() -> std::string {
+    std::lock_guard<std::mutex> lock(mu);
+    const Connection* stored = config.find(c.id);
+    return stored && stored->signed_in_as == c.signed_in_as ? stored->refresh_token : "";
+  };
+  // Only the stored sign-in falls back on the file: a dialog's new sign-in that Entra refused
+  // must fail as itself, not pass with the stored one.
+  if (held() != c.refresh_token) return "";
   if (store.changed_on_disk()) {
     auto cfg = store.reload();
     if (cfg) {
       std::lock_guard<std::mutex> lock(mu);
-      log.info("config", store.path() + " was changed outside the agent; reloaded it");
+      log.info("config", store.path() + " was changed outside the agent (a sign-in renewed elsewhere?); reloaded it");
       adopt(std::move(*cfg));
     }
   }
-  std::lock_guard<std::mutex> lock(mu);
-  const Connection* stored = config.find(c.id);
-  return stored && stored->signed_in_as == c.signed_in_as ? stored->refresh_token : "";
+  return held();
 }
 
 void AgentState::adopt(Config loaded) {

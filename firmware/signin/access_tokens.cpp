@@ -75,13 +75,15 @@ void AccessTokens::put(const std::string& key, int64_t now_ms, const std::string
   s->last = Fetched::token_of(token, expires_in_s);
 }
 
-std::string AccessTokens::take_unsaved_refresh(const std::string& key, const std::string& stored_refresh) {
+std::string AccessTokens::unsaved_refresh(const std::string& key, const std::string& stored_refresh, bool take) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = slots_.find(key);
   if (it == slots_.end() || it->second->unsaved_refresh.empty() || it->second->unsaved_over != stored_refresh) return "";
-  std::string newest = std::move(it->second->unsaved_refresh);
-  it->second->unsaved_refresh.clear();
-  it->second->unsaved_over.clear();
+  std::string newest = it->second->unsaved_refresh;
+  if (take) {
+    it->second->unsaved_refresh.clear();
+    it->second->unsaved_over.clear();
+  }
   return newest;
 }
 

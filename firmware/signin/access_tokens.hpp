@@ -49,9 +49,9 @@ class AccessTokens {
               const Fetch& fetch, const std::string& stored_refresh = "");
   // Keeps an access token obtained outside get() (an interactive sign-in just completed).
   void put(const std::string& key, int64_t now_ms, const std::string& token, int64_t expires_in_s);
-  // The unsaved refresh token that replaced `stored_refresh` under `key` ("" when none), now
-  // handed over to be saved by the caller: the slot forgets it.
-  std::string take_unsaved_refresh(const std::string& key, const std::string& stored_refresh);
+  // The unsaved refresh token that replaced `stored_refresh` under `key` ("" when none). With
+  // `take`, the caller has saved it: the slot forgets it.
+  std::string unsaved_refresh(const std::string& key, const std::string& stored_refresh, bool take);
   void forget(const std::string& key);
   size_t size() const;
   int waiting() const { return waiting_; }  // callers waiting for another's fetch (tests)

@@ -82,8 +82,8 @@ void keep_signin(SigninContext& signin, const Connection& c, int64_t now_ms, con
   signin.tokens.put(token_key(c), now_ms, tokens.token, tokens.expires_in_s);
 }
 
-std::string take_unsaved_refresh(SigninContext& signin, const Connection& c, const std::string& stored_refresh) {
-  return signin.tokens.take_unsaved_refresh(token_key(c), stored_refresh);
+std::string unsaved_refresh(SigninContext& signin, const Connection& c, const std::string& stored_refresh, bool take) {
+  return signin.tokens.unsaved_refresh(token_key(c), stored_refresh, take);
 }
 
 void forget_token(SigninContext& signin, const Connection& c) { signin.tokens.forget(token_key(c)); }

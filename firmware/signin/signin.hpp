@@ -55,8 +55,9 @@ SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms
 void keep_signin(SigninContext& signin, const Connection& c, int64_t now_ms, const TokenFetch& tokens);
 
 // An unsaved rotated refresh token that replaced `stored_refresh` for `c`'s settings ("" when
-// none), handed to the caller, who saves it (a Connect storing a sign-in renewed meanwhile).
-std::string take_unsaved_refresh(SigninContext& signin, const Connection& c, const std::string& stored_refresh);
+// none): a Connect storing a sign-in renewed meanwhile saves it, then `take`s it (the slot
+// forgets it only once it is saved).
+std::string unsaved_refresh(SigninContext& signin, const Connection& c, const std::string& stored_refresh, bool take);
 
 // Drops the token kept for `c`'s settings (the connection was removed).
 void forget_token(SigninContext& signin, const Connection& c);

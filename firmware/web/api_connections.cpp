@@ -120,6 +120,7 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
   HttpResponse refused;
   if (!read_connection(req, in, ref, refused)) return refused;
   SigninClaim claim{s, ""};
+  std::string signed_in_with;  // the refresh token of the sign-in this Connect claimed
   if (!in.conn.id.empty() && in.conn.id != id)
     return error_response(400, "bad_field", "id in the body (" + in.conn.id + ") differs from the URL (" + id + ")", "id");
   in.conn.id = id;
@@ -130,6 +131,7 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
     existed = stored != nullptr;
     if (!ref.id.empty() && (refused = apply_signin(s, req, ref.id, ref.dialog, in, true)).status) return refused;
     claim.id = ref.id;
+    signed_in_with = in.conn.refresh_token;
     const std::vector<std::string> bound = secrets_not_carried(in, stored);
     if (!bound.empty()) return not_carried(bound);
     JsonFieldError missing = merge_stored_secrets(in, stored);
@@ -159,7 +161,7 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
     if (slot && !in.secrets_given.count("refresh_token") && slot->signed_in_as == in.conn.signed_in_as)
       in.conn.refresh_token = slot->refresh_token;
     if (!ref.id.empty()) {
-      const std::string newer = take_unsaved_refresh(s.signin, in.conn, in.conn.refresh_token);
+      const std::string newer = unsaved_refresh(s.signin, in.conn, signed_in_with, false);
       if (!newer.empty()) in.conn.refresh_token = newer;
     }
     if (slot) *slot = in.conn;
@@ -168,6 +170,7 @@ HttpResponse handle_put_connection(AgentState& s, const HttpRequest& req, const 
   });
   if (!st) return commit_failed(st);
   claim.used = true;
+  if (!ref.id.empty()) (void)unsaved_refresh(s.signin, in.conn, signed_in_with, true);  // saved now
   if (s.monitor && report.status == "authorized") s.monitor->record_test(in.conn, report);
   s.log.info("connections", std::string(existed ? "updated " : "added ") + in.conn.provider + " connection " + id +
                                 " (" + effective_status(in.conn) + ")");

@@ -261,6 +261,34 @@ TEST_F(ApiSigninTest, ATestedSignInDoesNotReplaceTheStoredOne) {
   EXPECT_EQ(renewed_with, "RT-CANARY-SEALED") << "the stored connection renewed from another sign-in's token";
 }
 
+// A new sign-in that Entra refuses fails as itself: the stored connection's sign-in is not used
+// in its place (the fallback on the stored token is for that stored sign-in only).
+TEST_F(ApiSigninTest, ARefusedNewSignInDoesNotPassWithTheStoredOne) {
+  const std::string first = signed_in();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/fab", with_signin(connection(), first).dump()).status, 200);
+  auto devicecode = https.respond_post;
+  std::vector<std::string> renewed_with;
+  https.respond_post = [&](const std::string& path, const std::string& body) {
+    if (path.find("/devicecode") != std::string::npos) return devicecode(path, body);
+    if (body.find("grant_type=refresh_token") == std::string::npos)  // the new sign-in: a token that expires at once
+      return test::json_answer(200, R"({"access_token":"AT-NEW","expires_in":60,"refresh_token":"RT-NEW","id_token":")" +
+                                        base64url("{}") + "." + base64url(R"({"preferred_username":"mia@fabrikam.example"})") +
+                                        ".s\"}");  // the same person as the stored sign-in
+    const std::string rt = body.substr(body.find("refresh_token=") + 14);
+    renewed_with.push_back(rt.substr(0, rt.find('&')));
+    if (renewed_with.back() != "RT-CANARY-SEALED")
+      return test::json_answer(400, R"({"error":"invalid_grant","error_codes":[70000]})");
+    return test::json_answer(200, R"({"access_token":"AT-2","expires_in":3599,"refresh_token":"RT-3"})");
+  };
+  const std::string again = signed_in("dialog-0123456789abcde2");
+  // Its access token lives less than the 5-minute margin: Test renews it, and Entra refuses.
+  json tested = with_signin(connection(), again, "dialog-0123456789abcde2");
+  tested["id"] = "fab";
+  json r = body_of(call("POST", "/api/v1/connections/test", tested.dump()));
+  EXPECT_EQ(r["status"], "not-authorized") << r.dump();
+  EXPECT_EQ(renewed_with, (std::vector<std::string>{"RT-NEW"})) << "the stored sign-in was used in its place";
+}
+
 TEST_F(ApiSigninTest, AnotherMethodDropsTheSignIn) {
   const std::string id = signed_in();
   ASSERT_EQ(call("PUT", "/api/v1/connections/fab", with_signin(connection(), id).dump()).status, 200);

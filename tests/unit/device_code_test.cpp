@@ -244,8 +244,8 @@ TEST_F(DeviceCodeTest, ATestedButUnsavedSignInNeverReplacesTheStoredOne) {
   EXPECT_EQ(used, (std::vector<std::string>{"rt-dialog", "rt-stored"})) << "the stored connection renewed from the dialog's token";
   EXPECT_EQ(saved, 1);
   // The dialog's own renewal is kept for it (not saved anywhere), and a Connect takes it.
-  EXPECT_EQ(take_unsaved_refresh(signin, draft, "rt-dialog"), "rt-dialog-next");
-  EXPECT_EQ(take_unsaved_refresh(signin, draft, "rt-dialog"), "") << "handed over once";
+  EXPECT_EQ(unsaved_refresh(signin, draft, "rt-dialog", true), "rt-dialog-next");
+  EXPECT_EQ(unsaved_refresh(signin, draft, "rt-dialog", false), "") << "taken once saved";
 }
 
 // With single-use refresh tokens, another process (`tracklight test`) may have renewed and saved

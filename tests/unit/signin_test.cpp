@@ -426,13 +426,13 @@ TEST(AccessTokens, AnUnsavedRefreshTokenIsNeverEvictedAndOnlyReplacesItsOwnPrede
     tokens.get("key" + std::to_string(i), 0, 0, "", cached, [](const std::string&) { return TokenFetch::token_of("t", 3600); });
   std::string offered = "none";
   auto seen = [&](const std::string& newest) { return offered = newest, TokenFetch::token_of("t", 3600); };
-  tokens.get("signed-in", 0, 0, "", cached, seen, "rt-other");
+  tokens.get("signed-in", 0, 0, "", cached, seen, "rt-stored");
+  EXPECT_EQ(offered, "rt-unsaved") << "dropped to make room";
+  tokens.get("signed-in", 0, 0, "t", cached, seen, "rt-other");
   EXPECT_EQ(offered, "") << "handed over in place of another stored token";
-  tokens.forget("signed-in");
-  tokens.get("signed-in", 0, 0, "", cached, rotated, "rt-stored");
-  tokens.get("signed-in", 0, 0, "t", cached, seen, "rt-stored");
-  EXPECT_EQ(offered, "rt-unsaved");
-  EXPECT_EQ(tokens.take_unsaved_refresh("signed-in", "rt-stored"), "rt-unsaved");
+  EXPECT_EQ(tokens.unsaved_refresh("signed-in", "rt-stored", false), "rt-unsaved");
+  EXPECT_EQ(tokens.unsaved_refresh("signed-in", "rt-stored", true), "rt-unsaved");
+  EXPECT_EQ(tokens.unsaved_refresh("signed-in", "rt-stored", false), "") << "taken once saved";
 }
 
 // --- managed identity ------------------------------------------------------------------------
