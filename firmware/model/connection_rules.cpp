@@ -39,14 +39,6 @@ const AuthMethod* find_auth(const std::string& provider, const std::string& auth
 const char* const kReservedHeaders[] = {"host", "authorization", "proxy-authorization", "content-length",
                                         "transfer-encoding", "connection", "upgrade", "te", "cookie"};
 
-bool has_control(const std::string& s, bool allow_newlines = false) {
-  for (unsigned char c : s) {
-    if (allow_newlines && (c == '\n' || c == '\r' || c == '\t')) continue;
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
-
 bool is_tchar(unsigned char c) {
   return std::isalnum(c) || std::string("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string::npos;
 }

@@ -11,6 +11,14 @@ std::string lower(std::string s) {
 
 bool iequals(const std::string& a, const std::string& b) { return a.size() == b.size() && lower(a) == lower(b); }
 
+bool has_control(const std::string& s, bool allow_newlines) {
+  for (unsigned char c : s) {
+    if (allow_newlines && (c == '\n' || c == '\r' || c == '\t')) continue;
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
 std::string to_hex(const std::string& bytes) {
   static const char* kHex = "0123456789abcdef";
   std::string out;

@@ -8,5 +8,7 @@ namespace tracklight::firmware {
 std::string lower(std::string s);
 bool iequals(const std::string& a, const std::string& b);
 std::string to_hex(const std::string& bytes);  // lowercase, two digits per byte
+// A C0 control character or DEL (line breaks, tab and CR too unless `allow_newlines`).
+bool has_control(const std::string& s, bool allow_newlines = false);
 
 }  // namespace tracklight::firmware

@@ -1,5 +1,6 @@
 #include "firmware/signin/device_code.hpp"
 
+#include "firmware/model/text.hpp"
 #include "firmware/model/url.hpp"
 #include "firmware/signin/entra.hpp"
 #include "firmware/tracker/json_read.hpp"
@@ -19,12 +20,7 @@ int64_t clamp(std::optional<int64_t> v, int64_t lo, int64_t hi, int64_t otherwis
   return *v < lo ? lo : *v > hi ? hi : *v;
 }
 
-bool printable(const std::string& s, size_t max) {
-  if (s.empty() || s.size() > max) return false;
-  for (unsigned char ch : s)
-    if (ch < 0x20 || ch == 0x7f) return false;
-  return true;
-}
+bool printable(const std::string& s, size_t max) { return !s.empty() && s.size() <= max && !has_control(s); }
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "firmware/model/text.hpp"
 #include "firmware/model/url.hpp"
 #include "firmware/signin/entra.hpp"
 #include "firmware/signin/signin.hpp"
@@ -130,10 +131,9 @@ TokenFetch managed_identity_token(const Connection& c, TrackerEnv& env, int64_t 
                  ? failed("not-authorized", "tracklight may not read Azure Arc's key file " + key_path, himds_hint())
                  : failed("interrupted", "Could not read Azure Arc's key file: " + key.error().detail,
                           "Check that the file is a regular file of at most 4096 bytes.");
-    for (unsigned char ch : *key)
-      if (ch < 0x20 || ch == 0x7f)  // it goes into a header line
-        return failed("interrupted", "Azure Arc's key file " + key_path + " holds control characters",
-                      "Check that this is the Azure Connected Machine agent's token folder.");
+    if (has_control(*key))  // it goes into a header line
+      return failed("interrupted", "Azure Arc's key file " + key_path + " holds control characters",
+                    "Check that this is the Azure Connected Machine agent's token folder.");
     headers.emplace_back("Authorization", "Basic " + *key);
     res = (*conn)->get(path, headers);
   }

@@ -1,6 +1,7 @@
 #include "firmware/signin/pending_signins.hpp"
 
 #include "firmware/model/connection_rules.hpp"
+#include "firmware/model/text.hpp"
 #include "platform/crypto.hpp"
 
 namespace tracklight::firmware {
@@ -35,9 +36,7 @@ Result<std::string> PendingSignins::add(PendingSignin p, platform::Entropy& entr
     return Error{ErrorCode::Conflict, "sign-in", 0, kFull};
   auto raw = entropy.bytes(16);
   if (!raw) return raw.error();
-  static const char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char ch : *raw) id += kHex[ch >> 4], id += kHex[ch & 15];
+  const std::string id = to_hex(*raw);
   entries_[id] = std::move(p);
   return id;
 }

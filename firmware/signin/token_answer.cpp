@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "firmware/model/text.hpp"
 #include "firmware/model/url.hpp"
 #include "firmware/tracker/json_read.hpp"
 
@@ -34,12 +35,6 @@ bool bearer_token(const std::string& t) {
   const size_t body = i;
   while (i < t.size() && t[i] == '=') ++i;
   return body > 0 && i == t.size();
-}
-
-bool has_control_characters(const std::string& s) {
-  for (unsigned char ch : s)
-    if (ch < 0x20 || ch == 0x7f) return true;
-  return false;
 }
 
 int64_t aadsts_number(const std::string& text) {
@@ -83,7 +78,7 @@ TokenAnswer read_token_answer(const platform::HttpsResponse& r) {
     a.unreadable = r.status == 200 ? "the answer has no access_token" : "HTTP " + std::to_string(r.status) + " without an error code";
   if (a.access_token.size() > 16384 || a.id_token.size() > 16384) a.unreadable = "the token is longer than 16 KiB";
   // It is kept in the flat file, sealed, as a secret of at most 4096 printable characters.
-  else if (a.refresh_token.size() > 4096 || has_control_characters(a.refresh_token))
+  else if (a.refresh_token.size() > 4096 || has_control(a.refresh_token))
     a.unreadable = "the refresh token is longer than 4096 characters or holds control characters";
   else if (!a.access_token.empty() && !bearer_token(a.access_token)) a.unreadable = "the access token holds characters a token cannot";
   a.error = clip_utf8(a.error, 100);

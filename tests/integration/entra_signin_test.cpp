@@ -60,6 +60,26 @@ struct EntraTest : ::testing::Test {
     for (const auto& r : fake.requests()) n += r.value("grant_type", "") == grant;
     return n;
   }
+  static constexpr const char* kDialog = "itest-dialog-0123456789";
+  // The service principal's settings as a device code connection.
+  static json device_code(int port) {
+    json conn = service_principal(port);
+    conn.erase("client_secret");
+    conn["auth"] = "device-code";
+    return conn;
+  }
+  // Starts a device code sign-in and polls it, as the dialog does, until it is no longer waiting
+  // (the fake approves or refuses by its scenario). Returns the offer and the last answer.
+  static std::pair<json, json> sign_in(ApiClient& c, const json& conn) {
+    auto started = c.send("POST", "/api/v1/signin", json{{"connection", conn}, {"dialog", kDialog}}.dump());
+    json offer = started && started->status == 200 ? json::parse(started->body) : json{{"state", "no answer"}};
+    json done = offer;
+    for (int i = 0; i < 100 && done.value("state", "") == "waiting"; ++i) {  // the agent asks about every second
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      done = json::parse(c.send("GET", "/api/v1/signin/" + offer.value("id", "") + "?dialog=" + kDialog)->body);
+    }
+    return {offer, done};
+  }
   static int tracker_requests(const FakeTracker& fake) {
     int n = 0;
     for (const auto& r : fake.requests()) n += r["path"].get<std::string>().rfind("/tfs/", 0) == 0;
@@ -179,28 +199,16 @@ TEST_F(EntraTest, DeviceCodeSignInSurvivesRestartsAndRotates) {
   FakeTracker fake(tmp.path(), s);
   AgentProcess agent(state);
   ApiClient c = start(agent);
-  json conn = service_principal(fake.port());
-  conn.erase("client_secret");
-  conn["auth"] = "device-code";
-  const std::string dialog = "itest-dialog-0123456789";
-
-  auto started = c.send("POST", "/api/v1/signin", json{{"connection", conn}, {"dialog", dialog}}.dump());
-  ASSERT_TRUE(started && started->status == 200) << (started ? started->body : "no answer");
-  json offer = json::parse(started->body);
-  ASSERT_EQ(offer["state"], "waiting") << offer.dump(1);
-  EXPECT_NE(offer["verification_uri"].get<std::string>().find("/devicelogin"), std::string::npos);
-  EXPECT_EQ(offer["user_code"].get<std::string>().size(), 9u);
-  json done = json::object();
-  for (int i = 0; i < 100 && done.value("state", "waiting") == "waiting"; ++i) {  // polls about every second
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    done = json::parse(c.send("GET", "/api/v1/signin/" + offer["id"].get<std::string>() + "?dialog=" + dialog)->body);
-  }
+  json conn = device_code(fake.port());
+  auto [offer, done] = sign_in(c, conn);
+  EXPECT_NE(offer.value("verification_uri", "").find("/devicelogin"), std::string::npos) << offer.dump(1);
+  EXPECT_EQ(offer.value("user_code", "").size(), 9u);
   ASSERT_EQ(done["state"], "complete") << done.dump(1);
   EXPECT_EQ(done["account"], "mia@fabrikam.example");
   EXPECT_EQ(token_requests(fake, "urn:ietf:params:oauth:grant-type:device_code"), 2) << "pending once, then the tokens";
 
   conn["signin"] = offer["id"];
-  conn["dialog"] = dialog;
+  conn["dialog"] = kDialog;
   auto put = c.send("PUT", "/api/v1/connections/dc", conn.dump());
   ASSERT_EQ(put->status, 200) << put->body;
   EXPECT_EQ(json::parse(put->body)["connection"]["status"], "authorized") << put->body;
@@ -252,19 +260,11 @@ TEST_F(EntraTest, DeviceCodeRenewedByTheCommandLineBesideTheAgent) {
   FakeTracker fake(tmp.path(), s);
   AgentProcess agent(state);
   ApiClient c = start(agent);
-  json conn = service_principal(fake.port());
-  conn.erase("client_secret");
-  conn["auth"] = "device-code";
-  const std::string dialog = "itest-dialog-0123456789";
-  json offer = json::parse(c.send("POST", "/api/v1/signin", json{{"connection", conn}, {"dialog", dialog}}.dump())->body);
-  json done = json::object();
-  for (int i = 0; i < 100 && done.value("state", "waiting") == "waiting"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    done = json::parse(c.send("GET", "/api/v1/signin/" + offer.value("id", "") + "?dialog=" + dialog)->body);
-  }
+  json conn = device_code(fake.port());
+  auto [offer, done] = sign_in(c, conn);
   ASSERT_EQ(done["state"], "complete") << done.dump(1);
   conn["signin"] = offer["id"];
-  conn["dialog"] = dialog;
+  conn["dialog"] = kDialog;
   ASSERT_EQ(c.send("PUT", "/api/v1/connections/dc", conn.dump())->status, 200);
   agent.stop();
 
@@ -295,16 +295,7 @@ TEST_F(EntraTest, DeviceCodeWithoutPublicClientFlowsNamesTheSwitch) {
   FakeTracker fake(tmp.path(), s);
   AgentProcess agent(state);
   ApiClient c = start(agent);
-  json conn = service_principal(fake.port());
-  conn.erase("client_secret");
-  conn["auth"] = "device-code";
-  const std::string dialog = "itest-dialog-0123456789";
-  json offer = json::parse(c.send("POST", "/api/v1/signin", json{{"connection", conn}, {"dialog", dialog}}.dump())->body);
-  json done = json::object();
-  for (int i = 0; i < 100 && done.value("state", "waiting") == "waiting"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    done = json::parse(c.send("GET", "/api/v1/signin/" + offer.value("id", "") + "?dialog=" + dialog)->body);
-  }
+  json done = sign_in(c, device_code(fake.port())).second;
   EXPECT_EQ(done["state"], "failed") << done.dump(1);
   EXPECT_NE(done["error"]["message"].get<std::string>().find("AADSTS7000218"), std::string::npos) << done.dump(1);
   EXPECT_NE(done["error"]["hint"].get<std::string>().find("Allow public client flows"), std::string::npos) << done.dump(1);

@@ -10,6 +10,7 @@
 #include "platform/clock.hpp"
 #include "platform/entropy.hpp"
 #include "platform/fs.hpp"
+#include "platform/crypto.hpp"
 #include "platform/https_client.hpp"
 #include <functional>
 #include <memory>
@@ -126,6 +127,18 @@ class FakeHttps : public platform::HttpsConnector {
     std::string host_;
   };
 };
+
+// A JWT as an identity provider writes one (base64url parts, no padding) with `payload` as its
+// claims; the signature is not a real one (the agent reads id_tokens for display only).
+inline std::string unsigned_jwt(const std::string& payload) {
+  auto part = [](const std::string& s) {
+    std::string b = platform::base64_encode(s);
+    for (char& ch : b) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
+    while (!b.empty() && b.back() == '=') b.pop_back();
+    return b;
+  };
+  return part(R"({"alg":"RS256"})") + "." + part(payload) + ".sig";
+}
 
 // An answer with a JSON body.
 inline platform::HttpsResponse json_answer(int status, const std::string& body) {

@@ -2,19 +2,11 @@
 // Entra only at the interval given), then Test and Connect with the completed sign-in, which is
 // bound to the session and dialog that started it and used once.
 #include "tests/unit/api_fixture.hpp"
-#include "platform/crypto.hpp"
 
 namespace tracklight::firmware {
 namespace {
 
 const char* kDialog = "dialog-0123456789abcdef";
-
-std::string base64url(const std::string& s) {
-  std::string b = platform::base64_encode(s);
-  for (char& ch : b) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
-  while (!b.empty() && b.back() == '=') b.pop_back();
-  return b;
-}
 
 struct ApiSigninTest : ApiTest {
   std::string answer = "authorization_pending";  // what the token endpoint says to the next poll
@@ -35,7 +27,7 @@ struct ApiSigninTest : ApiTest {
       }
       ++polls;
       if (answer == "done") {
-        const std::string id = base64url("{}") + "." + base64url(R"({"preferred_username":"mia@fabrikam.example"})") + ".s";
+        const std::string id = test::unsigned_jwt(R"({"preferred_username":"mia@fabrikam.example"})");
         const std::string rt = ++signins == 1 ? "RT-CANARY-SEALED" : "RT-CANARY-SEALED-" + std::to_string(signins);
         return test::json_answer(200, R"({"token_type":"Bearer","expires_in":3599,"access_token":"AT-FROM-SIGNIN",)"
                                       R"("refresh_token":")" + rt + R"(","id_token":")" + id + "\"}");
@@ -272,8 +264,8 @@ TEST_F(ApiSigninTest, ARefusedNewSignInDoesNotPassWithTheStoredOne) {
     if (path.find("/devicecode") != std::string::npos) return devicecode(path, body);
     if (body.find("grant_type=refresh_token") == std::string::npos)  // the new sign-in: a token that expires at once
       return test::json_answer(200, R"({"access_token":"AT-NEW","expires_in":60,"refresh_token":"RT-NEW","id_token":")" +
-                                        base64url("{}") + "." + base64url(R"({"preferred_username":"mia@fabrikam.example"})") +
-                                        ".s\"}");  // the same person as the stored sign-in
+                                        test::unsigned_jwt(R"({"preferred_username":"mia@fabrikam.example"})") +
+                                        "\"}");  // the same person as the stored sign-in
     const std::string rt = body.substr(body.find("refresh_token=") + 14);
     renewed_with.push_back(rt.substr(0, rt.find('&')));
     if (renewed_with.back() != "RT-CANARY-SEALED")

@@ -7,7 +7,6 @@
 #include "firmware/signin/device_code.hpp"
 #include "firmware/signin/pending_signins.hpp"
 #include "firmware/signin/signin.hpp"
-#include "platform/crypto.hpp"
 #include "tests/support/fakes.hpp"
 
 namespace tracklight::firmware {
@@ -33,13 +32,6 @@ Connection device_code_connection() {
 std::string entra_error(const std::string& error, int code) {
   return R"({"error":")" + error + R"(","error_description":"AADSTS)" + std::to_string(code) +
          R"(: text\r\nTrace ID: 1","error_codes":[)" + std::to_string(code) + "]}";
-}
-
-std::string base64url(const std::string& s) {
-  std::string b = platform::base64_encode(s);
-  for (char& ch : b) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
-  while (!b.empty() && b.back() == '=') b.pop_back();
-  return b;
 }
 
 std::string tokens(const std::string& access, const std::string& refresh, const std::string& id_token = "") {
@@ -111,8 +103,7 @@ TEST_F(DeviceCodeTest, EachPollAnswerIsTold) {
     DevicePoll::State state;
     const char* says;
   };
-  const std::string id_token = base64url(R"({"alg":"RS256"})") + "." +
-                               base64url(R"({"preferred_username":"mia@fabrikam.example","tid":"t"})") + ".sig";
+  const std::string id_token = test::unsigned_jwt(R"({"preferred_username":"mia@fabrikam.example","tid":"t"})");
   const Case cases[] = {
       {entra_error("authorization_pending", 70016), 400, DevicePoll::Pending, ""},
       {entra_error("slow_down", 70016), 400, DevicePoll::SlowDown, ""},
@@ -147,7 +138,7 @@ TEST_F(DeviceCodeTest, EachPollAnswerIsTold) {
 }
 
 TEST(IdTokenAccount, ReadsTheNameAndNothingHostile) {
-  auto jwt = [](const std::string& payload) { return base64url("{}") + "." + base64url(payload) + ".s"; };
+  const auto jwt = test::unsigned_jwt;
   EXPECT_EQ(id_token_account(jwt(R"({"preferred_username":"mia@fabrikam.example"})")), "mia@fabrikam.example");
   EXPECT_EQ(id_token_account(jwt(R"({"preferred_username":7,"email":"e@x.example"})")), "e@x.example");
   EXPECT_EQ(id_token_account(jwt(R"({"name":"Mia\nX-Evil: 1"})")), "");
