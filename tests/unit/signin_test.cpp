@@ -595,6 +595,18 @@ TEST(ManagedIdentity, ArcChallengeIsAnsweredFromItsTokenFolderOnly) {
     EXPECT_FALSE(refused.ok) << bad;
     EXPECT_NE(check(refused, "signin")->message.find("does not name a key file"), std::string::npos) << bad;
   }
+  // A key file with a line break would split the header line it goes into: refused, never sent.
+  realm = "/var/opt/azcmagent/tokens/abc123.key";
+  fs.files[realm] = "k3y\r\nX-Evil: 1";
+  SigninContext broken;
+  broken.fs = &fs;
+  broken.managed_identity = signin.managed_identity;
+  TrackerEnv env3{clock, https, 20000, nullptr, &broken};
+  const size_t asked = https.requests.size();
+  Report refused = run_test(managed(), env3);
+  EXPECT_NE(check(refused, "signin")->message.find("holds control characters"), std::string::npos);
+  for (size_t i = asked; i < https.requests.size(); ++i)
+    EXPECT_EQ(header(https.requests[i].headers, "Authorization"), nullptr) << "the key was sent";
   // A user-assigned identity does not exist on Arc.
   EXPECT_EQ(run_test(managed(kClient), env).status, "invalid");
 }
