@@ -48,6 +48,9 @@ const char* kUsage =
     "  --arc-token-dir DIR  where Azure Arc's key files may be read (default /var/opt/azcmagent/tokens)\n"
     "  --managed-identity-server URL  also send this machine's managed-identity token to this server\n"
     "                       (https://host:port; repeatable); by default only to Azure DevOps Services\n"
+    "  --atlassian-auth-url URL  Atlassian's sign-in service for Jira Cloud OAuth 2.0\n"
+    "                       (default https://auth.atlassian.com; another for Atlassian Government)\n"
+    "  --atlassian-api-url URL   Atlassian's API gateway (default https://api.atlassian.com)\n"
     "  --version            print the version\n"
     "  --help               print this help\n";
 
@@ -68,6 +71,7 @@ struct Args {
   std::vector<std::string> command_args;  // the provisioning commands' own arguments
   std::string arc_token_dir;
   std::vector<std::string> managed_identity_servers;
+  std::string atlassian_auth_url = "https://auth.atlassian.com", atlassian_api_url = "https://api.atlassian.com";
 };
 
 int usage_error(const std::string& why) {
@@ -123,6 +127,11 @@ int parse_args(int argc, char** argv, Args& a) {
       if (!value(v) || !parse_url(v, u).empty() || u.scheme != "https")
         return usage_error("--managed-identity-server needs an https:// URL, e.g. https://tfs.example:443");
       a.managed_identity_servers.push_back(v);
+    } else if (arg == "--atlassian-auth-url" || arg == "--atlassian-api-url") {
+      Url u;
+      if (!value(v) || !parse_url(v, u).empty() || u.scheme != "https" || (!u.path.empty() && u.path != "/"))
+        return usage_error(arg + " needs an https:// URL without a path, e.g. https://auth.atlassian.com");
+      (arg == "--atlassian-auth-url" ? a.atlassian_auth_url : a.atlassian_api_url) = v;
     } else if (arg == "--arc-token-dir") {
       if (!value(a.arc_token_dir) || a.arc_token_dir.empty() || a.arc_token_dir[0] != '/')
         return usage_error("--arc-token-dir needs an absolute directory");
@@ -214,6 +223,8 @@ int run_agent(const Args& a) {
   opts.host_name = platform::host_name();
   Agent agent(opts, p.fs, p.clock, p.entropy, p.log, p.https);
   agent.state().signin.managed_identity = managed_identity_settings(a, p.fs);
+  agent.state().signin.atlassian_auth_url = a.atlassian_auth_url;
+  agent.state().signin.atlassian_api_url = a.atlassian_api_url;
   Status st = agent.start();
   if (!st) {
     p.log.error("agent", "cannot start: " + st.error().message());
@@ -349,6 +360,8 @@ int run_test(const Args& a) {
   SigninContext signin;
   signin.fs = &p.fs;
   signin.managed_identity = managed_identity_settings(a, p.fs);
+  signin.atlassian_auth_url = a.atlassian_auth_url;
+  signin.atlassian_api_url = a.atlassian_api_url;
   // A renewed sign-in's rotated refresh token is saved as the agent saves it, into the file as
   // it is on disk now (a running agent may have saved meanwhile). The state directory is read
   // only until then: its key exists, or there would be no refresh token to renew.

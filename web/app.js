@@ -11,15 +11,18 @@ let editing = null; // the stored connection being edited, or null for a new one
 // lets only this session and dialog use it.
 let dialogNonce = '';
 let signin = null;
+// The address a consent page sent this browser back to (/oauth/callback?code=&state=): handed to
+// the agent once logged in, then taken out of the address bar and history.
+let landed = location.pathname === '/oauth/callback' ? location.href : '';
 
 const AUTH = {
   jira: [['api-key', 'API key (Jira Cloud)'], ['password', 'Password (Server/Data Center)'],
-    ['pat', 'Personal access token (Data Center 8.14+)']],
+    ['pat', 'Personal access token (Data Center 8.14+)'], ['oauth2', 'OAuth 2.0 (Cloud, or Data Center 8.22+)']],
   'azure-devops': [['pat', 'Personal access token'], ['device-code', 'Device code (sign in as yourself)'],
     ['service-principal', 'Service principal (client secret)'], ['managed-identity', 'Managed identity (Azure VM or Arc)']],
 };
 const AUTH_NOTE = {
-  jira: 'OAuth 2.0 and OAuth 1.0a sign-in are not available in this version yet.',
+  jira: 'OAuth 1.0a sign-in is not available in this version yet.',
   'azure-devops': '',
 };
 const SECRETS = ['password', 'api_key', 'token', 'client_secret', 'proxy_password'];
@@ -128,7 +131,18 @@ function button(text, label, fn, cls) {
   return b;
 }
 
+async function finishLanded() {
+  const url = landed;
+  landed = '';
+  history.replaceState(null, '', '/');
+  const r = await api('POST', '/api/v1/signin/' + encodeURIComponent(new URL(url).searchParams.get('state') || '-'), { url });
+  const e = r.json.error || {};
+  banner(r.status !== 200 ? e.message : r.json.state === 'failed' ? e.message + ' ' + e.hint
+    : 'Signed in. Go back to the page with the dialog to Test and Connect; this one can be closed.');
+}
+
 async function refresh() {
+  if (landed) finishLanded();
   const [list, status] = await Promise.all([api('GET', '/api/v1/connections'), api('GET', '/api/v1/status')]);
   if (list.status === 401) return show('login');
   if (list.status !== 200) return banner((list.json.error && list.json.error.message) || 'Cannot load connections.');
@@ -338,8 +352,9 @@ function openDialog(c) {
   editing = c || null;
   dialogNonce = Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('');
   signin = null;
-  $('#si-code').hidden = true;
-  $('#si-who').textContent = c && c.signed_in_as ? 'Signed in as ' + c.signed_in_as : '';
+  $('#si-code').hidden = $('#si-pb').hidden = true;
+  $('#si-who').textContent = c && c.signed_in_as ? 'Signed in as ' + c.signed_in_as
+    : c && c.secrets && c.secrets.refresh_token ? 'Signed in' : '';
   const f = $('#cf');
   f.reset();
   clearErrors();
@@ -348,9 +363,10 @@ function openDialog(c) {
   $('#f-provider').value = v.provider;
   fillAuth(v.provider, v.auth);
   for (const k of ['name', 'id', 'server_url', 'username', 'token_expires', 'collection', 'project', 'tenant_id',
-    'client_id', 'authority_host', 'proxy_url', 'proxy_username', 'ca_cert', 'check_interval_s']) {
+    'client_id', 'authority_host', 'proxy_url', 'proxy_username', 'ca_cert', 'check_interval_s', 'redirect_uri']) {
     if (v[k] !== undefined) $('#f-' + k).value = v[k];
   }
+  if (!v.redirect_uri) $('#f-redirect_uri').value = location.origin + '/oauth/callback';
   $('#f-id').readOnly = !!c;
   $('#f-use_for_tfvc').checked = !!v.use_for_tfvc;
   $('#f-active').checked = v.active !== false;
@@ -384,6 +400,7 @@ function collect() {
     proxy_username: $('#f-proxy_username').value, ca_cert: $('#f-ca_cert').value.trim(),
     check_interval_s: num('#f-check_interval_s'), active: $('#f-active').checked,
     username: '', token_expires: '', collection: '', project: '', tenant_id: '', client_id: '', authority_host: '',
+    redirect_uri: '',
     use_for_tfvc: false,
     headers: [],
     board: { enabled: $('#b-enabled').checked, interval_s: num('#b-interval_s'), max_issues: num('#b-max_issues'),
@@ -394,6 +411,7 @@ function collect() {
     c.username = $('#f-username').value.trim();
     c.token_expires = $('#f-token_expires').value;
     c.board.jql = $('#b-jql').value.trim();
+    if (c.auth === 'oauth2') for (const k of ['client_id', 'redirect_uri']) c[k] = $('#f-' + k).value.trim();
     for (const row of $$('#headers .hrow')) {
       const h = { name: $('.hname', row).value.trim() };
       const val = $('.secret input', row).value;
@@ -478,7 +496,27 @@ function withSignin(c) {
 
 function signinFailed(e) {
   setErr($('#e-refresh_token'), e.message + (e.hint ? ' Fix: ' + e.hint : ''));
-  $('#si-code').hidden = true;
+  $('#si-code').hidden = $('#si-pb').hidden = true;
+}
+
+// Jira OAuth 2.0 without the callback reaching this page: the address the browser landed on.
+async function pasteBack() {
+  const r = await api('POST', '/api/v1/signin/' + signin.id, { url: $('#si-url').value.trim() });
+  if (r.status !== 200) return setErr($('#e-refresh_token'), (r.json.error || {}).message);
+  if (r.json.state === 'failed') signinFailed(r.json.error);
+}
+
+// Jira Cloud: the person may have allowed sites other than Server URL's; one of them is chosen.
+function chooseSite(sites) {
+  if (!sites || sites.some(s => origin(s.url) === origin($('#f-server_url').value.trim()))) return;
+  $('#si-who').textContent = 'Signed in. Choose the site: ';
+  for (const s of sites) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = s.url;
+    b.onclick = () => { $('#f-server_url').value = s.url; b.parentNode.textContent = 'Signed in. Test or Connect to use it.'; };
+    $('#si-who').append(b, ' ');
+  }
 }
 
 // Device code: the agent shows Entra's code and asks Entra at the interval it gave; the page
@@ -490,10 +528,14 @@ async function startSignin() {
   if (r.status !== 200) return handleAnswer(r);
   if (r.json.state === 'failed') return signinFailed(r.json.error);
   mine.id = r.json.id;
+  const consent = r.json.authorize_url;
   $('#si-uc').textContent = r.json.user_code;
-  $('#si-link').href = $('#si-link').textContent = r.json.verification_uri;
+  $('#si-link').href = consent || r.json.verification_uri;
+  $('#si-link').textContent = consent ? 'the consent page' : r.json.verification_uri;
+  $('#si-to').textContent = consent ? ' and allow access' : ' on any device and enter ';
   $('#si-msg').textContent = r.json.message;
   $('#si-code').hidden = false;
+  $('#si-pb').hidden = !consent;
   $('#si-who').textContent = '';
   while (signin === mine && $('#dlg').open) {
     await new Promise(done => setTimeout(done, 2000));
@@ -503,9 +545,9 @@ async function startSignin() {
     if (p.json.state === 'failed') return signinFailed(p.json.error);
     if (p.json.state === 'complete') {
       mine.done = true;
-      $('#si-code').hidden = true;
+      $('#si-code').hidden = $('#si-pb').hidden = true;
       $('#si-who').textContent = 'Signed in' + (p.json.account ? ' as ' + p.json.account : '') + '. Test or Connect to use it.';
-      return;
+      return chooseSite(p.json.sites);
     }
   }
 }
@@ -619,6 +661,7 @@ function init() {
   $('#cancel').addEventListener('click', () => $('#dlg').close());
   $('#test').addEventListener('click', runTest);
   $('#si').addEventListener('click', startSignin);
+  $('#si-go').addEventListener('click', pasteBack);
   $('#cf').addEventListener('submit', connect);
   $('#add-header').addEventListener('click', () => headerRow(null));
   $('#f-provider').addEventListener('change', () => { fillAuth($('#f-provider').value); applyVisibility(); updateCarryNotes(); });

@@ -108,7 +108,7 @@ BoardFetch fetch_once(const Connection& c, TrackerEnv& env, std::string& jira_fl
       return out;
     }
   }
-  TrackerEndpoint ep = tracker_endpoint(c, signin.authorization);
+  TrackerEndpoint ep = tracker_endpoint(c, signin.authorization, signin.api_url);
   ep.target.deadline_ms = deadline;
   ep.target.cancel = env.cancel;
   {

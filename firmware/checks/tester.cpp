@@ -196,7 +196,10 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network, int64_t de
     signin = authorize(c, env, deadline_ms, refused);
     r.checks.push_back(Check{"signin", signin.ok ? "pass" : "fail",
                              signin.ok ? std::string(signin.from_cache ? "Using the token from " : "Got a token from ") +
-                                             (c.auth == "managed-identity" ? "the managed identity" : "Microsoft Entra ID") +
+                                             (c.auth == "managed-identity" ? "the managed identity"
+                                              : c.provider == "azure-devops" ? "Microsoft Entra ID"
+                                              : c.cloud_id.empty()          ? "Jira"
+                                                                            : "Atlassian") +
                                              (c.signed_in_as.empty() ? "" : " for " + c.signed_in_as)
                                        : signin.message,
                              signin.hint, signin.ms, {}});
@@ -205,7 +208,7 @@ Report run_checks(const Connection& c, TrackerEnv& env, bool network, int64_t de
       return finish();
     }
   }
-  TrackerEndpoint ep = tracker_endpoint(c, signin.authorization);
+  TrackerEndpoint ep = tracker_endpoint(c, signin.authorization, signin.api_url);
   HttpsTarget& target = ep.target;
   const std::string& base_path = ep.base_path;
   target.deadline_ms = deadline_ms;

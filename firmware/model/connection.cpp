@@ -20,6 +20,8 @@ const StringField kStringFields[] = {
     {"client_id", &Connection::client_id, 64},
     {"authority_host", &Connection::authority_host, 256},
     {"signed_in_as", &Connection::signed_in_as, 256},
+    {"redirect_uri", &Connection::redirect_uri, 2048},
+    {"cloud_id", &Connection::cloud_id, 64},
 };
 const size_t kStringFieldCount = sizeof kStringFields / sizeof kStringFields[0];
 
@@ -52,6 +54,10 @@ bool valid_connection_id(const std::string& id) {
     if (!alnum && !(i > 0 && c == '-')) return false;
   }
   return true;
+}
+
+bool from_signin(const std::string& name) {
+  return name == "refresh_token" || name == "signed_in_as" || name == "cloud_id";
 }
 
 bool is_secret_field(const std::string& name) {

@@ -42,6 +42,11 @@ struct Connection {
   // The account an interactive sign-in (device code) was completed with, as the identity
   // provider named it; set by the sign-in, never by a request.
   std::string signed_in_as;
+  // Jira OAuth 2.0: the callback URL registered with the app (the device page's /oauth/callback,
+  // or a localhost address for the paste-back path), and, on Jira Cloud, the site the sign-in
+  // reaches through Atlassian's API gateway (set by the sign-in with the refresh token).
+  std::string redirect_uri;
+  std::string cloud_id;
   bool use_for_tfvc = false;
   bool active = true;
   int check_interval_s = 300;
@@ -98,6 +103,9 @@ constexpr size_t kMaxConnections = 32;
 
 bool valid_connection_id(const std::string& id);
 bool is_secret_field(const std::string& name);
+// A field an interactive sign-in sets (the refresh token, the account, the Jira Cloud site):
+// never set by a request or an import, never exported.
+bool from_signin(const std::string& name);
 // "inactive" when switched off, else the status saved with the last Connect.
 std::string effective_status(const Connection& c);
 // A SHA-256 digest of everything the background work depends on, secrets included, to notice a

@@ -21,7 +21,7 @@ const AuthMethod kAuthMethods[] = {
     {"jira", "api-key", "api_key", true, "API key"},
     {"jira", "password", "password", true, "Password"},
     {"jira", "pat", "token", true, "Personal access token"},
-    {"jira", "oauth2", "", false, "OAuth 2.0"},
+    {"jira", "oauth2", "refresh_token", true, "OAuth 2.0"},
     {"jira", "oauth1", "", false, "OAuth 1.0a"},
     {"azure-devops", "pat", "token", true, "Personal access token"},
     {"azure-devops", "service-principal", "client_secret", true, "Service principal"},
@@ -66,6 +66,7 @@ class Checker {
   void proxy();
   void headers();
   void azure_fields();
+  void jira_oauth2_fields();
   void numbers_and_board();
 
   const Connection& c_;
@@ -114,11 +115,11 @@ void Checker::provider_and_auth() {
   }
   const AuthMethod* m = find_auth(c_.provider, c_.auth);
   if (!m) {
-    add("auth", c_.provider == "jira" ? "choose one of api-key, password, pat (oauth2 and oauth1 are not available yet)"
+    add("auth", c_.provider == "jira" ? "choose one of api-key, password, pat, oauth2 (oauth1 is not available yet)"
                                       : "choose pat, service-principal, device-code or managed-identity");
   } else if (!m->available) {
     add("auth", std::string(m->label) + " sign-in is not available in this version yet; use " +
-                    (c_.provider == "jira" ? "an API key (Cloud), a password or a personal access token (Server/Data Center)"
+                    (c_.provider == "jira" ? "an API key (Cloud), OAuth 2.0, a password or a personal access token (Server/Data Center)"
                                            : "a personal access token, a service principal, a device code or a managed identity"));
   }
   bool needs_user = c_.provider == "jira" && (c_.auth == "api-key" || c_.auth == "password");
@@ -160,7 +161,9 @@ void Checker::secrets() {
                   : std::string(need) == "token" ? "enter the personal access token"
                   : std::string(need) == "client_secret"
                       ? "enter the client secret's Value from the app registration > Certificates & secrets"
-                  : std::string(need) == "refresh_token" ? "press Sign in and finish signing in with the code shown"
+                  : std::string(need) == "refresh_token"
+                      ? (c_.provider == "jira" ? "press Sign in and allow access on the page that opens"
+                                               : "press Sign in and finish signing in with the code shown")
                       : "enter the password");
     }
   }
@@ -199,7 +202,7 @@ void Checker::headers() {
 void Checker::azure_fields() {
   if (c_.collection.find_first_of("/?#\\") != std::string::npos)
     add("collection", "is a single name, e.g. DefaultCollection, without slashes");
-  if (!c_.client_id.empty() && !is_guid(c_.client_id))
+  if (c_.provider != "jira" && !c_.client_id.empty() && !is_guid(c_.client_id))
     add("client_id", "must be a GUID like 00000000-0000-0000-0000-000000000000");
   // Entra also takes the tenant's domain name (contoso.onmicrosoft.com).
   // A person's sign-in may also go through "organizations" (any work account's own tenant).
@@ -207,6 +210,7 @@ void Checker::azure_fields() {
   if (!c_.tenant_id.empty() && !is_guid(c_.tenant_id) && !any_org &&
       !(valid_host_name(c_.tenant_id) && c_.tenant_id.find('.') != std::string::npos))
     add("tenant_id", "must be a GUID like 00000000-0000-0000-0000-000000000000 or a domain such as contoso.onmicrosoft.com");
+  if (c_.provider == "jira") return jira_oauth2_fields();
   if (c_.provider != "azure-devops") return;
   if (c_.auth == "service-principal" || c_.auth == "device-code") {
     if (c_.tenant_id.empty()) add("tenant_id", "enter the Directory (tenant) ID from the app registration's Overview page");
@@ -219,6 +223,22 @@ void Checker::azure_fields() {
     else if (u.scheme != "https") add("authority_host", "must use https://, e.g. https://login.microsoftonline.us");
     else if (!u.path.empty() && u.path != "/") add("authority_host", "is the host only, e.g. https://login.microsoftonline.com, without a path");
   }
+}
+
+// Jira OAuth 2.0: the app's credentials (Atlassian's developer console, or the Data Center
+// incoming link) and the callback registered with it.
+void Checker::jira_oauth2_fields() {
+  if (c_.auth != "oauth2") return;
+  if (c_.client_id.empty()) add("client_id", "enter the app's Client ID (developer console > your app > Settings, or the incoming link)");
+  else if (c_.client_id.find_first_of(" \t") != std::string::npos) add("client_id", "is one word, without spaces");
+  if (c_.client_secret.empty()) add("client_secret", "enter the app's Secret (shown with the Client ID)");
+  Url u;
+  const std::string why = c_.redirect_uri.empty() ? "enter the callback URL registered with the app" : parse_url(c_.redirect_uri, u);
+  const bool local = u.host == "localhost" || u.host == "127.0.0.1" || u.host == "::1";
+  if (!why.empty()) add("redirect_uri", why);
+  else if (u.scheme != "https" && !(u.scheme == "http" && local))
+    add("redirect_uri", "must be https://, or http://localhost:PORT/... for pasting the address back");
+  else if (c_.redirect_uri.find('#') != std::string::npos) add("redirect_uri", "must not have a #fragment");
 }
 
 void Checker::numbers_and_board() {
@@ -284,6 +304,10 @@ bool lacks_sign_in_secret(const Connection& c) {
   for (size_t i = 0; !need.empty() && i < kSecretFieldCount; ++i)
     if (need == kSecretFields[i].name) return (c.*kSecretFields[i].member).empty();
   return false;
+}
+
+bool keeps_refresh_token(const Connection& c) {
+  return (c.provider == "azure-devops" && c.auth == "device-code") || (c.provider == "jira" && c.auth == "oauth2");
 }
 
 bool valid_date(const std::string& d) {

@@ -23,6 +23,8 @@ bool auth_available(const std::string& provider, const std::string& auth);
 const char* required_secret(const std::string& provider, const std::string& auth);
 // The sign-in secret its auth method needs is empty (an import could not carry it).
 bool lacks_sign_in_secret(const Connection& c);
+// The method signs in interactively and keeps a refresh token (device code, Jira OAuth 2.0).
+bool keeps_refresh_token(const Connection& c);
 
 // Whether the server's stored secrets (and header values) may go with an edited connection: the
 // same scheme, host and port, the same sign-in service (Entra authority host), and no CA

@@ -1,6 +1,7 @@
 #include "firmware/model/url.hpp"
 #include "firmware/model/text.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "platform/net_address.hpp"
@@ -113,6 +114,48 @@ bool same_origin(const std::string& a, const std::string& b) {
   Url ua, ub;
   if (!parse_url(a, ua).empty() || !parse_url(b, ub).empty()) return false;
   return ua.scheme == ub.scheme && ua.host == ub.host && ua.port == ub.port;
+}
+
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> form_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] != '%') {
+      out += s[i];
+    } else {
+      const int hi = i + 2 < s.size() ? hex_digit(s[i + 1]) : -1, lo = hi < 0 ? -1 : hex_digit(s[i + 2]);
+      if (lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> query_value(const std::string& url, const std::string& name) {
+  const size_t q = url.find('?');
+  if (q == std::string::npos) return std::nullopt;
+  const std::string query = url.substr(q + 1, url.find('#', q) - q - 1);
+  for (size_t at = 0; at <= query.size();) {
+    const size_t end = std::min(query.find('&', at), query.size());
+    const std::string pair = query.substr(at, end - at);
+    const size_t eq = pair.find('=');
+    if (form_decode(pair.substr(0, eq)) == name) return form_decode(eq == std::string::npos ? "" : pair.substr(eq + 1));
+    at = end + 1;
+  }
+  return std::nullopt;
 }
 
 std::string path_segment(const std::string& text) {

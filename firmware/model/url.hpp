@@ -1,6 +1,7 @@
 // URL parsing for the server and proxy fields: scheme, host, port and path only. User info,
 // queries and fragments are refused: credentials belong in their own (sealed) fields.
 #pragma once
+#include <optional>
 #include <string>
 
 namespace tracklight::firmware {
@@ -24,5 +25,8 @@ bool is_ipv4_literal(const std::string& host);
 bool is_ipv6_literal(const std::string& host);   // without brackets or zone
 
 std::string path_segment(const std::string& text);  // percent-encodes one URL path segment
+// The decoded value of `name` in the query of `url` (after '?', before '#'); nullopt when absent
+// or when its percent-encoding is broken.
+std::optional<std::string> query_value(const std::string& url, const std::string& name);
 
 }  // namespace tracklight::firmware

@@ -20,7 +20,6 @@ int64_t clamp(std::optional<int64_t> v, int64_t lo, int64_t hi, int64_t otherwis
   return *v < lo ? lo : *v > hi ? hi : *v;
 }
 
-bool printable(const std::string& s, size_t max) { return !s.empty() && s.size() <= max && !has_control(s); }
 
 }  // namespace
 

@@ -48,14 +48,6 @@ std::string entra_endpoint_base(const Connection& c) {
   return host + "/" + path_segment(c.tenant_id) + "/oauth2/v2.0/";
 }
 
-namespace {
-
-TokenFetch unreachable(const std::string& what, const std::string& detail) {
-  return TokenFetch::failed("interrupted", "Could not reach " + what + ": " + detail,
-                            "Check the network route to it (firewall, proxy setting, DNS); the tracker was not asked. This is retried.");
-}
-
-}  // namespace
 
 TokenFetch entra_failure(const Connection& c, const TokenAnswer& a, int http_status) {
   if (!a.unreadable.empty() || http_status >= 500 || http_status == 429 || a.error == "temporarily_unavailable")
@@ -81,27 +73,7 @@ TokenFetch entra_failure(const Connection& c, const TokenAnswer& a, int http_sta
 
 EntraReply ask_entra(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
                      const std::string& form) {
-  EntraReply r;
-  std::string path;
-  platform::HttpsTarget t = service_target(c, url, &path);
-  t.deadline_ms = deadline_ms;
-  t.cancel = env.cancel;
-  t.max_response_bytes = 64 * 1024;  // a token answer is a few kilobytes
-  const std::string what = "Microsoft Entra ID at " + t.host;
-  auto conn = env.signin_connector().open(t);
-  if (!conn) {
-    r.failure = unreachable(what, conn.error().detail);
-    return r;
-  }
-  auto res = (*conn)->post(path, {{"Accept", "application/json"}}, form, "application/x-www-form-urlencoded");
-  if (!res) {
-    r.failure = unreachable(what, res.error().detail);
-    return r;
-  }
-  r.reached = true;
-  r.response = std::move(*res);
-  r.answer = read_token_answer(r.response);
-  return r;
+  return ask_token_service(c, env, deadline_ms, url, form, "application/x-www-form-urlencoded", "Microsoft Entra ID");
 }
 
 TokenFetch post_form(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,

@@ -21,14 +21,7 @@ std::string entra_endpoint_base(const Connection& c);
 // The client-credentials grant of a service principal (client secret).
 TokenFetch entra_client_credentials(const Connection& c, TrackerEnv& env, int64_t deadline_ms);
 
-// What one POST to an Entra endpoint gave: the answer read as a token answer, or (not
-// reached) why Entra could not be asked.
-struct EntraReply {
-  bool reached = false;
-  TokenFetch failure;  // when not reached: "interrupted", with the host and the fix
-  platform::HttpsResponse response;
-  TokenAnswer answer;
-};
+using EntraReply = TokenReply;
 EntraReply ask_entra(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
                      const std::string& form);
 

@@ -43,17 +43,21 @@ Result<std::string> PendingSignins::add(PendingSignin p, platform::Entropy& entr
 
 PendingSignin* PendingSignins::find(const std::string& id, const std::string& session, const std::string& dialog,
                                     int64_t now_ms) {
+  PendingSignin* p = find_for_session(id, session, now_ms);
+  return p && platform::constant_time_equal(p->dialog, dialog) ? p : nullptr;
+}
+
+PendingSignin* PendingSignins::find_for_session(const std::string& id, const std::string& session, int64_t now_ms) {
   drop_expired(now_ms);
   auto it = entries_.find(id);
   if (it == entries_.end()) return nullptr;
   PendingSignin& p = it->second;
-  const bool mine = platform::constant_time_equal(p.session, session) && platform::constant_time_equal(p.dialog, dialog);
-  return mine && p.expires_ms > now_ms ? &p : nullptr;
+  return platform::constant_time_equal(p.session, session) && p.expires_ms > now_ms ? &p : nullptr;
 }
 
 bool same_signin_settings(const Connection& draft, const Connection& started) {
   for (auto m : {&Connection::provider, &Connection::auth, &Connection::tenant_id, &Connection::client_id,
-                 &Connection::proxy_url, &Connection::proxy_username})
+                 &Connection::proxy_url, &Connection::proxy_username, &Connection::redirect_uri})
     if (draft.*m != started.*m) return false;
   auto authority = [](const Connection& c) { return c.authority_host.empty() ? std::string(kDefaultAuthorityHost) : c.authority_host; };
   return same_origin(authority(draft), authority(started)) && server_secrets_may_follow(draft, started) &&

@@ -8,6 +8,7 @@
 #include <string>
 #include "firmware/model/connection.hpp"
 #include "firmware/signin/access_tokens.hpp"
+#include "firmware/signin/jira_oauth2.hpp"
 #include "platform/entropy.hpp"
 #include "platform/result.hpp"
 
@@ -23,7 +24,12 @@ struct PendingSignin {
   std::string device_code;  // a secret
   std::string user_code, verification_uri, message;
   int64_t interval_ms = 5000, next_poll_ms = 0;
-  bool polling = false;  // a poll is under way (outside the lock)
+  // Jira OAuth 2.0: where the person allows access (the id is its state), the PKCE verifier (a
+  // secret; Data Center), and on Cloud the sites the person allowed.
+  std::string authorize_url, verifier;
+  bool cloud = false;
+  std::vector<AtlassianSite> sites;
+  bool polling = false;  // a poll or code exchange is under way (outside the lock)
   bool claimed = false;  // a Connect is using it: no second one may
   // The outcome: "waiting", "complete" (tokens and account set) or "failed" (outcome says why).
   std::string state = "waiting";
@@ -48,6 +54,9 @@ class PendingSignins {
   PendingSignin* find(const std::string& id, const std::string& session, const std::string& dialog, int64_t now_ms);
   // By id alone, for the one who holds it (a poll, a Connect): nullptr once gone.
   PendingSignin* get(const std::string& id);
+  // The live sign-in `id` of this session, whichever dialog started it: the browser that comes
+  // back from the consent page with the id as `state` knows no dialog.
+  PendingSignin* find_for_session(const std::string& id, const std::string& session, int64_t now_ms);
   void remove(const std::string& id) { entries_.erase(id); }
   size_t size() const { return entries_.size(); }
 

@@ -1,7 +1,9 @@
 #include "firmware/signin/signin.hpp"
 
+#include "firmware/model/connection_rules.hpp"
 #include "firmware/signin/device_code.hpp"
 #include "firmware/signin/entra.hpp"
+#include "firmware/signin/jira_oauth2.hpp"
 #include "firmware/tracker/endpoint.hpp"
 #include "platform/crypto.hpp"
 
@@ -14,9 +16,10 @@ namespace {
 std::string token_key(const Connection& c) {
   std::string k;
   for (const std::string* v : {&c.provider, &c.auth, &c.server_url, &c.tenant_id, &c.client_id, &c.authority_host,
-                               &c.client_secret, &c.ca_cert, &c.proxy_url, &c.proxy_username, &c.proxy_password})
+                               &c.client_secret, &c.ca_cert, &c.proxy_url, &c.proxy_username, &c.proxy_password,
+                               &c.redirect_uri, &c.cloud_id})
     k += std::to_string(v->size()) + ":" + *v;
-  if (c.auth == "device-code") k += c.id + ":" + c.signed_in_as;
+  if (keeps_refresh_token(c)) k += c.id + ":" + c.signed_in_as;
   return platform::sha256(k);
 }
 
@@ -26,11 +29,12 @@ TokenFetch refreshed(const Connection& c, TrackerEnv& env, int64_t deadline_ms, 
   if (used.empty())
     return TokenFetch::failed("not-authorized", "The connection is not signed in", "Press Sign in and complete the sign-in.");
   bool refused = false;
-  TokenFetch f = entra_refresh(c, env, deadline_ms, used, &refused);
+  const auto refresh = c.provider == "jira" ? jira_oauth2_refresh : entra_refresh;
+  TokenFetch f = refresh(c, env, deadline_ms, used, &refused);
   // Renewed by another process meanwhile (`tracklight test`): the stored token may be newer.
   if (refused && env.signin && env.signin->stored_refresh_token) {
     const std::string stored = env.signin->stored_refresh_token(c);
-    if (!stored.empty() && stored != used) f = entra_refresh(c, env, deadline_ms, used = stored);
+    if (!stored.empty() && stored != used) f = refresh(c, env, deadline_ms, used = stored, &refused);
   }
   if (!f.ok || f.refresh_token.empty() || !env.signin || !env.signin->keep_refresh_token) return f;
   const Result<bool> saved = env.signin->keep_refresh_token(c, used, f.refresh_token);
@@ -48,15 +52,15 @@ TokenFetch refreshed(const Connection& c, TrackerEnv& env, int64_t deadline_ms, 
 
 TokenFetch fetch(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& newest) {
   if (c.auth == "managed-identity") return managed_identity_token(c, env, deadline_ms);
-  if (c.auth == "device-code") return refreshed(c, env, deadline_ms, newest);
+  if (keeps_refresh_token(c)) return refreshed(c, env, deadline_ms, newest);
   return entra_client_credentials(c, env, deadline_ms);
 }
 
 }  // namespace
 
 bool needs_signin(const Connection& c) {
-  return c.provider == "azure-devops" &&
-         (c.auth == "service-principal" || c.auth == "managed-identity" || c.auth == "device-code");
+  return keeps_refresh_token(c) ||
+         (c.provider == "azure-devops" && (c.auth == "service-principal" || c.auth == "managed-identity"));
 }
 
 SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& refused) {
@@ -71,6 +75,8 @@ SigninResult authorize(const Connection& c, TrackerEnv& env, int64_t deadline_ms
                                   c.refresh_token);
   result.ok = f.ok;
   if (f.ok) result.authorization = prefix + f.token;
+  if (f.ok && !c.cloud_id.empty() && c.provider == "jira")
+    result.api_url = jira_gateway_url(env.signin, c.cloud_id);
   result.status = f.status;
   result.message = f.message;
   result.hint = f.hint;

@@ -21,6 +21,9 @@ struct SigninContext {
   AccessTokens tokens;
   ManagedIdentitySettings managed_identity;
   platform::Fs* fs = nullptr;  // reads Azure Arc's key file; without it Arc is not offered
+  // Atlassian's two hosts for Jira Cloud OAuth 2.0 (--atlassian-auth-url, --atlassian-api-url).
+  std::string atlassian_auth_url = "https://auth.atlassian.com";
+  std::string atlassian_api_url = "https://api.atlassian.com";
   // Saves a rotated refresh token in the stored connection `c.id`, if that connection still
   // holds `used` (or c.refresh_token): atomically, before the new access token is used. True
   // when saved; false when no stored connection holds this sign-in (not saved yet, signed in
@@ -35,6 +38,7 @@ struct SigninResult {
   bool ok = false;
   std::string authorization;  // the Authorization header value, when ok
   bool from_cache = false;    // a kept token: a 401 from the tracker may mean it was revoked
+  std::string api_url;       // where the tracker's API is reached instead of Server URL ("": there)
   // When not ok: the report status ("not-authorized": the settings must change; "interrupted":
   // the sign-in service could not be reached or failed, retried), the message and the fix.
   // Never a secret.

@@ -5,6 +5,7 @@
 
 #include "firmware/model/text.hpp"
 #include "firmware/model/url.hpp"
+#include "firmware/tracker/endpoint.hpp"
 #include "firmware/tracker/json_read.hpp"
 
 namespace tracklight::firmware {
@@ -83,6 +84,31 @@ TokenAnswer read_token_answer(const platform::HttpsResponse& r) {
   else if (!a.access_token.empty() && !bearer_token(a.access_token)) a.unreadable = "the access token holds characters a token cannot";
   a.error = clip_utf8(a.error, 100);
   return a;
+}
+
+TokenReply ask_token_service(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
+                             const std::string& body, const char* content_type, const std::string& what,
+                             const platform::HeaderList& headers) {
+  TokenReply r;
+  std::string path;
+  platform::HttpsTarget t = service_target(c, url, &path);
+  t.deadline_ms = deadline_ms;
+  t.cancel = env.cancel;
+  t.max_response_bytes = 64 * 1024;  // a token answer is a few kilobytes
+  const std::string where = what + " at " + t.host;
+  platform::HeaderList sent = {{"Accept", "application/json"}};
+  sent.insert(sent.end(), headers.begin(), headers.end());
+  auto conn = env.signin_connector().open(t);
+  auto res = conn ? (*conn)->post(path, sent, body, content_type) : Result<platform::HttpsResponse>(conn.error());
+  if (!res) {
+    r.failure = TokenFetch::failed("interrupted", "Could not reach " + where + ": " + res.error().detail,
+                                   "Check the network route to it (firewall, proxy setting, DNS); the tracker was not asked. This is retried.");
+    return r;
+  }
+  r.reached = true;
+  r.response = std::move(*res);
+  r.answer = read_token_answer(r.response);
+  return r;
 }
 
 std::string form_body(std::initializer_list<std::pair<const char*, std::string>> fields) {

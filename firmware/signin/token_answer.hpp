@@ -5,9 +5,13 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include "firmware/model/connection.hpp"
+#include "firmware/signin/access_tokens.hpp"
 #include "platform/https_client.hpp"
 
 namespace tracklight::firmware {
+
+struct TrackerEnv;
 
 struct TokenAnswer {
   std::string access_token, refresh_token;
@@ -21,6 +25,20 @@ struct TokenAnswer {
 };
 
 TokenAnswer read_token_answer(const platform::HttpsResponse& r);
+
+// What one POST to a token endpoint gave: the answer read as a token answer, or (not reached)
+// why the service could not be asked.
+struct TokenReply {
+  bool reached = false;
+  TokenFetch failure;  // when not reached: "interrupted", with the host and the fix
+  platform::HttpsResponse response;
+  TokenAnswer answer;
+};
+// POSTs `body` to `url`, a sign-in service of `c` named `what` in messages ("Microsoft Entra ID"),
+// through the connection's proxy and CA, with `headers` besides Accept.
+TokenReply ask_token_service(const Connection& c, TrackerEnv& env, int64_t deadline_ms, const std::string& url,
+                             const std::string& body, const char* content_type, const std::string& what,
+                             const platform::HeaderList& headers = {});
 
 // application/x-www-form-urlencoded from name/value pairs.
 std::string form_body(std::initializer_list<std::pair<const char*, std::string>> fields);

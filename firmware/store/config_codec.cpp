@@ -290,7 +290,7 @@ bool Decoder::connection_setting(Connection& c, const std::string& key, const st
   }
   if (key.rfind("board.", 0) == 0) return board_setting(c, key.substr(6), value);
   if (!once(key)) return false;
-  if (transfer_ && (key == "refresh_token" || key == "signed_in_as"))
+  if (transfer_ && from_signin(key))
     return fail("[connection " + c.id + "] " + key + " is not imported: a sign-in belongs to the device it was made on (sign in on "
                 "this device); remove the line");
   for (size_t i = 0; i < kStringFieldCount; ++i) {
@@ -444,7 +444,7 @@ bool Encoder::connection(const Connection& c) {
   out_ += "\n[connection " + c.id + "]\n";
   // A person's sign-in stays on this device: each device signs in for itself (and a rotating
   // refresh token copied to many devices would be spent by the first of them).
-  const auto here_only = [&](const char* name) { return transfer_ && (std::string(name) == "refresh_token" || std::string(name) == "signed_in_as"); };
+  const auto here_only = [&](const char* name) { return transfer_ && from_signin(name); };
   for (size_t i = 0; i < kStringFieldCount; ++i)
     if (!(c.*kStringFields[i].member).empty() && !here_only(kStringFields[i].name)) put(kStringFields[i].name, c.*kStringFields[i].member);
   for (size_t i = 0; i < kBoolFieldCount; ++i) put(kBoolFields[i].name, c.*kBoolFields[i].member ? "true" : "false");

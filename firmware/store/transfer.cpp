@@ -25,12 +25,12 @@ void merge_secrets(Connection& c, const std::set<std::string>& given, const Conn
     if (given.count(f.name) || !stored || (stored->*f.member).empty()) continue;
     const bool proxy = f.member == &Connection::proxy_password;
     if (proxy && c.proxy_url.empty()) continue;  // no proxy any more: its password goes
-    if (f.member == &Connection::refresh_token && c.auth != "device-code") continue;  // another method now
+    if (f.member == &Connection::refresh_token && !keeps_refresh_token(c)) continue;  // another method now
     if (proxy ? proxy_same : server_same) c.*f.member = stored->*f.member;
     else enter.push_back({f.name, true});
   }
   // This device's own sign-in stays, with the account it was made with.
-  if (!c.refresh_token.empty() && stored) c.signed_in_as = stored->signed_in_as;
+  if (!c.refresh_token.empty() && stored) c.signed_in_as = stored->signed_in_as, c.cloud_id = stored->cloud_id;
   for (auto it = c.headers.begin(); it != c.headers.end();) {
     if (given.count("header/" + lower(it->name))) {
       ++it;

@@ -38,12 +38,13 @@ platform::HttpsTarget service_target(const Connection& c, const std::string& url
   return t;
 }
 
-TrackerEndpoint tracker_endpoint(const Connection& c, const std::string& authorization) {
+TrackerEndpoint tracker_endpoint(const Connection& c, const std::string& authorization, const std::string& api_url) {
   TrackerEndpoint e;
-  e.target = service_target(c, c.server_url, &e.base_path);
+  e.target = service_target(c, api_url.empty() ? c.server_url : api_url, &e.base_path);
   e.headers = {{"Authorization", authorization.empty() ? auth_header(c) : authorization}, {"Accept", "application/json"}};
   if (c.provider == "azure-devops") e.headers.emplace_back("X-TFS-FedAuthRedirect", "Suppress");
-  for (const auto& h : c.headers) e.headers.emplace_back(h.name, h.value);
+  if (api_url.empty())
+    for (const auto& h : c.headers) e.headers.emplace_back(h.name, h.value);
   return e;
 }
 

@@ -37,7 +37,9 @@ struct TrackerEndpoint {
 };
 // `authorization`: the header value a sign-in produced (firmware/signin/signin.hpp); empty for
 // the methods whose credentials are the settings themselves (API key, password, PAT).
-TrackerEndpoint tracker_endpoint(const Connection& c, const std::string& authorization = "");
+// `api_url`: where the sign-in says the API is (Jira Cloud OAuth 2.0: Atlassian's gateway, which
+// gets no custom header: those are secrets of the server).
+TrackerEndpoint tracker_endpoint(const Connection& c, const std::string& authorization = "", const std::string& api_url = "");
 // Where `url` (a sign-in service of `c`, e.g. its Entra authority) is reached: with the
 // connection's proxy and CA certificate, like the tracker itself. `url` must parse.
 platform::HttpsTarget service_target(const Connection& c, const std::string& url, std::string* path = nullptr);

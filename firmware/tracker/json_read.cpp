@@ -90,6 +90,11 @@ JsonNode JsonDoc::root() const {
   return JsonNode(&value_, this, "", false).as_object();
 }
 
+JsonNode JsonDoc::root_array() const {
+  if (!parsed()) return JsonNode();
+  return JsonNode(&value_, this, "", false).as_array();
+}
+
 void JsonDoc::mismatch(const JsonNode& at, const char* have, const char* want) const {
   ++count_;
   if (errors_.size() >= kKeptErrors) return;

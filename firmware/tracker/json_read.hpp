@@ -82,6 +82,7 @@ class JsonDoc {
   bool parsed() const { return !value_.is_discarded(); }  // the text was JSON (of any type)
   bool is_object() const { return value_.is_object(); }
   JsonNode root() const;
+  JsonNode root_array() const;  // for the answers that are a list (Atlassian's accessible-resources)
 
   // Type mismatches seen so far: "field x is a string, expected an object" (the document
   // itself: "the answer is an array, expected an object").

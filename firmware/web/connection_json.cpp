@@ -79,7 +79,7 @@ JsonFieldError decode_field(const std::string& key, const json& v, ConnectionInp
     return {};
   }
   // What a sign-in gave: read-only. "" signs the connection out.
-  if (key == "signed_in_as") return {};
+  if (key == "signed_in_as" || key == "cloud_id") return {};
   if (key == "refresh_token" && !(v.is_string() && v.get<std::string>().empty()))
     return {key, "comes from signing in (the Sign in button), not from a request; send \"\" to sign out"};
   for (size_t i = 0; i < kStringFieldCount; ++i) {
@@ -171,7 +171,7 @@ std::vector<std::string> secrets_not_carried(const ConnectionInput& in, const Co
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const auto& f = kSecretFields[i];
     const bool moved = f.member == &Connection::proxy_password ? proxy_moved : server_moved;
-    if (f.member == &Connection::refresh_token && in.conn.auth != "device-code") continue;  // dropped, not carried
+    if (f.member == &Connection::refresh_token && !keeps_refresh_token(in.conn)) continue;  // dropped, not carried
     if (moved && !in.secrets_given.count(f.name) && !(stored->*f.member).empty()) names.push_back(f.name);
   }
   for (size_t i = 0; i < in.conn.headers.size() && server_moved; ++i) {
@@ -187,8 +187,8 @@ JsonFieldError merge_stored_secrets(ConnectionInput& in, const Connection* store
     if (!in.secrets_given.count(f.name) && stored) in.conn.*f.member = stored->*f.member;
   }
   // The account goes with the refresh token it was signed in with, and both with their method.
-  if (!in.secrets_given.count("refresh_token") && stored) in.conn.signed_in_as = stored->signed_in_as;
-  if (in.conn.auth != "device-code") in.conn.refresh_token.clear(), in.conn.signed_in_as.clear();
+  if (!in.secrets_given.count("refresh_token") && stored) in.conn.signed_in_as = stored->signed_in_as, in.conn.cloud_id = stored->cloud_id;
+  if (!keeps_refresh_token(in.conn)) in.conn.refresh_token.clear(), in.conn.signed_in_as.clear(), in.conn.cloud_id.clear();
   if (!in.secrets_given.count("proxy_password") && in.conn.proxy_url.empty()) in.conn.proxy_password.clear();
   for (size_t i = 0; i < in.conn.headers.size(); ++i) {
     if (in.header_value_given[i]) continue;

@@ -23,6 +23,7 @@ const Route kRoutes[] = {
     {"GET", "/api/v1/status", Access::Admin, handle_status},
     {"POST", "/api/v1/signin", Access::Admin, handle_start_signin},
     {"GET", "/api/v1/signin/{id}", Access::Admin, handle_poll_signin},
+    {"POST", "/api/v1/signin/{id}", Access::Admin, handle_signin_code},
     {"GET", "/board", Access::Board, handle_board_page},
     {"GET", "/api/v1/board", Access::Board, handle_board},
     {"GET", "/cc.xml", Access::Board, handle_cctray},

@@ -36,6 +36,7 @@ HttpResponse handle_export(AgentState& s, const HttpRequest& req, const std::str
 HttpResponse handle_import(AgentState& s, const HttpRequest& req, const std::string& id);
 HttpResponse handle_start_signin(AgentState& s, const HttpRequest& req, const std::string& id);
 HttpResponse handle_poll_signin(AgentState& s, const HttpRequest& req, const std::string& id);
+HttpResponse handle_signin_code(AgentState& s, const HttpRequest& req, const std::string& id);
 // A Test or Connect that names a completed sign-in of this session and dialog takes its refresh
 // token and account into `in` (status 0), or is refused (409, naming refresh_token). A Connect
 // `claim`s it: no other Connect may use it until released (PendingSignins). Caller holds s.mu.

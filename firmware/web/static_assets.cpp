@@ -51,7 +51,7 @@ const Asset* find_asset(std::string_view path) {
 }
 
 HttpResponse serve_asset(const HttpRequest& req) {
-  const Asset* a = find_asset(req.path == "/" ? "/index.html" : req.path);
+  const Asset* a = find_asset(req.path == "/" || req.path == "/oauth/callback" ? "/index.html" : req.path);
   if (!a) return error_response(404, "not_found", "no such page: " + req.path);
   HttpResponse r;
   r.headers.emplace_back("ETag", std::string(a->etag));

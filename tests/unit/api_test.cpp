@@ -204,7 +204,7 @@ TEST_F(ApiTest, BadRequestsNameTheField) {
 TEST_F(ApiTest, UnavailableAuthMethodsAreRefusedClearly) {
   set_up_admin();
   json j = jira_body();
-  j["auth"] = "oauth2";
+  j["auth"] = "oauth1";
   auto r = call("PUT", "/api/v1/connections/jira", j.dump());
   EXPECT_EQ(r.status, 422);
   EXPECT_NE(r.body.find("not available in this version"), std::string::npos);
