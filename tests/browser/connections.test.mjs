@@ -452,7 +452,7 @@ test('axe-core: the list, the login and the dialog for each provider and auth me
   if (await visible('#dlg')) await page.click('#cancel');
   await page.locator('#list tbody tr').first().waitFor();
   await assertAccessible(page, 'connection list');
-  const methods = { jira: ['api-key', 'password', 'pat'], 'azure-devops': ['pat', 'device-code', 'service-principal', 'managed-identity'] };
+  const methods = { jira: ['api-key', 'password', 'pat', 'oauth2'], 'azure-devops': ['pat', 'device-code', 'service-principal', 'managed-identity'] };
   for (const [provider, auths] of Object.entries(methods)) {
     for (const auth of auths) {
       await page.click('#add');
