@@ -113,6 +113,18 @@ TRACKER_SEEDS = {
                         "message": "To sign in, open https://microsoft.com/devicelogin and enter GQ7HR2KXP."}),
         tracker_answer(dict(ENTRA_TOKEN, refresh_token="0.AX0A", id_token="e30.eyJwcmVmZXJyZWRfdXNlcm5hbWUiOiJtaWEifQ.s")),
         body_bytes(b"e30.eyJwcmVmZXJyZWRfdXNlcm5hbWUiOiJtaWFAZmFicmlrYW0uZXhhbXBsZSJ9.sig")]),
+    # Jira OAuth 2.0 (8; 16: Cloud through the gateway): the refresh grant's answer first; with
+    # 128, serverInfo, the code exchange, Atlassian's site list and a landing address come first.
+    "jira-cloud-oauth2": (1 + 8 + 16, [tracker_answer({"access_token": "eyJraWQiOiJhIn0", "expires_in": 3600,
+                                                       "token_type": "Bearer", "refresh_token": "eyJyb3RhdGVkIn0"}),
+                                       tracker_answer(CLOUD_INFO), tracker_answer(CLOUD_ME), tracker_answer(PERMISSIONS)]),
+    "jira-oauth2-signin": (128 + 1 + 8 + 16, [
+        tracker_answer(CLOUD_INFO),
+        tracker_answer({"access_token": "eyJraWQiOiJhIn0", "expires_in": 3600, "token_type": "Bearer",
+                        "refresh_token": "eyJmaXJzdCJ9", "scope": "read:jira-work offline_access"}),
+        tracker_answer([{"id": "1324a887-45db-1bf4-1e99-ef0ff456d421", "name": "fabrikam",
+                         "url": "https://fabrikam.atlassian.net", "scopes": ["read:jira-work"], "avatarUrl": "x"}]),
+        body_bytes(b"https://kiosk.local/oauth/callback?code=abc&state=0123456789abcdef")]),
     "ado-arc": (64 + 32 + 14, [tracker_answer({}, 401, headers=[("WWW-Authenticate", "Basic realm=/var/opt/azcmagent/tokens/a.key")]),
                                tracker_answer(IMDS_TOKEN), tracker_answer(ADO_ME), tracker_answer(PROJECT),
                                tracker_answer(BUILDS), tracker_answer(TFVC)]),

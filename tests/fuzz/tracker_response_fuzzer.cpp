@@ -4,7 +4,9 @@
 // With an Entra sign-in (service principal, managed identity with Azure Arc's challenge) the
 // token endpoint's answers come from the input too, so the token decoder and the challenge rules
 // see them; with a device code sign-in, the refresh grant's answers, and (kind bit 128) the
-// device code offer and a poll are decoded directly too. A report must always come back (no exception escapes), with a known status, and carry a secret
+// device code offer and a poll are decoded directly too. Jira OAuth 2.0 (Cloud through the API
+// gateway, or Data Center) renews through the refresh grant, and with kind bit 128 its server
+// kind, code exchange, Atlassian's site list and a landing address are decoded directly. A report must always come back (no exception escapes), with a known status, and carry a secret
 // only when the server itself sent it (the report quotes names the server gives, like "Signed in
 // as ..."). The seeds in corpus/tracker_response (tests/fuzz/make_seeds.py) are whole Tests of
 // valid 200 answers, so mutations start inside the decoders rather than at the status rules.
@@ -16,6 +18,7 @@
 
 #include "firmware/checks/tester.hpp"
 #include "firmware/signin/device_code.hpp"
+#include "firmware/signin/jira_oauth2.hpp"
 #include "firmware/signin/signin.hpp"
 #include "tests/fuzz/fuzz_reader.hpp"
 #include "tests/support/fakes.hpp"
@@ -61,9 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (kind % 2) {
     c.provider = "jira";
     c.server_url = "https://jira.example/jira";
-    c.auth = kind & 2 ? "pat" : "api-key";
+    c.auth = kind & 8 ? "oauth2" : kind & 2 ? "pat" : "api-key";
     c.username = "mia@example.com";
     c.api_key = c.token = "CANARY-SECRET";
+    if (kind & 8) {
+      c.client_id = "atl-client";
+      c.client_secret = c.refresh_token = "CANARY-SECRET";
+      c.redirect_uri = "https://kiosk.local/oauth/callback";
+      c.cloud_id = kind & 16 ? "1324a887-45db-1bf4-1e99-ef0ff456d421" : "";
+    }
     c.token_expires = kind & 4 ? "2026-12-01" : "";
   } else {
     c.provider = "azure-devops";
@@ -93,6 +102,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const firmware::DevicePoll p = firmware::entra_device_poll(c, env, 20000, "CANARY-SECRET");
       said += p.account + p.outcome.message + p.outcome.hint;
       said += firmware::id_token_account(in.take(in.length()));
+    }
+    if (kind & 128 && c.auth == "oauth2") {
+      const firmware::JiraKind k = firmware::jira_kind(c, env, 20000);
+      said = k.failure.message + k.failure.hint;
+      const firmware::CodeGrant g = firmware::jira_exchange_code(c, env, 20000, kind & 16, "CANARY-SECRET", "CANARY-SECRET");
+      said += g.outcome.message + g.outcome.hint;
+      for (const auto& s : g.sites) {
+        if (s.id.empty() || s.url.compare(0, 8, "https://") != 0) __builtin_trap();
+        said += s.name + s.url + s.id;
+      }
+      if (g.outcome.ok && g.outcome.refresh_token.empty()) __builtin_trap();  // refused without one
+      firmware::TokenFetch why;
+      const std::string landed = in.take(in.length());
+      const std::string code = firmware::landed_code(landed, c.redirect_uri, "0123456789abcdef", why);
+      if (!code.empty() && landed.find("state=0123456789abcdef") == std::string::npos) __builtin_trap();
+      said += why.message + why.hint;
     }
     r = firmware::run_test(c, env);
   } catch (const std::exception& e) {

@@ -14,6 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (u.scheme != "https" && u.scheme != "http") __builtin_trap();
     if (!u.path.empty() && u.path[0] != '/') __builtin_trap();
   }
+  // A landing address's query: decoded or refused, never read past its end.
+  if (const auto v = query_value(text, "code"))
+    if (v->size() > text.size()) __builtin_trap();
   (void)valid_host_name(text);
   (void)is_ipv6_literal(text);
   return 0;
