@@ -17,7 +17,7 @@ extern "C" {
 #include <cerrno>
 #include <cstring>
 
-#include "platform/internal/bounded_get.hpp"
+#include "platform/internal/http_exchange.hpp"
 #include "platform/crypto.hpp"
 #include "platform/internal/deadline_socket.hpp"
 #include "platform/https_client.hpp"
@@ -348,20 +348,13 @@ class TlsStream : public httplib::Stream {
   TlsSession& s_;
 };
 
-// cpp-httplib's client over our connection: it builds the requests and parses the responses.
-class MbedClient : public httplib::ClientImpl {
+// One connection to the target (through the proxy's tunnel when there is one), verified, and
+// the HTTP exchanges on it (platform/internal/http_exchange.hpp). When the server ends a kept
+// connection, the next request opens and verifies a new one the same way.
+class MbedClient {
  public:
-  MbedClient(const HttpsTarget& t, Clock& clock, std::string bundle)
-      : ClientImpl(t.host, t.port), target_(t), clock_(clock), bundle_(std::move(bundle)) {
-    set_keep_alive(true);
-    set_follow_location(false);  // a redirect is reported, never followed with our credentials
-  }
-  ~MbedClient() override {
-    std::lock_guard<std::mutex> lock(socket_mutex_);
-    shutdown_ssl(socket_, true);
-    shutdown_socket(socket_);
-    close_socket(socket_);
-  }
+  MbedClient(const HttpsTarget& t, Clock& clock, std::string bundle) : target_(t), clock_(clock), bundle_(std::move(bundle)) {}
+  ~MbedClient() { disconnect(true); }
 
   Status connect() {
     const bool via_proxy = !target_.proxy_host.empty();
@@ -372,7 +365,7 @@ class MbedClient : public httplib::ClientImpl {
       if (via_proxy) e.detail = "proxy " + target_.proxy_host + ": " + e.detail;
       return e;
     }
-    socket_.sock = *fd;
+    fd_ = *fd;
     if (target_.plain_http) {
       plain_ = std::make_unique<DeadlineSocket>(*fd, clock_, target_.deadline_ms, target_.cancel, "request",
                                                 "waiting for " + target_.host);
@@ -387,138 +380,125 @@ class MbedClient : public httplib::ClientImpl {
   }
 
   TlsSession* session() { return session_.get(); }
-  // Why the last read or write failed when it was ours (the deadline), TLS or plain.
-  const Error* io_failure() const {
-    if (session_) return session_->failure();
-    return plain_ ? plain_->failure() : nullptr;
-  }
-  // Every answer from here on is read through a fresh guard for `request` ("GET /x").
-  void begin(const std::string& request) {
-    guard_ = ResponseGuard(request, target_.host, limits_for_body(target_.max_response_bytes));
-  }
-  const ResponseGuard& guard() const { return guard_; }
 
- protected:
-  bool create_and_connect_socket(Socket& socket, httplib::Error& error) override {
-    // The first connection is made by connect(); this runs only when the server closed a
-    // kept-alive one, and verifies the new one just the same.
-    if (socket.is_open()) return true;
-    Status st = connect();
-    if (!st) {
-      reconnect_error_ = st.error();
-      reconnect_failed_ = true;
-      error = httplib::Error::Connection;
-      return false;
+  // One request and its answer, on the kept connection while the server keeps it. When the
+  // server closed it while idle (its keep-alive timeout), the request goes again on a new one.
+  Result<HttpsResponse> request(OutgoingRequest req) {
+    req.host_header = host_header();
+    const bool kept = answered_ > 0;
+    bool unanswered = false;
+    Result<HttpsResponse> res = exchange(req, unanswered);
+    if (!res && unanswered && kept) {
+      disconnect(false);
+      res = exchange(req, unanswered);
     }
-    return true;
+    if (res) ++answered_;
+    return res;
   }
-  void shutdown_ssl(Socket&, bool graceful) override {
-    // cpp-httplib drops a failed connection before returning; keep why it failed.
-    if (session_ && session_->failure()) {
-      last_failure_ = *session_->failure();
-      has_failure_ = true;
-    }
-    if (session_ && graceful) session_->close_notify();
-    session_.reset();
-  }
-  bool process_socket(const Socket&, std::chrono::time_point<std::chrono::steady_clock>,
-                      std::function<bool(httplib::Stream&)> callback) override {
-    if (plain_) {
-      PlainStream plain(*plain_);
-      GuardedStream strm(plain, guard_, plain_.get());
-      return callback(strm);
-    }
-    if (!session_) return false;
-    TlsStream tls(*session_);
-    GuardedStream strm(tls, guard_, &session_->io());
-    return callback(strm);
-  }
-  bool is_ssl() const override { return !target_.plain_http; }
 
  private:
+  Result<HttpsResponse> exchange(const OutgoingRequest& req, bool& unanswered) {
+    if (fd_ >= 0 && !reusable_) disconnect(false);
+    if (fd_ < 0) {
+      Status st = connect();
+      if (!st) return st.error();
+      answered_ = 0;
+    }
+    ResponseGuard guard(req.method + " " + req.target.substr(0, req.target.find('?')), target_.host,
+                        limits_for_body(target_.max_response_bytes));
+    Result<HttpsResponse> res = Error{ErrorCode::BadResponse, "", 0, ""};
+    DeadlineSocket* sock = plain_ ? plain_.get() : &session_->io();
+    if (plain_) {
+      PlainStream plain(*plain_);
+      GuardedStream strm(plain, guard, sock);
+      res = http_exchange(strm, req, target_.max_response_bytes, target_.host, reusable_, &unanswered);
+    } else {
+      TlsStream tls(*session_);
+      GuardedStream strm(tls, guard, sock);
+      res = http_exchange(strm, req, target_.max_response_bytes, target_.host, reusable_, &unanswered);
+    }
+    if (!res && res.error().code == ErrorCode::BadResponse) {
+      // A transport failure: say what really happened (a cap, the deadline).
+      if (guard.failed()) res = guard.error();
+      else if (const Error* e = sock->failure()) res = *e;
+    }
+    if (!res) reusable_ = false;
+    return res;
+  }
+
   Status tunnel();
+  std::string host_header() const {
+    const std::string h = target_.host.find(':') != std::string::npos ? "[" + target_.host + "]" : target_.host;
+    return target_.port == (target_.plain_http ? 80 : 443) ? h : h + ":" + std::to_string(target_.port);
+  }
+  void disconnect(bool graceful) {
+    if (session_ && graceful && reusable_) session_->close_notify();
+    session_.reset();
+    plain_.reset();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    reusable_ = true;
+  }
 
   HttpsTarget target_;
   Clock& clock_;
   std::string bundle_;
+  int fd_ = -1;
+  bool reusable_ = true;
+  int answered_ = 0;  // answers on this connection so far
   std::unique_ptr<TlsSession> session_;
   std::unique_ptr<DeadlineSocket> plain_;  // target_.plain_http: the socket without TLS
-  ResponseGuard guard_;
-
- public:
-  bool reconnect_failed_ = false;
-  Error reconnect_error_;
-  bool has_failure_ = false;
-  Error last_failure_;
 };
 
 Status MbedClient::tunnel() {
   const std::string where = (target_.host.find(':') != std::string::npos ? "[" + target_.host + "]" : target_.host) +
                             ":" + std::to_string(target_.port);
-  DeadlineSocket sock(socket_.sock, clock_, target_.deadline_ms, target_.cancel, "proxy", "");
+  DeadlineSocket sock(fd_, clock_, target_.deadline_ms, target_.cancel, "proxy", "");
   PlainStream plain(sock);
   ResponseGuard guard("CONNECT " + where, "the proxy " + target_.proxy_host, ResponseLimits{});
   GuardedStream strm(plain, guard, &sock);
-  httplib::Request req;
+  OutgoingRequest req;
   req.method = "CONNECT";
-  req.path = where;
-  req.set_header("Host", where);
+  req.target = req.host_header = where;
   if (!target_.proxy_username.empty())
-    req.set_header("Proxy-Authorization", basic_auth_value(target_.proxy_username, target_.proxy_password));
-  httplib::Response res;
-  httplib::Error err = httplib::Error::Success;
-  if (!process_request(strm, req, res, false, err)) {
+    req.headers.emplace_back("Proxy-Authorization", basic_auth_value(target_.proxy_username, target_.proxy_password));
+  bool reusable = false;
+  auto res = http_exchange(strm, req, 64 * 1024, "the proxy " + target_.proxy_host, reusable);
+  if (!res) {
     if (guard.failed()) return Error{ErrorCode::ProxyFailed, "proxy", 0, guard.error().detail};
     if (sock.failure()) return *sock.failure();
-    return Error{ErrorCode::ProxyFailed, "proxy", static_cast<long>(err),
-                 "the proxy " + target_.proxy_host + " did not answer the CONNECT request (" + httplib::to_string(err) + ")"};
+    return Error{ErrorCode::ProxyFailed, "proxy", 0,
+                 "the proxy " + target_.proxy_host + " did not answer the CONNECT request (" + res.error().detail + ")"};
   }
   // 407 is the standard answer; tinyproxy answers wrong credentials with 401.
-  if (res.status == 407 || res.status == 401)
-    return Error{ErrorCode::ProxyAuthRequired, "proxy", res.status,
+  if (res->status == 407 || res->status == 401)
+    return Error{ErrorCode::ProxyAuthRequired, "proxy", res->status,
                  target_.proxy_username.empty() ? "the proxy requires a user name and password"
                                                 : "the proxy refused the proxy user name or password"};
-  if (res.status != 200)
-    return Error{ErrorCode::ProxyFailed, "proxy", res.status,
-                 "the proxy answered " + std::to_string(res.status) + " to CONNECT " + where};
+  if (res->status != 200)
+    return Error{ErrorCode::ProxyFailed, "proxy", res->status,
+                 "the proxy answered " + std::to_string(res->status) + " to CONNECT " + where};
   return ok_status();
 }
 
 class MbedConnection : public HttpsConnection {
  public:
-  MbedConnection(std::unique_ptr<MbedClient> client, const HttpsTarget& t) : client_(std::move(client)), target_(t) {
+  MbedConnection(std::unique_ptr<MbedClient> client) : client_(std::move(client)) {
     if (client_->session()) peer_ = client_->session()->peer();
     else peer_.version = "plain HTTP";
   }
 
   Result<HttpsResponse> get(const std::string& path, const HeaderList& headers) override {
-    return request(path, headers, "", "");
+    return client_->request({"GET", path, "", headers, "", ""});
   }
   Result<HttpsResponse> post(const std::string& path, const HeaderList& headers, const std::string& body,
                              const std::string& content_type) override {
-    return request(path, headers, body, content_type);
+    return client_->request({"POST", path, "", headers, body, content_type});
   }
   const TlsPeer& peer() const override { return peer_; }
 
  private:
-  Result<HttpsResponse> request(const std::string& path, const HeaderList& headers, const std::string& body,
-                                const std::string& content_type) {
-    // The query would drown the message.
-    client_->begin((content_type.empty() ? "GET " : "POST ") + path.substr(0, path.find('?')));
-    client_->has_failure_ = false;
-    auto res = bounded_get(*client_, path, headers, target_.max_response_bytes, target_.host, body, content_type);
-    if (!res && res.error().code == ErrorCode::BadResponse) {
-      // A transport failure: say what really happened (a cap, the deadline, a reconnect).
-      if (client_->guard().failed()) return client_->guard().error();
-      if (const Error* e = client_->io_failure()) return *e;
-      if (client_->has_failure_) return client_->last_failure_;
-      if (client_->reconnect_failed_) return client_->reconnect_error_;
-    }
-    return res;
-  }
-
   std::unique_ptr<MbedClient> client_;
-  HttpsTarget target_;
   TlsPeer peer_;
 };
 
@@ -531,7 +511,7 @@ Result<std::unique_ptr<HttpsConnection>> MbedtlsConnector::open(const HttpsTarge
   auto client = std::make_unique<MbedClient>(target, clock_, ca_bundle_path_);
   Status st = client->connect();
   if (!st) return st.error();
-  return std::unique_ptr<HttpsConnection>(std::make_unique<MbedConnection>(std::move(client), target));
+  return std::unique_ptr<HttpsConnection>(std::make_unique<MbedConnection>(std::move(client)));
 }
 
 }  // namespace tracklight::platform

@@ -238,7 +238,6 @@ void Checker::jira_oauth2_fields() {
   if (!why.empty()) add("redirect_uri", why);
   else if (u.scheme != "https" && !(u.scheme == "http" && local))
     add("redirect_uri", "must be https://, or http://localhost:PORT/... for pasting the address back");
-  else if (c_.redirect_uri.find('#') != std::string::npos) add("redirect_uri", "must not have a #fragment");
 }
 
 void Checker::numbers_and_board() {

@@ -34,8 +34,9 @@ std::string base64url(const std::string& bytes) {
   return s;
 }
 
-platform::HeaderList custom_headers(const Connection& c) {
+platform::HeaderList custom_headers(const Connection& c, const std::string& authorization = "") {
   platform::HeaderList h;
+  if (!authorization.empty()) h.emplace_back("Authorization", authorization);
   for (const auto& e : c.headers) h.emplace_back(e.name, e.value);
   return h;
 }
@@ -54,6 +55,18 @@ Result<platform::HttpsResponse> get(const Connection& c, platform::HttpsConnecto
   platform::HeaderList sent = {{"Accept", "application/json"}};
   sent.insert(sent.end(), headers.begin(), headers.end());
   return (*conn)->get(path.empty() ? "/" : path, sent);
+}
+
+// Who Jira's myself says signed in: the email address on Cloud (when shown), else the name.
+std::string account(const Result<platform::HttpsResponse>& r) {
+  if (!r || r->status != 200) return "";
+  JsonDoc doc(*r);
+  const JsonNode me = doc.root();
+  for (const char* key : {"emailAddress", "name", "displayName"}) {
+    const std::string v = me.string(key);
+    if (printable(v, 256)) return v;
+  }
+  return "";
 }
 
 // What a refusal from the token endpoint means to the person: Atlassian's (Cloud) or Jira's own.
@@ -164,16 +177,22 @@ std::string jira_authorize_url(const Connection& c, const SigninContext& ctx, bo
          "&code_challenge=" + base64url(platform::sha256(verifier)) + "&code_challenge_method=S256";
 }
 
-std::string landed_code(const std::string& url, const std::string& redirect_uri, const std::string& state, TokenFetch& why) {
+std::string landed_code(const std::string& url, const std::string& redirect_uri, const std::string& state, TokenFetch& why,
+                        bool& refused) {
+  refused = false;
   const std::string place = url.substr(0, url.find_first_of("?#"));
   const auto given_state = query_value(url, "state"), code = query_value(url, "code"), error = query_value(url, "error");
-  if (trimmed(place) != trimmed(redirect_uri)) {
+  Url at, registered;
+  const bool here = parse_url(place, at).empty() && parse_url(redirect_uri, registered).empty() &&
+                    same_origin(place, redirect_uri) && trimmed(at.path) == trimmed(registered.path);
+  if (!here) {
     why = TokenFetch::failed("not-authorized", "That is not an address at the Callback URL (" + redirect_uri + ")",
                              "Paste the whole address from the browser's address bar after allowing access.");
   } else if (!given_state || !platform::constant_time_equal(*given_state, state)) {
     why = TokenFetch::failed("not-authorized", "The address belongs to another sign-in (its state does not match)",
                              "Press Sign in again and use the page it opens.");
   } else if (error) {
+    refused = true;
     const auto text = query_value(url, "error_description");
     const std::string detail = clip_utf8(*error + (text && !text->empty() ? " - " + *text : ""), 300);
     why = *error == "access_denied"
@@ -212,16 +231,27 @@ CodeGrant jira_exchange_code(const Connection& c, TrackerEnv& env, int64_t deadl
     return g;
   }
   g.outcome = tokens_of(r.answer);
-  if (!cloud) return g;
+  const std::string bearer = "Bearer " + r.answer.access_token;
+  if (!cloud) {
+    g.account = account(get(c, env.https, env, deadline_ms, trimmed(c.server_url) + "/rest/api/2/myself",
+                            custom_headers(c, bearer)));
+    return g;
+  }
   auto sites = get(c, env.signin_connector(), env, deadline_ms,
                    api_url(env.signin) + "/oauth/token/accessible-resources",
-                   {{"Authorization", "Bearer " + r.answer.access_token}});
+                   {{"Authorization", bearer}});
   std::string why;
   if (sites) g.sites = read_sites(*sites, why);
-  if (!sites || !why.empty())
+  if (!sites || !why.empty()) {
     g.outcome = TokenFetch::failed(sites ? "not-authorized" : "interrupted",
                                    sites ? why : "Could not reach Atlassian's API: " + sites.error().detail,
                                    "Press Sign in again and allow access to the site of the Server URL.");
+    return g;
+  }
+  const AtlassianSite* site = site_for(g.sites, c.server_url);
+  g.account = account(get(c, env.signin_connector(), env, deadline_ms,
+                          jira_gateway_url(env.signin, (site ? *site : g.sites.front()).id) + "/rest/api/2/myself",
+                          {{"Authorization", bearer}}));
   return g;
 }
 

@@ -35,8 +35,10 @@ std::string jira_authorize_url(const Connection& c, const SigninContext& ctx, bo
                                const std::string& verifier);
 
 // The code in the address the browser landed on (the callback, or the address pasted back):
-// "" with `why` set when it holds none, belongs to another sign-in or says access was refused.
-std::string landed_code(const std::string& url, const std::string& redirect_uri, const std::string& state, TokenFetch& why);
+// "" with `why` set when it holds none, is not at the Callback URL, belongs to another sign-in,
+// or says access was refused (`refused` then: the sign-in has ended).
+std::string landed_code(const std::string& url, const std::string& redirect_uri, const std::string& state, TokenFetch& why,
+                        bool& refused);
 
 // A Jira Cloud site the sign-in may reach.
 struct AtlassianSite {
@@ -47,6 +49,7 @@ struct AtlassianSite {
 struct CodeGrant {
   TokenFetch outcome;  // the access and refresh tokens, or why not
   std::vector<AtlassianSite> sites;
+  std::string account;  // who signed in, as Jira's myself names them ("" when it would not say)
 };
 CodeGrant jira_exchange_code(const Connection& c, TrackerEnv& env, int64_t deadline_ms, bool cloud, const std::string& code,
                              const std::string& verifier);

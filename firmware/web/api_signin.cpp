@@ -8,6 +8,7 @@
 #include "firmware/signin/jira_oauth2.hpp"
 #include "firmware/model/connection_rules.hpp"
 #include "firmware/model/report.hpp"
+#include "firmware/model/text.hpp"
 #include "firmware/model/url.hpp"
 #include "firmware/web/connection_json.hpp"
 #include "firmware/web/router.hpp"
@@ -225,9 +226,14 @@ HttpResponse handle_signin_code(AgentState& s, const HttpRequest& req, const std
   if (p->state != "waiting" || p->polling)  // a code is used once; a replayed state is refused
     return error_response(409, "signin_used", "this sign-in has already received its answer; press Sign in again for a new one");
   TokenFetch refused;
-  const std::string code = landed_code(*url, p->settings.redirect_uri, id, refused);
-  if (code.empty() && !query_value(*url, "error")) return error_response(422, "bad_url", refused.message + ". " + refused.hint, "url");
-  if (code.empty()) {
+  bool denied = false;
+  const std::string code = landed_code(*url, p->settings.redirect_uri, id, refused, denied);
+  if (code.empty() && !denied) return error_response(422, "bad_url", refused.message + ". " + refused.hint, "url");
+  if (s.clock.monotonic_ms() >= p->code_expires_ms) {
+    denied = true;
+    refused = TokenFetch::failed("not-authorized", "The sign-in took longer than 10 minutes", "Press Sign in again and allow access without delay.");
+  }
+  if (code.empty() || denied) {
     p->state = "failed";  // the person refused access on the consent page
     p->outcome = refused;
     return json_response(200, describe(*p, id, s.clock.monotonic_ms()));
@@ -248,6 +254,7 @@ HttpResponse handle_signin_code(AgentState& s, const HttpRequest& req, const std
   p->state = got.outcome.ok ? "complete" : "failed";
   p->outcome = got.outcome;
   p->sites = std::move(got.sites);
+  p->account = got.account;
   if (got.outcome.ok) p->expires_ms = now + PendingSignins::kKeepDoneMs;
   s.log.info("signin", "Jira OAuth 2.0 sign-in " + (got.outcome.ok ? std::string("completed") : "failed: " + got.outcome.message));
   return json_response(200, describe(*p, id, now));
@@ -276,9 +283,17 @@ HttpResponse apply_signin(AgentState& s, const HttpRequest& req, const std::stri
                           "server_url");
   }
   if (site) started.server_url = in.conn.server_url;  // any site the person allowed
-  if (!same_signin_settings(in.conn, started))
+  // The credentials it was made with, when typed again: the checks use the sign-in's token, so
+  // another secret (or header value) would be saved without ever being tried.
+  bool retyped = in.secrets_given.count("client_secret") &&
+                 !platform::constant_time_equal(in.conn.client_secret, started.client_secret);
+  for (size_t i = 0; i < in.conn.headers.size(); ++i)
+    for (const auto& h : started.headers)
+      retyped = retyped || (in.header_value_given[i] && iequals(h.name, in.conn.headers[i].name) &&
+                            !platform::constant_time_equal(h.value, in.conn.headers[i].value));
+  if (retyped || !same_signin_settings(in.conn, started))
     return error_response(409, "signin_settings_changed",
-                          "the sign-in was made for other settings (server, tenant, client, authority host, proxy or CA certificate); press Sign in again",
+                          "the sign-in was made for other settings (server, tenant, client, client secret, callback, authority host, proxy or CA certificate); press Sign in again",
                           "refresh_token");
   in.conn.refresh_token = p->outcome.refresh_token;
   in.conn.signed_in_as = p->account;

@@ -170,7 +170,11 @@ std::vector<std::string> secrets_not_carried(const ConnectionInput& in, const Co
   const bool proxy_moved = !in.conn.proxy_url.empty() && !same_origin(in.conn.proxy_url, stored->proxy_url);
   for (size_t i = 0; i < kSecretFieldCount; ++i) {
     const auto& f = kSecretFields[i];
-    const bool moved = f.member == &Connection::proxy_password ? proxy_moved : server_moved;
+    // A sign-in also belongs to the app and callback it was made with.
+    const bool app_moved = f.member == &Connection::refresh_token &&
+                           (in.conn.client_id != stored->client_id || in.conn.redirect_uri != stored->redirect_uri ||
+                            in.conn.tenant_id != stored->tenant_id);
+    const bool moved = f.member == &Connection::proxy_password ? proxy_moved : server_moved || app_moved;
     if (f.member == &Connection::refresh_token && !keeps_refresh_token(in.conn)) continue;  // dropped, not carried
     if (moved && !in.secrets_given.count(f.name) && !(stored->*f.member).empty()) names.push_back(f.name);
   }

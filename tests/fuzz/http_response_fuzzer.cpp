@@ -1,13 +1,12 @@
-// Response handling: arbitrary bytes as the server's answer to one GET, parsed by cpp-httplib's
-// client (status line, headers, chunked or sized bodies) with the agent's body cap, read through
+// Response handling: arbitrary bytes as the server's answer to one GET, parsed by the agent's
+// HTTP exchange (status line, headers, chunked or sized bodies) with its body cap, read through
 // the same ResponseGuard as the real connection. Must end in a response or an error, never hold
 // more than the caps.
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdint>
 
-#include "platform/internal/bounded_get.hpp"
+#include <cstring>
+
+#include "platform/internal/http_exchange.hpp"
 
 using namespace tracklight;
 
@@ -37,35 +36,19 @@ class BytesStream : public httplib::Stream {
   size_t n_;
 };
 
-class BytesClient : public httplib::ClientImpl {
- public:
-  BytesClient(const uint8_t* data, size_t size, size_t cap)
-      : ClientImpl("jira.example", 443), strm_(data, size),
-        guard_("GET /rest/api/2/myself", "jira.example", platform::limits_for_body(cap)) {}
-
- protected:
-  bool create_and_connect_socket(Socket& socket, httplib::Error&) override {
-    socket.sock = ::dup(2);  // any open descriptor: the bytes come from strm_
-    return true;
-  }
-  bool process_socket(const Socket&, std::chrono::time_point<std::chrono::steady_clock>,
-                      std::function<bool(httplib::Stream&)> callback) override {
-    platform::GuardedStream guarded(strm_, guard_, nullptr);
-    return callback(guarded);
-  }
-  bool is_ssl() const override { return true; }
-
- private:
-  BytesStream strm_;
-  platform::ResponseGuard guard_;
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr size_t kCap = 4096;
-  BytesClient client(data, size, kCap);
-  auto r = platform::bounded_get(client, "/rest/api/2/myself", {{"Authorization", "Bearer x"}}, kCap, "jira.example");
+  BytesStream bytes(data, size);
+  platform::ResponseGuard guard("GET /rest/api/2/myself", "jira.example", platform::limits_for_body(kCap));
+  platform::GuardedStream strm(bytes, guard, nullptr);
+  platform::OutgoingRequest req;
+  req.target = "/rest/api/2/myself";
+  req.host_header = "jira.example";
+  req.headers = {{"Authorization", "Bearer x"}};
+  bool reusable = false;
+  auto r = platform::http_exchange(strm, req, kCap, "jira.example", reusable);
   if (r && r->body.size() > kCap) __builtin_trap();
   if (r && r->headers.size() > platform::ResponseLimits{}.header_lines) __builtin_trap();
   if (!r && r.error().code != ErrorCode::ResponseTooLarge && r.error().code != ErrorCode::BadResponse) __builtin_trap();

@@ -18,6 +18,7 @@
 
 #include "firmware/checks/tester.hpp"
 #include "firmware/signin/device_code.hpp"
+#include "firmware/model/url.hpp"
 #include "firmware/signin/jira_oauth2.hpp"
 #include "firmware/signin/signin.hpp"
 #include "tests/fuzz/fuzz_reader.hpp"
@@ -114,9 +115,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (g.outcome.ok && g.outcome.refresh_token.empty()) __builtin_trap();  // refused without one
       firmware::TokenFetch why;
+      bool refused = false;
       const std::string landed = in.take(in.length());
-      const std::string code = firmware::landed_code(landed, c.redirect_uri, "0123456789abcdef", why);
-      if (!code.empty() && landed.find("state=0123456789abcdef") == std::string::npos) __builtin_trap();
+      const std::string code = firmware::landed_code(landed, c.redirect_uri, "0123456789abcdef", why, refused);
+      if ((!code.empty() || refused) && firmware::query_value(landed, "state") != "0123456789abcdef") __builtin_trap();
       said += why.message + why.hint;
     }
     r = firmware::run_test(c, env);

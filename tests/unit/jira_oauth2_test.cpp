@@ -40,6 +40,11 @@ struct JiraOAuth2Test : ApiTest {
       if (path.find("serverInfo") != std::string::npos && !cloud)
         return test::json_answer(200, R"({"version":"9.12.2","versionNumbers":)" + version + R"(,"deploymentType":"Server"})");
       if (path == "/oauth/token/accessible-resources") return test::json_answer(200, sites);
+      std::string bearer;
+      for (const auto& h : https.requests.back().headers)
+        if (h.first == "Authorization") bearer = h.second;
+      if (path.find("myself") != std::string::npos && bearer == "Bearer AT-OF-BOB")
+        return test::json_answer(200, R"({"name":"bob","emailAddress":"bob@example.com","displayName":"Bob"})");
       if (path.find("myself") != std::string::npos && !cloud)
         return test::json_answer(200, R"({"name":"mia","displayName":"Mia"})");
       return test::happy_jira_cloud(path);
@@ -58,6 +63,8 @@ struct JiraOAuth2Test : ApiTest {
       token_posts.push_back(posted);
       if (path != (cloud ? "/oauth/token" : "/jira/rest/oauth2/latest/token")) return test::json_answer(404, "{}");
       if (posted["grant_type"] == "refresh_token") return test::json_answer(refresh_answer.find("error") != std::string::npos ? 403 : 200, refresh_answer);
+      if (posted["code"] == "CODE-OF-BOB")
+        return test::json_answer(200, R"({"access_token":"AT-OF-BOB","expires_in":3600,"refresh_token":"RT-OF-BOB"})");
       if (posted["code"] != "CODE-FROM-CONSENT")
         return test::json_answer(403, R"({"error":"invalid_grant","error_description":"Invalid authorization code"})");
       return test::json_answer(200, R"({"access_token":"AT-FROM-CODE","expires_in":3600,"token_type":"Bearer",)"
@@ -119,6 +126,7 @@ TEST_F(JiraOAuth2Test, CloudSignsInThroughAtlassianAndCallsTheGateway) {
   const json done = body_of(hand_back(id, landing(id)));
   ASSERT_EQ(done["state"], "complete") << done.dump();
   EXPECT_EQ(done["sites"][0]["url"], "https://fabrikam.atlassian.net");
+  EXPECT_EQ(done["account"], "mia@example.com") << "myself through the gateway names who signed in";
   EXPECT_EQ(done.dump().find("RT-CANARY"), std::string::npos);
   EXPECT_EQ(done.dump().find("AT-FROM-CODE"), std::string::npos);
   ASSERT_EQ(token_posts.size(), 1u);
@@ -127,6 +135,7 @@ TEST_F(JiraOAuth2Test, CloudSignsInThroughAtlassianAndCallsTheGateway) {
                                   {"redirect_uri", "https://kiosk.local:8443/oauth/callback"}}));
   EXPECT_EQ(requests_to("auth.atlassian.com", "/oauth/token"), 1u);
   EXPECT_EQ(requests_to("api.atlassian.com", "/oauth/token/accessible-resources"), 1u);
+  EXPECT_EQ(requests_to("api.atlassian.com", std::string("/ex/jira/") + kCloudId + "/rest/api/2/myself"), 1u);
 
   https.requests.clear();
   auto put = call("PUT", "/api/v1/connections/fabrikam", with_signin(connection(), id).dump());
@@ -161,7 +170,11 @@ TEST_F(JiraOAuth2Test, AWrongOrReplayedStateIsRefused) {
   EXPECT_NE(body_of(foreign)["error"]["message"].get<std::string>().find("another sign-in"), std::string::npos) << foreign.body;
   EXPECT_EQ(hand_back(id, "https://kiosk.local:8443/elsewhere?code=CODE-FROM-CONSENT&state=" + id).status, 422);
   EXPECT_EQ(hand_back(id, landing(id, "nothing=here")).status, 422);
+  EXPECT_EQ(hand_back(id, landing("0123456789abcdef0123456789abcdef", "error=access_denied")).status, 422)
+      << "a refusal for another sign-in does not end this one";
   EXPECT_TRUE(token_posts.empty()) << "no code was exchanged for a wrong address";
+  // The browser writes the registered callback in its own way (host case, the default port).
+  EXPECT_EQ(hand_back(id, "https://KIOSK.local:8443/oauth/callback/?code=bad&state=0").status, 422);
   // The right address still works; then it cannot be used again.
   EXPECT_EQ(body_of(hand_back(id, landing(id)))["state"], "complete");
   auto replay = hand_back(id, landing(id));
@@ -252,7 +265,9 @@ TEST_F(JiraOAuth2Test, DataCenterUsesItsOwnProviderWithPkceAndCustomHeaders) {
   const std::string challenge = param(url, "code_challenge");
   EXPECT_EQ(challenge.size(), 43u);
 
-  ASSERT_EQ(body_of(hand_back(id, landing(id)))["state"], "complete");
+  const json done = body_of(hand_back(id, landing(id)));
+  ASSERT_EQ(done["state"], "complete") << done.dump();
+  EXPECT_EQ(done["account"], "mia");
   ASSERT_EQ(token_posts.size(), 1u);
   const std::string verifier = token_posts[0]["code_verifier"];
   EXPECT_EQ(verifier.size(), 43u);
@@ -280,6 +295,14 @@ TEST_F(JiraOAuth2Test, DataCenterUsesItsOwnProviderWithPkceAndCustomHeaders) {
   ASSERT_EQ(token_posts.size(), 1u);
   EXPECT_EQ(token_posts[0]["grant_type"], "refresh_token");
   EXPECT_EQ(token_posts[0]["redirect_uri"], "https%3A%2F%2Fkiosk.local%3A8443%2Foauth%2Fcallback") << "the refresh repeats it";
+  size_t posts_with_header = 0, posts = 0;
+  for (const auto& r : https.requests) {
+    EXPECT_EQ(r.host.find("atlassian"), std::string::npos) << "Data Center never involves Atlassian's hosts: " << r.host;
+    if (r.method != "POST") continue;
+    ++posts;
+    for (const auto& h : r.headers) posts_with_header += h.first == "X-Service-Token" && h.second == "CANARY-HEADER";
+  }
+  EXPECT_EQ(posts_with_header, posts) << "the refresh grant carries the custom headers too";
 }
 
 TEST_F(JiraOAuth2Test, OldDataCenterIsToldOAuth2NeedsVersion822) {
@@ -304,6 +327,80 @@ TEST_F(JiraOAuth2Test, TheCallbackPathServesThePage) {
   auto r = call("GET", "/oauth/callback?code=x&state=y", "", {{"Accept-Encoding", "gzip"}});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type.rfind("text/html", 0), 0u);
+}
+
+TEST_F(JiraOAuth2Test, ATestedSignInOfAnotherAccountDoesNotReachTheStoredConnection) {
+  const std::string mia = signed_in();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/fabrikam", with_signin(connection(), mia).dump()).status, 200);
+  // Bob signs in in the dialog of the stored connection and Tests, then closes the dialog.
+  const std::string bob = start(connection())["id"];
+  const json done = body_of(hand_back(bob, landing(bob, "code=CODE-OF-BOB")));
+  ASSERT_EQ(done["account"], "bob@example.com") << done.dump();
+  json draft = with_signin(connection(), bob);
+  draft["id"] = "fabrikam";
+  ASSERT_EQ(call("POST", "/api/v1/connections/test", draft.dump()).status, 200);
+  https.requests.clear();
+  json stored = connection();
+  stored.erase("client_secret");
+  stored.erase("headers");
+  stored["id"] = "fabrikam";
+  ASSERT_EQ(call("POST", "/api/v1/connections/test", stored.dump()).status, 200);
+  for (const auto& r : https.requests)
+    for (const auto& h : r.headers)
+      if (h.first == "Authorization") {
+        EXPECT_EQ(h.second, "Bearer AT-FROM-CODE") << "the stored connection used Bob's unsaved sign-in: " << r.path;
+      }
+}
+
+TEST_F(JiraOAuth2Test, ASecretTypedAfterTheSignInIsNotSavedUntried) {
+  const std::string id = signed_in();
+  json conn = connection();
+  conn["client_secret"] = "CANARY-ANOTHER-SECRET";
+  auto r = call("PUT", "/api/v1/connections/fabrikam", with_signin(conn, id).dump());
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(code_of(r), "signin_settings_changed");
+  conn = connection();
+  conn["headers"] = json::array({{{"name", "X-Service-Token"}, {"value", "CANARY-OTHER-HEADER"}}});
+  EXPECT_EQ(call("PUT", "/api/v1/connections/fabrikam", with_signin(conn, id).dump()).status, 409);
+  EXPECT_EQ(call("PUT", "/api/v1/connections/fabrikam", with_signin(connection(), id).dump()).status, 200);
+}
+
+TEST_F(JiraOAuth2Test, AnotherAppOrCallbackDoesNotKeepTheStoredSignIn) {
+  const std::string id = signed_in();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/fabrikam", with_signin(connection(), id).dump()).status, 200);
+  for (auto change : {json{{"redirect_uri", "http://localhost:8765/cb"}}, json{{"client_id", "AnotherApp0123456789"}}}) {
+    json conn = connection();
+    conn.erase("client_secret");
+    conn.erase("headers");
+    conn["id"] = "fabrikam";
+    conn.update(change);
+    auto r = call("POST", "/api/v1/connections/test", conn.dump());
+    EXPECT_EQ(r.status, 400) << change.dump() << r.body;
+    EXPECT_NE(r.body.find("refresh_token"), std::string::npos) << r.body;
+  }
+}
+
+TEST_F(JiraOAuth2Test, ARenewalWithoutANewRefreshTokenKeepsTheOldOne) {
+  const std::string id = signed_in();
+  ASSERT_EQ(call("PUT", "/api/v1/connections/fabrikam", with_signin(connection(), id).dump()).status, 200);
+  refresh_answer = R"({"access_token":"AT-RENEWED","expires_in":3600})";
+  clock.now_ms += 3600 * 1000;
+  json stored = connection();
+  stored.erase("client_secret");
+  stored.erase("headers");
+  stored["id"] = "fabrikam";
+  EXPECT_EQ(body_of(call("POST", "/api/v1/connections/test", stored.dump()))["status"], "authorized");
+  ASSERT_EQ(token_posts.size(), 2u);
+  EXPECT_EQ(agent->state().config.find("fabrikam")->refresh_token, "RT-CANARY-FIRST");
+}
+
+TEST_F(JiraOAuth2Test, ALandingAfterTenMinutesEndsTheSignIn) {
+  const std::string id = start(connection())["id"];
+  clock.now_ms += 10 * 60 * 1000;
+  const json r = body_of(hand_back(id, landing(id)));
+  EXPECT_EQ(r["state"], "failed");
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("10 minutes"), std::string::npos) << r.dump();
+  EXPECT_TRUE(token_posts.empty());
 }
 
 }  // namespace

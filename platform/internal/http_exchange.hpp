@@ -1,7 +1,13 @@
-// Internal to platform/ (and its fuzzer): one GET through any cpp-httplib client, with the body
-// capped while it streams in, so a hostile Content-Length or an endless chunked body costs at
-// most `max_bytes` of memory; and the streams that cap the status line and headers (which
-// cpp-httplib reads without a limit) and name the phase that ran out of time.
+// Internal to platform/ (and its fuzzer): one HTTP/1.1 request and its answer over any stream
+// (the TLS or plain connection, guarded), with the body capped while it streams in, so a hostile
+// Content-Length or an endless chunked body costs at most `max_bytes` of memory; and the streams
+// that cap the status line and headers and name the phase that ran out of time.
+//
+// Why not cpp-httplib's client: its response reading compiles a std::regex for the status line,
+// which brings about 50 kB of libstdc++'s regex engine into the binary (SPEC section 8: the
+// binary budget), and it read header lines without a cap (ResponseGuard exists for that). The
+// reading here keeps cpp-httplib's pattern, which ResponseGuard follows: status, header and chunk
+// size lines a byte per read, body data in blocks.
 #pragma once
 #define _GLIBCXX_IOSTREAM 1  // cpp-httplib never uses the standard streams (see httplib_server.cpp)
 #include <httplib.h>
@@ -13,11 +19,23 @@
 
 namespace tracklight::platform {
 
-// Transport failures come back as BadResponse naming `host`; the caller may know better.
-// `content_type` empty: a GET; else a POST of `body`.
-Result<HttpsResponse> bounded_get(httplib::ClientImpl& client, const std::string& path, const HeaderList& headers,
-                                  size_t max_bytes, const std::string& host, const std::string& body = "",
-                                  const std::string& content_type = "");
+// What to send. `target` is the path with its query (or host:port for CONNECT); `host_header`
+// the Host value. Content-Length and Content-Type go with a body; User-Agent is set.
+struct OutgoingRequest {
+  std::string method = "GET", target, host_header;
+  HeaderList headers;
+  std::string body, content_type;
+};
+
+// Sends `req` on `strm` and reads the answer. Transport and framing failures come back as
+// BadResponse naming `host` (the caller may know better: the guard, the socket's deadline); a
+// body over `max_bytes` as ResponseTooLarge. `reusable` says whether the connection may carry
+// another request (HTTP/1.1, not "Connection: close", the body's end known). A 2xx answer to
+// CONNECT has no body: the tunnel starts after its headers. `unanswered`: the request could not
+// be sent, or the connection ended before the first byte of an answer (a kept connection the
+// server closed meanwhile: the request may be sent again on a new one).
+Result<HttpsResponse> http_exchange(httplib::Stream& strm, const OutgoingRequest& req, size_t max_bytes,
+                                    const std::string& host, bool& reusable, bool* unanswered = nullptr);
 
 // Any cpp-httplib stream, with what it reads checked by `guard` (a cap passed fails the read)
 // and the phase in progress told to `sock` (may be null) for its timeout message.
