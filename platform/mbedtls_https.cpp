@@ -1,6 +1,7 @@
 // HTTPS over mbedTLS, with cpp-httplib's client doing the HTTP: a ClientImpl subclass supplies
 // the connection (TCP, proxy CONNECT, TLS handshake and verification) and a Stream over the TLS
 // session; cpp-httplib writes requests and parses responses (chunked, content-length).
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -357,6 +358,34 @@ class MbedClient {
   ~MbedClient() { disconnect(true); }
 
   Status connect() {
+    Status st = open_verified();
+    if (!st) disconnect(false);  // nothing half-open stays for the next request
+    return st;
+  }
+
+  TlsSession* session() { return session_.get(); }
+
+  // One request and its answer, on the kept connection while the server keeps it. A kept
+  // connection that has something to read before a request (the server closed it: its
+  // keep-alive timeout; or stray bytes) is replaced first. When the server closes it just as a
+  // GET goes out, the GET is sent once more on a new one; a POST never is (it may be a
+  // single-use code or a rotating refresh token).
+  Result<HttpsResponse> request(OutgoingRequest req) {
+    req.host_header = host_header();
+    if (fd_ >= 0 && (!reusable_ || (answered_ > 0 && readable_while_idle()))) disconnect(false);
+    const bool kept = fd_ >= 0 && answered_ > 0;
+    bool unanswered = false;
+    Result<HttpsResponse> res = exchange(req, unanswered);
+    if (!res && unanswered && kept && req.method == "GET") {
+      disconnect(false);
+      res = exchange(req, unanswered);
+    }
+    if (res) ++answered_;
+    return res;
+  }
+
+ private:
+  Status open_verified() {
     const bool via_proxy = !target_.proxy_host.empty();
     auto fd = connect_tcp(via_proxy ? target_.proxy_host : target_.host, via_proxy ? target_.proxy_port : target_.port,
                           target_.deadline_ms, clock_, target_.cancel);
@@ -379,24 +408,6 @@ class MbedClient {
     return session_->handshake(target_, bundle_);
   }
 
-  TlsSession* session() { return session_.get(); }
-
-  // One request and its answer, on the kept connection while the server keeps it. When the
-  // server closed it while idle (its keep-alive timeout), the request goes again on a new one.
-  Result<HttpsResponse> request(OutgoingRequest req) {
-    req.host_header = host_header();
-    const bool kept = answered_ > 0;
-    bool unanswered = false;
-    Result<HttpsResponse> res = exchange(req, unanswered);
-    if (!res && unanswered && kept) {
-      disconnect(false);
-      res = exchange(req, unanswered);
-    }
-    if (res) ++answered_;
-    return res;
-  }
-
- private:
   Result<HttpsResponse> exchange(const OutgoingRequest& req, bool& unanswered) {
     if (fd_ >= 0 && !reusable_) disconnect(false);
     if (fd_ < 0) {
@@ -427,6 +438,11 @@ class MbedClient {
   }
 
   Status tunnel();
+  bool readable_while_idle() {
+    if (session_ && session_->readable_now()) return true;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
   std::string host_header() const {
     const std::string h = target_.host.find(':') != std::string::npos ? "[" + target_.host + "]" : target_.host;
     return target_.port == (target_.plain_http ? 80 : 443) ? h : h + ":" + std::to_string(target_.port);

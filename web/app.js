@@ -501,6 +501,7 @@ function signinFailed(e) {
 
 // Jira OAuth 2.0 without the callback reaching this page: the address the browser landed on.
 async function pasteBack() {
+  setErr($('#e-refresh_token'), '');
   const r = await api('POST', '/api/v1/signin/' + signin.id, { url: $('#si-url').value.trim() });
   if (r.status !== 200) return setErr($('#e-refresh_token'), (r.json.error || {}).message);
   if (r.json.state === 'failed') signinFailed(r.json.error);

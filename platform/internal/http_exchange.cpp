@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 
 namespace tracklight::platform {
@@ -33,7 +34,11 @@ class Reader {
     out.clear();
     char c;
     while (out.size() < kMaxLine) {
-      if (strm_.read(&c, 1) != 1) return fail(out.empty() ? "the connection closed" : "the connection closed inside a line");
+      const ssize_t got = strm_.read(&c, 1);
+      if (got != 1) {
+        closed_ = got == 0;
+        return fail(out.empty() ? "the connection closed" : "the connection closed inside a line");
+      }
       if (c == '\n') {
         if (out.empty() || out.back() != '\r') return fail("a line does not end in CRLF");
         out.pop_back();
@@ -44,11 +49,11 @@ class Reader {
     return fail("a line is longer than 64 KiB");
   }
   // `n` bytes appended to `body`, within the cap.
-  bool block(std::string& body, size_t n) {
-    if (body.size() + n > max_) return too_large();
+  bool block(std::string& body, uint64_t n) {
+    if (body.size() > max_ || n > max_ - body.size()) return too_large();
     char buf[16384];
     while (n > 0) {
-      const ssize_t got = strm_.read(buf, std::min(n, sizeof buf));
+      const ssize_t got = strm_.read(buf, static_cast<size_t>(std::min<uint64_t>(n, sizeof buf)));
       if (got <= 0) return fail("the connection closed inside the body");
       body.append(buf, static_cast<size_t>(got));
       n -= static_cast<size_t>(got);
@@ -62,7 +67,7 @@ class Reader {
       const ssize_t got = strm_.read(buf, sizeof buf);
       if (got == 0) return true;
       if (got < 0) return fail("the connection failed inside the body");
-      if (body.size() + static_cast<size_t>(got) > max_) return too_large();
+      if (static_cast<size_t>(got) > max_ - body.size()) return too_large();
       body.append(buf, static_cast<size_t>(got));
     }
   }
@@ -75,13 +80,14 @@ class Reader {
     return false;
   }
   const char* why() const { return why_; }
+  bool peer_closed() const { return closed_; }  // the last read found the end of the stream
   bool was_too_large() const { return too_large_; }
 
  private:
   httplib::Stream& strm_;
   size_t max_;
   const char* why_ = "";
-  bool too_large_ = false;
+  bool too_large_ = false, closed_ = false;
 };
 
 // "HTTP/1.1 200 OK": the status, or 0.
@@ -116,7 +122,7 @@ bool chunked(Reader& in, std::string& body) {
     const std::string size = trim(l.substr(0, l.find(';')));
     if (size.empty() || size.size() > 15 || size.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
       return in.fail("a chunk size is not a hexadecimal number");
-    const size_t n = std::stoull(size, nullptr, 16);
+    const uint64_t n = std::stoull(size, nullptr, 16);  // 15 hex digits fit; block() caps it
     if (n == 0) break;
     if (!in.block(body, n) || !in.line(l)) return false;
     if (!l.empty()) return in.fail("a chunk does not end where its size says");
@@ -127,18 +133,43 @@ bool chunked(Reader& in, std::string& body) {
   }
 }
 
+// Control characters (or, in the request line, spaces) would end a line early: one field could
+// then add headers or a second request. The firmware validates what it puts there; this holds
+// whatever a caller passes.
+bool one_line(const std::string& s, bool spaces) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f || (!spaces && c == ' ')) return c == '\t' && spaces;
+  return true;
+}
+
+// The request's bytes, or "" when a field would break its framing.
 std::string request_text(const OutgoingRequest& r) {
+  if (!one_line(r.method, false) || !one_line(r.target, false) || r.target.empty() || !one_line(r.host_header, false) ||
+      !one_line(r.content_type, true))
+    return "";
   std::string out = r.method + " " + r.target + " HTTP/1.1\r\nHost: " + r.host_header + "\r\n";
   bool accept = false;
   for (const auto& h : r.headers) {
+    if (h.first.empty() || !one_line(h.first, false) || h.first.find(':') != std::string::npos || !one_line(h.second, true))
+      return "";
     out += h.first + ": " + h.second + "\r\n";
     accept = accept || iequal(h.first, "Accept");
   }
   if (!accept) out += "Accept: */*\r\n";
   out += "User-Agent: tracklight/" TRACKLIGHT_VERSION "\r\n";
-  if (!r.content_type.empty() || !r.body.empty())
-    out += "Content-Type: " + r.content_type + "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n";
+  if (!r.content_type.empty()) out += "Content-Type: " + r.content_type + "\r\n";
+  if (r.method == "POST" || r.method == "PUT" || !r.body.empty()) out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
   return out + "\r\n" + r.body;
+}
+
+// A comma-separated header value holds `token` (case-insensitive).
+bool has_token(const std::string& value, const char* token) {
+  for (size_t at = 0; at <= value.size();) {
+    const size_t end = std::min(value.find(',', at), value.size());
+    if (iequal(trim(value.substr(at, end - at)), token)) return true;
+    at = end + 1;
+  }
+  return false;
 }
 
 }  // namespace
@@ -146,12 +177,15 @@ std::string request_text(const OutgoingRequest& r) {
 Result<HttpsResponse> http_exchange(httplib::Stream& strm, const OutgoingRequest& req, size_t max_bytes,
                                     const std::string& host, bool& reusable, bool* unanswered) {
   reusable = false;
-  if (unanswered) *unanswered = true;
+  if (unanswered) *unanswered = false;
   const std::string what = req.method + " " + req.target.substr(0, req.target.find('?'));
   auto bad = [&](const std::string& why) {
     return Error{ErrorCode::BadResponse, what, 0, "no valid HTTP answer from " + host + " (" + why + ")"};
   };
   const std::string text = request_text(req);
+  if (text.empty())
+    return Error{ErrorCode::BadInput, what.substr(0, what.find_first_of("\r\n")), 0,
+                 "the request to " + host + " has a control character in its path or a header"};
   for (size_t sent = 0; sent < text.size();) {
     const ssize_t n = strm.write(text.data() + sent, text.size() - sent);
     if (n <= 0) return bad("the request could not be sent");
@@ -161,7 +195,10 @@ Result<HttpsResponse> http_exchange(httplib::Stream& strm, const OutgoingRequest
   HttpsResponse res;
   bool http11 = false;
   std::string l;
-  if (!in.line(l)) return bad(in.why());
+  if (!in.line(l)) {
+    if (unanswered) *unanswered = l.empty() && in.peer_closed();
+    return bad(in.why());
+  }
   if (unanswered) *unanswered = false;
   for (bool first = true;; first = false) {  // interim answers (100 Continue, 103 Early Hints) come first
     res.headers.clear();
@@ -169,33 +206,45 @@ Result<HttpsResponse> http_exchange(httplib::Stream& strm, const OutgoingRequest
     res.status = status_of(l, http11);
     if (!res.status) return bad("not an HTTP/1.x status line");
     if (!headers(in, res.headers)) return bad(in.why());
-    if (res.status >= 200 || res.status == 101) break;
+    if (res.status == 101) return bad("it switched protocols, which was not asked for");
+    if (res.status >= 200) break;
   }
-  bool close = !http11, sized = false, chunks = false;
-  size_t length = 0;
+  // Framing (RFC 9112 6.3), decided on all the headers together so their order cannot matter.
+  bool keep_alive = false, close = false, sized = false, chunks = false;
+  int coded = 0;  // Transfer-Encoding headers
+  uint64_t length = 0;
   for (const auto& h : res.headers) {
-    if (iequal(h.first, "Connection")) close = close ? !iequal(h.second, "keep-alive") : iequal(h.second, "close");
+    if (iequal(h.first, "Connection")) close = close || has_token(h.second, "close"), keep_alive = keep_alive || has_token(h.second, "keep-alive");
     if (iequal(h.first, "Transfer-Encoding")) {
-      const std::string last = trim(h.second.substr(h.second.rfind(',') == std::string::npos ? 0 : h.second.rfind(',') + 1));
-      chunks = iequal(last, "chunked");  // another coding: the body runs to the end of the connection
-      sized = false;
+      chunks = ++coded == 1 && iequal(h.second, "chunked");  // only "chunked" alone is read as chunks
     }
-    if (iequal(h.first, "Content-Length") && !chunks) {
+    if (iequal(h.first, "Content-Length")) {
       if (h.second.empty() || h.second.size() > 15 || h.second.find_first_not_of("0123456789") != std::string::npos)
         return bad("its Content-Length is not a number");
-      const size_t n = std::stoull(h.second);
+      const uint64_t n = std::stoull(h.second);
       if (sized && n != length) return bad("it gives two different Content-Lengths");
       sized = true;
       length = n;
     }
   }
-  const bool none = req.method == "HEAD" || res.status == 204 || res.status == 304 ||
-                    (req.method == "CONNECT" && res.status / 100 == 2);
+  // CONNECT: after a 2xx the tunnel starts; any other answer ends the connection, unread.
+  const bool none = req.method == "HEAD" || req.method == "CONNECT" || res.status == 204 || res.status == 304;
   bool ok = true;
-  if (none) ok = true;
-  else if (chunks) ok = chunked(in, res.body);
-  else if (sized) ok = in.block(res.body, length);
-  else ok = in.rest(res.body), close = true;
+  if (none) {
+    close = close || req.method == "CONNECT";
+  } else if (coded) {
+    // A coding besides chunked, or chunked with Content-Length too (a smuggling pattern), or
+    // chunked from HTTP/1.0: read to the end of the connection, which is not used again.
+    if (chunks && http11) ok = chunked(in, res.body);
+    else ok = in.rest(res.body);
+    close = close || !chunks || !http11 || sized;
+  } else if (sized) {
+    ok = in.block(res.body, length);
+  } else {
+    ok = in.rest(res.body);
+    close = true;
+  }
+  if (!http11 && !keep_alive) close = true;
   if (in.was_too_large())
     return Error{ErrorCode::ResponseTooLarge, what, 0,
                  "the answer from " + host + " is larger than " + std::to_string(max_bytes >> 10) + " KiB"};

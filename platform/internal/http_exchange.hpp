@@ -31,9 +31,9 @@ struct OutgoingRequest {
 // BadResponse naming `host` (the caller may know better: the guard, the socket's deadline); a
 // body over `max_bytes` as ResponseTooLarge. `reusable` says whether the connection may carry
 // another request (HTTP/1.1, not "Connection: close", the body's end known). A 2xx answer to
-// CONNECT has no body: the tunnel starts after its headers. `unanswered`: the request could not
-// be sent, or the connection ended before the first byte of an answer (a kept connection the
-// server closed meanwhile: the request may be sent again on a new one).
+// CONNECT's answer is read without its body: after a 2xx the tunnel starts, and any other ends
+// the connection. `unanswered`: the connection ended (closed or reset by the peer) before the
+// first byte of an answer: a kept connection the server closed meanwhile.
 Result<HttpsResponse> http_exchange(httplib::Stream& strm, const OutgoingRequest& req, size_t max_bytes,
                                     const std::string& host, bool& reusable, bool* unanswered = nullptr);
 

@@ -110,6 +110,43 @@ test('Jira Cloud OAuth 2.0: consent in another tab, back through /oauth/callback
   await page.click('#cancel');
 });
 
+// Paste-back: the app's callback is a localhost address nothing listens on (the consent page
+// cannot reach the device); the person copies the address the browser landed on into the dialog.
+test('Jira OAuth 2.0 paste-back: the landing address typed into the dialog completes the sign-in', async () => {
+  const scenario = JSON.parse(readFileSync(fake.scenarioPath, 'utf8'));
+  scenario.atlassian.clients[CLIENT].callback = 'http://localhost:9/cb';
+  writeFileSync(fake.scenarioPath, JSON.stringify(scenario));
+  await page.click('#add');
+  await page.selectOption('#f-auth', 'oauth2');
+  await page.fill('#f-name', 'Fabrikam Paste');
+  await page.fill('#f-server_url', 'https://localhost:' + fake.port);
+  await page.fill('#f-client_id', CLIENT);
+  await page.fill('#f-client_secret', SECRET);
+  await page.fill('#f-redirect_uri', 'http://localhost:9/cb');
+  await page.click('#more summary');
+  await page.fill('#f-ca_cert', readFileSync(path.join(pki, 'ca.pem'), 'utf8'));
+  await page.click('#si');
+  await page.locator('#si-pb').waitFor();
+  // Nothing listens there; the browser shows an error page with the address in its bar.
+  await context.route('http://localhost:9/**', route => route.fulfill({ status: 502, body: 'cannot connect' }));
+  const [tab] = await Promise.all([context.waitForEvent('page'), page.click('#si-link')]);
+  await tab.click('#accept');
+  await tab.waitForURL(/^http:\/\/localhost:9\/cb\?/);
+  const landed = tab.url();
+  await tab.close();
+  await page.fill('#si-url', 'http://localhost:9/cb?code=WRONG&state=0123');
+  await page.click('#si-go');
+  await page.locator('#e-refresh_token', { hasText: 'another sign-in' }).waitFor();
+  await page.fill('#si-url', landed);
+  await page.click('#si-go');
+  await page.locator('#si-who', { hasText: 'Signed in as mia@example.com' }).waitFor({ timeout: 20000 });
+  await page.locator('#dlg').screenshot({ path: path.join(shots, 'dialog-jira-oauth2-paste-back.png') });
+  await page.click('#connect');
+  const row = page.locator('#list tbody tr', { hasText: 'Fabrikam Paste' });
+  await row.waitFor({ timeout: 20000 });
+  assert.match(await row.textContent(), /authorized/);
+});
+
 test('the agent log holds no secret', () => {
   assert.ok(!agent.log().includes(SECRET));
   assert.ok(!agent.log().includes('eyJ'), 'a token reached the log');
