@@ -111,6 +111,8 @@ bool headers(Reader& in, HeaderList& out) {
     if (l.empty()) return true;
     const size_t colon = l.find(':');
     if (colon == 0 || colon == std::string::npos) return in.fail("a header line has no name");
+    // A folded line (obs-fold) or a space before the colon could make one header read as another.
+    if (l.find_first_of(" \t") < colon) return in.fail("a header name holds a space, or a header line is folded");
     out.emplace_back(l.substr(0, colon), trim(l.substr(colon + 1)));
   }
 }

@@ -47,9 +47,6 @@ struct EntraTest : ::testing::Test {
             {"client_secret", kSecret}, {"authority_host", "https://localhost:" + std::to_string(port)},
             {"project", "Fiber"}, {"ca_cert", test_ca_pem()}};
   }
-  static json report_of(const httplib::Result& r) {
-    return r && r->status == 200 ? json::parse(r->body) : json{{"status", "no answer"}};
-  }
   static json check_of(const json& report, const std::string& id) {
     for (const auto& c : report["checks"])
       if (c["id"] == id) return c;
@@ -233,18 +230,11 @@ TEST_F(EntraTest, DeviceCodeSignInSurvivesRestartsAndRotates) {
   // Restarted: two Tests at once share one renewal.
   AgentProcess again(state);
   ASSERT_TRUE(again.start()) << again.log();
-  ApiClient a(again.port()), b(again.port());
-  ASSERT_TRUE(a.login(kPassword));
-  ASSERT_TRUE(b.login(kPassword));
   json stored = conn;
   stored.erase("signin");
   stored.erase("dialog");
   stored["id"] = "dc";
-  json ra, rb;
-  std::thread ta([&] { ra = report_of(a.send("POST", "/api/v1/connections/test", stored.dump())); });
-  std::thread tb([&] { rb = report_of(b.send("POST", "/api/v1/connections/test", stored.dump())); });
-  ta.join();
-  tb.join();
+  const auto [ra, rb] = two_tests_at_once(again.port(), kPassword, stored.dump());
   EXPECT_EQ(ra["status"], "authorized") << ra.dump(1);
   EXPECT_EQ(rb["status"], "authorized") << rb.dump(1);
   EXPECT_EQ(token_requests(fake, "refresh_token"), 3) << "two renewals for one token (a rotating token spent twice)";

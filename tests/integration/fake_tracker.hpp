@@ -12,6 +12,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include "tests/integration/agent_process.hpp"
 
@@ -166,5 +168,24 @@ class Tinyproxy {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// A Test's report from the API, or {"status": "no answer"}.
+inline nlohmann::json report_of(const httplib::Result& r) {
+  return r && r->status == 200 ? nlohmann::json::parse(r->body) : nlohmann::json{{"status", "no answer"}};
+}
+
+// Two Tests of `body` at once, from two sessions of the agent on `port` (logged in with
+// `password`): whether a sign-in's renewal is shared or made twice.
+inline std::pair<nlohmann::json, nlohmann::json> two_tests_at_once(int port, const std::string& password,
+                                                                   const std::string& body) {
+  ApiClient a(port), b(port);
+  if (!a.login(password) || !b.login(password)) return {{{"status", "no login"}}, {{"status", "no login"}}};
+  nlohmann::json ra, rb;
+  std::thread ta([&] { ra = report_of(a.send("POST", "/api/v1/connections/test", body)); });
+  std::thread tb([&] { rb = report_of(b.send("POST", "/api/v1/connections/test", body)); });
+  ta.join();
+  tb.join();
+  return {ra, rb};
+}
 
 }  // namespace tracklight::test

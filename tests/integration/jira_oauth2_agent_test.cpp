@@ -56,6 +56,13 @@ struct JiraOAuth2AgentTest : ::testing::Test {
     const std::string url = "https://localhost:" + std::to_string(port);
     return {"--atlassian-auth-url", url, "--atlassian-api-url", url};
   }
+  // Starts the agent and sets its admin password; the client is logged in.
+  ApiClient start(AgentProcess& agent, const std::vector<std::string>& extra = {}) {
+    EXPECT_TRUE(agent.start(extra)) << agent.log();
+    ApiClient c(agent.port());
+    EXPECT_TRUE(c.setup(setup_code_of(state), kPassword));
+    return c;
+  }
   // The browser at the consent page (the fakes' auto_consent accepts at once): where it is sent.
   std::string consent(const std::string& authorize_url) {
     firmware::Url u;
@@ -82,9 +89,6 @@ struct JiraOAuth2AgentTest : ::testing::Test {
     auto done = c.send("POST", "/api/v1/signin/" + id, json{{"url", landed}}.dump());
     return done && done->status == 200 ? json::parse(done->body) : json{{"state", "refused"}, {"body", done ? done->body : ""}};
   }
-  static json report_of(const httplib::Result& r) {
-    return r && r->status == 200 ? json::parse(r->body) : json{{"status", "no answer"}};
-  }
   static int token_requests(const FakeTracker& fake, const std::string& grant) {
     int n = 0;
     for (const auto& r : fake.requests()) n += r.value("grant_type", "") == grant;
@@ -96,9 +100,7 @@ TEST_F(JiraOAuth2AgentTest, CloudSignInConnectsAndRenewsAcrossRestarts) {
   FakeTracker fake(tmp.path(), json::object());
   fake.set(cloud_scenario(fake.port()));
   AgentProcess agent(state);
-  ASSERT_TRUE(agent.start(atlassian_at(fake.port()))) << agent.log();
-  ApiClient c(agent.port());
-  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  ApiClient c = start(agent, atlassian_at(fake.port()));
 
   json conn = connection(fake.port());
   std::string id;
@@ -137,17 +139,10 @@ TEST_F(JiraOAuth2AgentTest, CloudSignInConnectsAndRenewsAcrossRestarts) {
   // Restarted: two Tests at once share one renewal.
   AgentProcess again(state);
   ASSERT_TRUE(again.start(atlassian_at(fake.port()))) << again.log();
-  ApiClient a(again.port()), b(again.port());
-  ASSERT_TRUE(a.login(kPassword));
-  ASSERT_TRUE(b.login(kPassword));
   json stored = connection(fake.port());
   stored.erase("client_secret");
   stored["id"] = "fabrikam";
-  json ra, rb;
-  std::thread ta([&] { ra = report_of(a.send("POST", "/api/v1/connections/test", stored.dump())); });
-  std::thread tb([&] { rb = report_of(b.send("POST", "/api/v1/connections/test", stored.dump())); });
-  ta.join();
-  tb.join();
+  const auto [ra, rb] = two_tests_at_once(again.port(), kPassword, stored.dump());
   EXPECT_EQ(ra["status"], "authorized") << ra.dump(1);
   EXPECT_EQ(rb["status"], "authorized") << rb.dump(1);
   EXPECT_EQ(token_requests(fake, "refresh_token"), 3) << "two renewals for one token (a rotating token spent twice)";
@@ -156,9 +151,7 @@ TEST_F(JiraOAuth2AgentTest, CloudSignInConnectsAndRenewsAcrossRestarts) {
 TEST_F(JiraOAuth2AgentTest, DataCenterSignInWithPkce) {
   FakeTracker fake(tmp.path(), dc_scenario());
   AgentProcess agent(state);
-  ASSERT_TRUE(agent.start()) << agent.log();
-  ApiClient c(agent.port());
-  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  ApiClient c = start(agent);
   json conn = connection(fake.port(), "/jira");
   std::string id;
   const json done = sign_in(c, conn, id);
@@ -181,9 +174,7 @@ TEST_F(JiraOAuth2AgentTest, DataCenterSignInWithPkce) {
 TEST_F(JiraOAuth2AgentTest, AWrongClientSecretIsNamed) {
   FakeTracker fake(tmp.path(), dc_scenario());
   AgentProcess agent(state);
-  ASSERT_TRUE(agent.start()) << agent.log();
-  ApiClient c(agent.port());
-  ASSERT_TRUE(c.setup(setup_code_of(state), kPassword));
+  ApiClient c = start(agent);
   json conn = connection(fake.port(), "/jira");
   conn["client_secret"] = "CANARY-WRONG-SECRET";
   std::string id;

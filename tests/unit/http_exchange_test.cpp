@@ -99,6 +99,14 @@ TEST(HttpExchange, AmbiguousFramingIsNeverKeptForTheNextRequest) {
   EXPECT_TRUE(e.reusable);
 }
 
+TEST(HttpExchange, AFoldedOrSpacedHeaderIsRefusedNotGuessed) {
+  for (const char* answer : {"HTTP/1.1 200 OK\r\nX-A: 1\r\n Content-Length: 0\r\n\r\n",
+                             "HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n{}"}) {
+    Script s(answer);
+    EXPECT_FALSE(exchange(s).res) << answer;
+  }
+}
+
 TEST(HttpExchange, InterimAnswersComeFirstAndASwitchIsRefused) {
   Script s("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
   auto e = exchange(s);
