@@ -182,6 +182,9 @@ TEST_F(JiraOAuth2AgentTest, AWrongClientSecretIsNamed) {
   EXPECT_EQ(done["state"], "failed") << done.dump(1);
   EXPECT_NE(done.dump().find("refused the Client ID or Secret"), std::string::npos) << done.dump(1);
   EXPECT_EQ(done.dump().find("CANARY"), std::string::npos);
+  agent.stop();
+  EXPECT_EQ(agent.log().find("CANARY-WRONG-SECRET"), std::string::npos) << "the secret reached the log";
+  EXPECT_NE(agent.log().find("Jira OAuth 2.0 sign-in failed"), std::string::npos) << agent.log();
 }
 
 }  // namespace
