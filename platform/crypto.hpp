@@ -23,6 +23,8 @@ Result<std::string> x25519_shared(const std::string& private_key, const std::str
 Result<std::string> hkdf_sha256(const std::string& salt, const std::string& ikm, const std::string& info,
                                 size_t out_len);
 std::string base64_encode(const std::string& data);
+// base64url without padding (RFC 4648 section 5), as JWTs and PKCE write it.
+std::string base64url_encode(const std::string& data);
 // SHA-256 of a certificate's DER, as browsers show it: upper-case hex pairs joined by colons.
 std::string certificate_fingerprint(const std::string& der);
 Result<std::string> base64_decode(const std::string& text);

@@ -151,6 +151,13 @@ std::string base64_encode(const std::string& data) {
   return out;
 }
 
+std::string base64url_encode(const std::string& data) {
+  std::string s = base64_encode(data);
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  for (char& ch : s) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
+  return s;
+}
+
 Result<std::string> base64_decode(const std::string& text) {
   size_t need = 0;
   int rc = mbedtls_base64_decode(nullptr, 0, &need, u8(text), text.size());

@@ -371,7 +371,7 @@ class MbedClient {
   // GET goes out, the GET is sent once more on a new one; a POST never is (it may be a
   // single-use code or a rotating refresh token).
   Result<HttpsResponse> request(OutgoingRequest req) {
-    req.host_header = host_header();
+    req.host_header = authority(false);
     if (fd_ >= 0 && (!reusable_ || (answered_ > 0 && readable_while_idle()))) disconnect(false);
     const bool kept = fd_ >= 0 && answered_ > 0;
     bool unanswered = false;
@@ -409,11 +409,9 @@ class MbedClient {
   }
 
   Result<HttpsResponse> exchange(const OutgoingRequest& req, bool& unanswered) {
-    if (fd_ >= 0 && !reusable_) disconnect(false);
     if (fd_ < 0) {
       Status st = connect();
       if (!st) return st.error();
-      answered_ = 0;
     }
     ResponseGuard guard(req.method + " " + req.target.substr(0, req.target.find('?')), target_.host,
                         limits_for_body(target_.max_response_bytes));
@@ -443,9 +441,12 @@ class MbedClient {
     pollfd p{fd_, POLLIN, 0};
     return ::poll(&p, 1, 0) > 0;
   }
-  std::string host_header() const {
+  // host:port as a request names it (an IPv6 address in brackets); the port may be left out
+  // when it is the scheme's own.
+  std::string authority(bool port_always) const {
     const std::string h = target_.host.find(':') != std::string::npos ? "[" + target_.host + "]" : target_.host;
-    return target_.port == (target_.plain_http ? 80 : 443) ? h : h + ":" + std::to_string(target_.port);
+    const bool default_port = target_.port == (target_.plain_http ? 80 : 443);
+    return default_port && !port_always ? h : h + ":" + std::to_string(target_.port);
   }
   void disconnect(bool graceful) {
     if (session_ && graceful && reusable_) session_->close_notify();
@@ -454,6 +455,7 @@ class MbedClient {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     reusable_ = true;
+    answered_ = 0;
   }
 
   HttpsTarget target_;
@@ -467,8 +469,7 @@ class MbedClient {
 };
 
 Status MbedClient::tunnel() {
-  const std::string where = (target_.host.find(':') != std::string::npos ? "[" + target_.host + "]" : target_.host) +
-                            ":" + std::to_string(target_.port);
+  const std::string where = authority(true);
   DeadlineSocket sock(fd_, clock_, target_.deadline_ms, target_.cancel, "proxy", "");
   PlainStream plain(sock);
   ResponseGuard guard("CONNECT " + where, "the proxy " + target_.proxy_host, ResponseLimits{});

@@ -27,13 +27,6 @@ std::string dc_oauth_url(const Connection& c, const char* what) { return trimmed
 std::string auth_url(const SigninContext* ctx) { return trimmed(ctx ? ctx->atlassian_auth_url : kAtlassianAuthUrl); }
 std::string api_url(const SigninContext* ctx) { return trimmed(ctx ? ctx->atlassian_api_url : kAtlassianApiUrl); }
 
-std::string base64url(const std::string& bytes) {
-  std::string s = platform::base64_encode(bytes);
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  for (char& ch : s) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
-  return s;
-}
-
 platform::HeaderList custom_headers(const Connection& c, const std::string& authorization = "") {
   platform::HeaderList h;
   if (!authorization.empty()) h.emplace_back("Authorization", authorization);
@@ -70,8 +63,8 @@ std::string account(const Result<platform::HttpsResponse>& r) {
 }
 
 // What a refusal from the token endpoint means to the person: Atlassian's (Cloud) or Jira's own.
-TokenFetch token_failure(const Connection& c, const TokenAnswer& a, int status, bool exchanging) {
-  const std::string who = is_cloud(c) ? "Atlassian" : "Jira";
+TokenFetch token_failure(bool cloud, const TokenAnswer& a, int status, bool exchanging) {
+  const std::string who = cloud ? "Atlassian" : "Jira";
   if (!a.unreadable.empty() || status >= 500 || status == 429)
     return TokenFetch::failed("interrupted",
                               who + "'s token endpoint answered HTTP " + std::to_string(status) +
@@ -80,7 +73,7 @@ TokenFetch token_failure(const Connection& c, const TokenAnswer& a, int status, 
   const std::string detail = a.description.empty() ? a.error : a.error + " - " + a.description;
   if (a.error == "invalid_client" || a.error == "unauthorized_client" || (a.error == "access_denied" && status == 401))
     return TokenFetch::failed("not-authorized", who + " refused the Client ID or Secret (" + detail + ")",
-                              is_cloud(c)
+                              cloud
                                   ? "Copy both again from developer.atlassian.com > your app > Settings."
                                   : "Copy both again from Jira's Administration > Applications > Application links > the incoming link.");
   if (a.error == "invalid_grant" && exchanging)
@@ -166,6 +159,8 @@ JiraKind jira_kind(const Connection& c, TrackerEnv& env, int64_t deadline_ms) {
   return k;
 }
 
+std::string pkce_verifier(const std::string& random32) { return platform::base64url_encode(random32); }
+
 std::string jira_authorize_url(const Connection& c, const SigninContext& ctx, bool cloud, const std::string& state,
                                const std::string& verifier) {
   if (cloud)
@@ -174,7 +169,7 @@ std::string jira_authorize_url(const Connection& c, const SigninContext& ctx, bo
            "&response_type=code&prompt=consent";
   return dc_oauth_url(c, "authorize") + "?client_id=" + path_segment(c.client_id) + "&redirect_uri=" +
          path_segment(c.redirect_uri) + "&response_type=code&scope=READ&state=" + state +
-         "&code_challenge=" + base64url(platform::sha256(verifier)) + "&code_challenge_method=S256";
+         "&code_challenge=" + platform::base64url_encode(platform::sha256(verifier)) + "&code_challenge_method=S256";
 }
 
 std::string landed_code(const std::string& url, const std::string& redirect_uri, const std::string& state, TokenFetch& why,
@@ -213,8 +208,6 @@ std::string landed_code(const std::string& url, const std::string& redirect_uri,
 CodeGrant jira_exchange_code(const Connection& c, TrackerEnv& env, int64_t deadline_ms, bool cloud, const std::string& code,
                              const std::string& verifier) {
   CodeGrant g;
-  Connection as = c;
-  as.cloud_id = cloud ? "pending" : "";  // names Atlassian in the messages
   TokenReply r = cloud ? ask_token(c, env, deadline_ms, true,
                                    {{"grant_type", "authorization_code"}, {"client_id", c.client_id},
                                     {"client_secret", c.client_secret}, {"code", code}, {"redirect_uri", c.redirect_uri}})
@@ -223,7 +216,7 @@ CodeGrant jira_exchange_code(const Connection& c, TrackerEnv& env, int64_t deadl
                                     {"client_secret", c.client_secret}, {"code", code}, {"redirect_uri", c.redirect_uri},
                                     {"code_verifier", verifier}});
   if (!r.reached) return g.outcome = r.failure, g;
-  if (!r.answer.ok()) return g.outcome = token_failure(as, r.answer, r.response.status, true), g;
+  if (!r.answer.ok()) return g.outcome = token_failure(cloud, r.answer, r.response.status, true), g;
   if (r.answer.refresh_token.empty()) {
     g.outcome = TokenFetch::failed("not-authorized", "The sign-in gave no refresh token, so it would end within the hour",
                                    cloud ? "The app must allow offline access: sign in again and accept every permission asked."
@@ -274,7 +267,7 @@ TokenFetch jira_oauth2_refresh(const Connection& c, TrackerEnv& env, int64_t dea
   if (!r.reached) return r.failure;
   if (r.answer.ok()) return tokens_of(r.answer);
   *refused = r.answer.error == "invalid_grant";
-  return token_failure(c, r.answer, r.response.status, false);
+  return token_failure(is_cloud(c), r.answer, r.response.status, false);
 }
 
 std::string jira_gateway_url(const SigninContext* ctx, const std::string& cloud_id) {

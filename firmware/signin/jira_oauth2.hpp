@@ -29,6 +29,9 @@ struct JiraKind {
 };
 JiraKind jira_kind(const Connection& c, TrackerEnv& env, int64_t deadline_ms);
 
+// A PKCE code verifier (RFC 7636 section 4.1: 43 characters) from 32 random bytes.
+std::string pkce_verifier(const std::string& random32);
+
 // Where the person allows access: Atlassian's consent page (Cloud) or the server's own (Data
 // Center, with the PKCE challenge of `verifier`). `state` comes back with the code.
 std::string jira_authorize_url(const Connection& c, const SigninContext& ctx, bool cloud, const std::string& state,

@@ -99,6 +99,13 @@ void poll_once(AgentState& s, std::unique_lock<std::mutex>& lock, const std::str
 
 // Jira OAuth 2.0: Cloud or Data Center (serverInfo), then the consent page's address, whose
 // state is the new sign-in's id. The person has 10 minutes to allow access.
+// Why a sign-in ended when its time ran out: the device code's, or the consent's 10 minutes.
+TokenFetch ran_out(const PendingSignin& p) {
+  if (p.authorize_url.empty()) return device_code_expired();
+  return TokenFetch::failed("not-authorized", "The sign-in took longer than 10 minutes",
+                            "Press Sign in again and allow access without delay.");
+}
+
 HttpResponse start_jira_signin(AgentState& s, const HttpRequest& req, const Connection& c, const std::string& dialog,
                                TrackerEnv& env) {
   const JiraKind kind = jira_kind(c, env, s.clock.monotonic_ms() + s.opts.test_timeout_ms);
@@ -108,11 +115,10 @@ HttpResponse start_jira_signin(AgentState& s, const HttpRequest& req, const Conn
   p.dialog = dialog;
   p.settings = c;
   p.cloud = kind.cloud;
-  if (!kind.cloud) {  // PKCE (RFC 7636): 32 random bytes, base64url
+  if (!kind.cloud) {
     auto raw = s.entropy.bytes(32);
     if (!raw) return error_response(500, "no_entropy", raw.error().message());
-    p.verifier = platform::base64_encode(*raw).substr(0, 43);
-    for (char& ch : p.verifier) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
+    p.verifier = pkce_verifier(*raw);
   }
   const int64_t now = s.clock.monotonic_ms();
   p.code_expires_ms = now + 10 * 60 * 1000;
@@ -200,7 +206,7 @@ HttpResponse handle_poll_signin(AgentState& s, const HttpRequest& req, const std
   if (p->state == "waiting" && !p->polling && now >= p->code_expires_ms) {
     p->state = "failed";  // RFC 8628: polling stops when the code expires
     p->device_code.clear();
-    p->outcome = device_code_expired();
+    p->outcome = ran_out(*p);
   } else if (p->state == "waiting" && !p->polling && now >= p->next_poll_ms && !p->device_code.empty()) {
     poll_once(s, lock, id);
     now = s.clock.monotonic_ms();
@@ -229,12 +235,9 @@ HttpResponse handle_signin_code(AgentState& s, const HttpRequest& req, const std
   bool denied = false;
   const std::string code = landed_code(*url, p->settings.redirect_uri, id, refused, denied);
   if (code.empty() && !denied) return error_response(422, "bad_url", refused.message + ". " + refused.hint, "url");
-  if (s.clock.monotonic_ms() >= p->code_expires_ms) {
-    denied = true;
-    refused = TokenFetch::failed("not-authorized", "The sign-in took longer than 10 minutes", "Press Sign in again and allow access without delay.");
-  }
-  if (code.empty() || denied) {
-    p->state = "failed";  // the person refused access on the consent page
+  if (s.clock.monotonic_ms() >= p->code_expires_ms) denied = true, refused = ran_out(*p);
+  if (denied) {  // access refused on the consent page, or too late
+    p->state = "failed";
     p->outcome = refused;
     return json_response(200, describe(*p, id, s.clock.monotonic_ms()));
   }

@@ -1,9 +1,9 @@
 #include "platform/internal/http_exchange.hpp"
 
+#include <strings.h>
+
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
-#include <cstring>
 
 namespace tracklight::platform {
 
@@ -11,13 +11,7 @@ namespace {
 
 constexpr size_t kMaxLine = 64 * 1024;  // the guard's caps are lower; this holds without one (fuzzer)
 
-bool iequal(const std::string& a, const char* b) {
-  const size_t n = std::strlen(b);
-  if (a.size() != n) return false;
-  for (size_t i = 0; i < n; ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
+bool iequal(const std::string& a, const char* b) { return strcasecmp(a.c_str(), b) == 0; }
 
 std::string trim(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");

@@ -131,13 +131,7 @@ class FakeHttps : public platform::HttpsConnector {
 // A JWT as an identity provider writes one (base64url parts, no padding) with `payload` as its
 // claims; the signature is not a real one (the agent reads id_tokens for display only).
 inline std::string unsigned_jwt(const std::string& payload) {
-  auto part = [](const std::string& s) {
-    std::string b = platform::base64_encode(s);
-    for (char& ch : b) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
-    while (!b.empty() && b.back() == '=') b.pop_back();
-    return b;
-  };
-  return part(R"({"alg":"RS256"})") + "." + part(payload) + ".sig";
+  return platform::base64url_encode(R"({"alg":"RS256"})") + "." + platform::base64url_encode(payload) + ".sig";
 }
 
 // An answer with a JSON body.

@@ -11,13 +11,6 @@ namespace {
 const char* kDialog = "dialog-0123456789abcdef";
 const char* kCloudId = "1324a887-45db-1bf4-1e99-ef0ff456d421";
 
-std::string base64url(const std::string& bytes) {
-  std::string s = platform::base64_encode(bytes);
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  for (char& ch : s) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
-  return s;
-}
-
 std::string param(const std::string& url, const std::string& name) {
   const size_t at = url.find((url.find('?' + name + '=') != std::string::npos ? "?" : "&") + name + "=");
   if (at == std::string::npos) return "<absent>";
@@ -271,7 +264,7 @@ TEST_F(JiraOAuth2Test, DataCenterUsesItsOwnProviderWithPkceAndCustomHeaders) {
   ASSERT_EQ(token_posts.size(), 1u);
   const std::string verifier = token_posts[0]["code_verifier"];
   EXPECT_EQ(verifier.size(), 43u);
-  EXPECT_EQ(base64url(platform::sha256(verifier)), challenge) << "the verifier is the one the challenge was made from";
+  EXPECT_EQ(platform::base64url_encode(platform::sha256(verifier)), challenge) << "the verifier is the one the challenge was made from";
   EXPECT_EQ(offer.dump().find(verifier), std::string::npos) << "the verifier stays in the agent";
   EXPECT_EQ(token_posts[0]["client_secret"], "CANARY-CLIENT-SECRET");
   EXPECT_EQ(token_posts[0]["redirect_uri"], "https%3A%2F%2Fkiosk.local%3A8443%2Foauth%2Fcallback");
@@ -401,6 +394,12 @@ TEST_F(JiraOAuth2Test, ALandingAfterTenMinutesEndsTheSignIn) {
   EXPECT_EQ(r["state"], "failed");
   EXPECT_NE(r["error"]["message"].get<std::string>().find("10 minutes"), std::string::npos) << r.dump();
   EXPECT_TRUE(token_posts.empty());
+  // The dialog polling a sign-in whose time ran out is told the same.
+  const std::string polled = start(connection())["id"];
+  clock.now_ms += 10 * 60 * 1000;
+  const json p = body_of(call("GET", "/api/v1/signin/" + polled + "?dialog=" + kDialog));
+  EXPECT_EQ(p["state"], "failed");
+  EXPECT_NE(p["error"]["message"].get<std::string>().find("10 minutes"), std::string::npos) << p.dump();
 }
 
 }  // namespace
